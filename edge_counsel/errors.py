@@ -1,0 +1,103 @@
+"""User-facing errors.
+
+Every error a person can meet is a named class here, with a message that says what happened and
+what to do next. Code below the UI raises these; the UI and the CLI show ``str(error)`` as is.
+"""
+
+__all__ = [
+    "EdgeCounselError",
+    "ModelNotFoundError",
+    "ModelCorruptError",
+    "ModelChecksumError",
+    "NoChatTemplateError",
+    "UnknownModelError",
+    "ManifestError",
+    "InputTooLongError",
+    "WrongPassphraseError",
+    "StoreCorruptError",
+    "StoreLockedError",
+    "DiskFullError",
+    "ConversationNotFoundError",
+    "JournalEntryNotFoundError",
+    "StoreTooNewError",
+    "KeyfileError",
+    "KeychainError",
+    "PassphraseFileError",
+    "ExportFormatError",
+]
+
+
+class EdgeCounselError(Exception):
+    """Base class: an error whose message is meant for the user."""
+
+
+class ModelNotFoundError(EdgeCounselError):
+    """The model file a manifest or path names is not on this computer."""
+
+
+class ModelCorruptError(EdgeCounselError):
+    """The model file exists but llama.cpp cannot read it."""
+
+
+class ModelChecksumError(EdgeCounselError):
+    """The model file's sha256 differs from the manifest's."""
+
+
+class NoChatTemplateError(EdgeCounselError):
+    """Neither the GGUF nor its manifest says how to format a conversation."""
+
+
+class UnknownModelError(EdgeCounselError):
+    """A model id that no manifest declares."""
+
+
+class ManifestError(EdgeCounselError):
+    """A manifest file under models/ is malformed."""
+
+
+class InputTooLongError(EdgeCounselError):
+    """A message is longer than the model can take in one turn."""
+
+
+class WrongPassphraseError(EdgeCounselError):
+    """The passphrase does not unlock the encrypted store."""
+
+
+class StoreCorruptError(EdgeCounselError):
+    """The encrypted store exists but cannot be read as a database."""
+
+
+class StoreLockedError(EdgeCounselError):
+    """The store was used after it was locked."""
+
+
+class DiskFullError(EdgeCounselError):
+    """A write failed because the disk is full."""
+
+
+class ConversationNotFoundError(EdgeCounselError):
+    """No conversation has the given id."""
+
+
+class JournalEntryNotFoundError(EdgeCounselError):
+    """No journal entry has the given id."""
+
+
+class StoreTooNewError(EdgeCounselError):
+    """The store was written by a newer Edge Counsel than this one."""
+
+
+class KeyfileError(EdgeCounselError):
+    """keyfile.json is missing, damaged, or would overwrite an existing store."""
+
+
+class KeychainError(EdgeCounselError):
+    """The operating system keychain cannot remember or forget the key."""
+
+
+class PassphraseFileError(EdgeCounselError):
+    """The file named by --passphrase-file is missing, unreadable or empty."""
+
+
+class ExportFormatError(EdgeCounselError):
+    """An export was asked for in a format Edge Counsel cannot write."""

