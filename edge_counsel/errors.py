@@ -101,3 +101,7 @@ class PassphraseFileError(EdgeCounselError):
 
 class ExportFormatError(EdgeCounselError):
     """An export was asked for in a format Edge Counsel cannot write."""
+
+
+class HotlineConfigError(EdgeCounselError, ValueError):
+    """A hotline directory file (packaged or an institution's override) is malformed."""
