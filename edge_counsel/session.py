@@ -1,0 +1,247 @@
+"""A counseling conversation: the order of safety checks around the model.
+
+For every user turn, in this order and whatever the model does:
+1. the crisis detector assesses the message in the context of the user's earlier turns, before the
+   model sees anything; a crisis turn is answered with scripted safe text and never reaches the
+   model;
+2. a question whether the assistant is a person is answered with the AI disclosure, not the model;
+3. otherwise the model streams a reply, and the output guard screens the accumulated reply before
+   each chunk is released; an unsafe reply is cut off and replaced.
+
+When the conversation nears the context window, the oldest turns are condensed into a summary in
+the system message; the system prompt and the latest turns always stay. Nothing here touches Qt or
+the disk: a ``recorder`` callback persists finished messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Iterator, Sequence
+
+from . import crisis_replies, disclosure, persona
+from .engine import CancelToken, Engine, GenerationParams
+from .errors import InputTooLongError
+from .guard import OutputGuard, default_guard
+from .lang import detect_language
+from .risk import RiskAssessment, RiskDetector, default_detector
+
+__all__ = ["ChatSession", "Turn", "Delta", "Replace", "Done", "Reply", "MAX_INPUT_CHARS"]
+
+MAX_INPUT_CHARS = 12_000
+KEEP_LAST_TURNS = 4  # messages that are never condensed away
+_SUMMARY_TOKENS = 160
+
+
+@dataclass
+class Turn:
+    role: str  # "user" | "assistant"
+    content: str
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Delta:
+    """More reply text to show."""
+    text: str
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Replace everything shown so far for this reply with ``text``."""
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    source: str  # "model" | "crisis" | "disclosure" | "guard" | "error"
+    lang: str
+    assessment: RiskAssessment | None
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class Done:
+    reply: Reply
+
+
+Event = Delta | Replace | Done
+Recorder = Callable[[Turn], None]
+
+
+class ChatSession:
+    """One conversation with the counselor persona."""
+
+    def __init__(self, engine: Engine | None, *, approach: str = "person_centred",
+                 params: GenerationParams | None = None, detector: RiskDetector | None = None,
+                 guard: OutputGuard | None = None, recorder: Recorder | None = None) -> None:
+        self.engine = engine
+        self.approach = approach
+        self.params = params or GenerationParams()
+        self.detector = detector or default_detector()
+        self.guard = guard or default_guard()
+        self.recorder = recorder
+        self.turns: list[Turn] = []
+        self.summary = ""
+        self.lang = "en"
+        self.condensations = 0
+        self._crisis_count = 0
+
+    # -- the turn ------------------------------------------------------------------------------
+
+    def assess(self, text: str) -> RiskAssessment:
+        """Crisis assessment of a new message with the user's earlier turns as context."""
+        earlier = [t.content for t in self.turns if t.role == "user"]
+        return self.detector.assess(earlier + [text])
+
+    def add_user(self, text: str, assessment: RiskAssessment | None = None) -> RiskAssessment:
+        """Record a user turn; returns its risk assessment (made here if not given)."""
+        text = text.strip()
+        if len(text) > MAX_INPUT_CHARS:
+            raise InputTooLongError(
+                f"That message is {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,}. "
+                "Your text is still in the box: send it in shorter parts, or keep the longer "
+                "piece in the journal.")
+        assessment = assessment or self.assess(text)
+        self.lang = detect_language(text, default=self.lang)
+        turn = Turn("user", text, {"risk": assessment.to_dict(), "lang": self.lang})
+        self._append(turn)
+        return assessment
+
+    def reply(self, cancel: CancelToken | None = None) -> Iterator[Event]:
+        """Answer the latest user turn: scripted on crisis or disclosure, else the guarded model."""
+        user = self._last_user()
+        assessment = _assessment_of(user)
+        if assessment is not None and assessment.escalate:
+            self._crisis_count += 1
+            text = crisis_replies.crisis_reply(assessment.categories, self.lang, variant=self._crisis_count - 1)
+            yield from self._finish_scripted(text, "crisis", assessment)
+        elif disclosure.asks_if_human(user.content):
+            yield from self._finish_scripted(disclosure.ai_answer(self.lang), "disclosure", assessment)
+        else:
+            yield from self._model_reply(assessment, cancel)
+
+    def send(self, text: str, cancel: CancelToken | None = None) -> Iterator[Event]:
+        """``add_user`` then ``reply``: the whole turn."""
+        return self.send_assessed(text, None, cancel)
+
+    def send_assessed(self, text: str, assessment: RiskAssessment | None,
+                      cancel: CancelToken | None = None) -> Iterator[Event]:
+        """The whole turn, with a risk assessment the caller already made (or None)."""
+        self.add_user(text, assessment)
+        yield from self.reply(cancel)
+
+    def regenerate(self, cancel: CancelToken | None = None) -> Iterator[Event]:
+        """Drop the last reply and answer the same user turn again."""
+        if self.turns and self.turns[-1].role == "assistant":
+            self.turns.pop()
+            retract = getattr(self.recorder, "retract_last_assistant", None)
+            if retract is not None:
+                retract()
+        yield from self.reply(cancel)
+
+    def messages(self) -> list[dict]:
+        """What the model is given: system prompt (with any summary) and the kept turns."""
+        system = persona.system_prompt(self.approach, self.lang)
+        if self.summary:
+            system += "\n\n" + _summary_heading(self.lang) + self.summary
+        return ([{"role": "system", "content": system}] + persona.examples(self.lang)
+                + [{"role": t.role, "content": t.content} for t in self.turns])
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _append(self, turn: Turn) -> None:
+        self.turns.append(turn)
+        if self.recorder is not None:
+            self.recorder(turn)
+
+    def _last_user(self) -> Turn:
+        for turn in reversed(self.turns):
+            if turn.role == "user":
+                return turn
+        raise RuntimeError("reply() with no user turn")
+
+    def _finish_scripted(self, text: str, source: str, assessment) -> Iterator[Event]:
+        yield Delta(text)
+        reply = Reply(text, source, self.lang, assessment)
+        self._append(Turn("assistant", text, {"source": source}))
+        yield Done(reply)
+
+    def _model_reply(self, assessment, cancel: CancelToken | None) -> Iterator[Event]:
+        if self.engine is None:
+            raise RuntimeError("no model is loaded")
+        self._fit_context()
+        shown, source = "", "model"
+        for chunk in self.engine.stream_chat(self.messages(), self.params, cancel):
+            # partial=True: a match at the very end waits for the next chunk, so a safe reply
+            # cut mid-phrase ("I'm a person" + "-centred AI") is not replaced by mistake.
+            verdict = self.guard.screen(shown + chunk, self.lang, partial=True)
+            if not verdict.safe:
+                break
+            shown += chunk
+            yield Delta(chunk)
+        else:
+            verdict = self.guard.screen(shown, self.lang)
+        if not verdict.safe:
+            shown, source = verdict.replacement, "guard"
+            yield Replace(shown, "; ".join(verdict.reasons))
+        cancelled = bool(cancel and cancel.cancelled)
+        text = shown.strip()
+        if text:
+            self._append(Turn("assistant", text, {"source": source, "cancelled": cancelled}))
+        yield Done(Reply(text, source, self.lang, assessment, cancelled))
+
+    def _budget(self) -> int:
+        return self.engine.n_ctx - self.params.max_tokens - 32
+
+    def _fit_context(self) -> None:
+        """Condense the oldest turns until the prompt leaves room for a full reply."""
+        while self.engine.count_tokens(self.messages()) > self._budget():
+            old = self.turns[:-KEEP_LAST_TURNS] if len(self.turns) > KEEP_LAST_TURNS else []
+            if not old:
+                raise InputTooLongError(
+                    "The latest messages alone fill the model's memory. Start a new conversation, "
+                    "or send shorter messages.")
+            take = old[: max(2, len(old) // 2 + len(old) % 2)]
+            self.summary = self._summarise(take)
+            del self.turns[: len(take)]
+            self.condensations += 1
+
+    def _summarise(self, turns: Sequence[Turn]) -> str:
+        """A short summary of ``turns`` (and any earlier summary) written by the model."""
+        transcript = "\n".join(f"{_speaker(t.role, self.lang)}: {t.content}" for t in turns)
+        if self.summary:
+            transcript = self.summary + "\n" + transcript
+        prompt = [{"role": "system", "content": persona.summary_instruction(self.lang)},
+                  {"role": "user", "content": transcript[-6000:]}]
+        params = GenerationParams(max_tokens=_SUMMARY_TOKENS, temperature=0.2, seed=0)
+        try:
+            text = "".join(self.engine.stream_chat(prompt, params)).strip()
+        except InputTooLongError:
+            text = ""
+        return text or _extractive_summary(turns, self.summary)
+
+
+def _assessment_of(turn: Turn) -> RiskAssessment | None:
+    risk = turn.meta.get("risk")
+    if not risk:
+        return None
+    return RiskAssessment(escalate=risk["escalate"], level=risk["level"],
+                          categories=tuple(risk["categories"]), reasons=tuple(risk["reasons"]))
+
+
+def _speaker(role: str, lang: str) -> str:
+    if lang == "zh":
+        return "来访者" if role == "user" else "咨询助手"
+    return "User" if role == "user" else "Counselor"
+
+
+def _summary_heading(lang: str) -> str:
+    return "此前对话的摘要：" if lang == "zh" else "Summary of the conversation so far: "
+
+
+def _extractive_summary(turns: Sequence[Turn], earlier: str) -> str:
+    """Fallback when the model gives no summary: the user's own words, shortened."""
+    said = [t.content[:160] for t in turns if t.role == "user"]
+    return " / ".join(filter(None, [earlier] + said))[-1200:]

@@ -1,0 +1,58 @@
+"""Preferences that reveal nothing about what the user says.
+
+Model choice, approach, region, window of context, auto-lock minutes: kept in plain JSON in the
+data directory, written atomically. Anything that reveals content (the safety plan, a trusted
+contact, journal prompts) lives in the encrypted store instead. Qt's QSettings is never used, so
+nothing lands in ~/.config behind our back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from . import paths
+
+__all__ = ["Settings", "load_settings", "save_settings"]
+
+_FILE = "settings.json"
+
+
+@dataclass
+class Settings:
+    model: str | None = None  # a manifest id or a GGUF path; None is the embedded default
+    approach: str = "person_centred"
+    region: str | None = None  # None: from the locale
+    n_ctx: int = 4096
+    max_tokens: int = 384
+    temperature: float = 0.7
+    auto_lock_minutes: int = 15
+    disclosure_seen: bool = False
+    suggestions_enabled: bool = True
+    hotline_override: str | None = None  # an institution's directory file
+
+
+def load_settings(home: Path | None = None) -> Settings:
+    path = (home or paths.data_dir()) / _FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError):
+        # A damaged preferences file must never stop the app: start from defaults.
+        return Settings()
+    known = {f.name for f in fields(Settings)}
+    return Settings(**{k: v for k, v in raw.items() if k in known})
+
+
+def save_settings(settings: Settings, home: Path | None = None) -> None:
+    folder = home or paths.data_dir()
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(asdict(settings), fh, indent=2)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, folder / _FILE)

@@ -1,0 +1,66 @@
+"""``edge-counsel chat``: the counselor in a terminal, one user turn per input line.
+
+Replies stream to stdout; everything else (loading, notices) goes to stderr so stdout stays the
+conversation. A crisis turn prints the scripted reply and the hotlines for the region.
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from .engine import GenerationParams
+from .hotlines import HotlineDirectory, region_from_locale
+from .model import open_engine
+from .recorder import StoreRecorder
+from .unlock import open_store_for
+from .session import ChatSession, Delta, Done, Replace
+from .settings import load_settings
+
+__all__ = ["run_chat", "format_hotlines"]
+
+
+def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+    settings = load_settings()
+    engine, _ = open_engine(args.model or settings.model, n_ctx=args.ctx or settings.n_ctx)
+    params = GenerationParams(
+        max_tokens=args.max_tokens or settings.max_tokens,
+        temperature=settings.temperature if args.temperature is None else args.temperature,
+        seed=args.seed)
+    approach = args.approach or settings.approach
+    store = open_store_for(args, create=True, required=False)
+    recorder = StoreRecorder(store, approach=approach) if store is not None else None
+    if store is None:
+        print("edge-counsel: this conversation is not saved (give --passphrase-file to keep it, "
+              "encrypted).", file=stderr)
+    session = ChatSession(engine, approach=approach, params=params, recorder=recorder)
+    region = args.region or settings.region or region_from_locale()
+    directory = HotlineDirectory.load()
+    try:
+        for line in stdin:
+            if line.strip():
+                _turn(session, line, directory, region, stdout)
+    finally:
+        engine.close()
+        if store is not None:
+            store.close()
+    return 0
+
+
+def _turn(session: ChatSession, line: str, directory, region: str, out: TextIO) -> None:
+    for event in session.send(line):
+        if isinstance(event, Delta):
+            out.write(event.text)
+        elif isinstance(event, Replace):
+            out.write("\n" + event.text)
+        elif isinstance(event, Done):
+            out.write("\n")
+            if event.reply.source == "crisis":
+                out.write(format_hotlines(directory, region, event.reply.lang) + "\n")
+        out.flush()
+
+
+def format_hotlines(directory: HotlineDirectory, region: str, lang: str) -> str:
+    lines = directory.for_region(region, lang)
+    head = "现在就可以联系的人：" if lang == "zh" else "People you can reach right now:"
+    rows = [f"  {h.name}: {h.number} ({h.hours})" for h in lines.lines]
+    return "\n".join([f"[{lines.region_name}] {head}", *rows])

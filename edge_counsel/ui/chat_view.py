@@ -1,0 +1,252 @@
+"""The chat panel: a streaming transcript, the message box, and Send / Stop / Regenerate / New.
+
+The crisis detector runs here, on the UI thread and before the worker is asked for anything: it
+takes well under a millisecond, needs no model, and so the crisis panel opens even when no model
+is loaded or the model is busy.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QTextCursor
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
+                               QPushButton, QTextBrowser, QVBoxLayout, QWidget)
+
+from .. import persona
+from ..lang import detect_language
+from ..risk import RiskDetector
+from ..session import MAX_INPUT_CHARS, Reply
+from .crisis_panel import CrisisPanel
+
+__all__ = ["ChatPanel", "MessageBox"]
+
+_USER_STYLE = "background:#e3f2fd; border-radius:6px; margin:6px 4px 2px 60px; padding:6px;"
+_BOT_STYLE = "background:#f3f3f3; border-radius:6px; margin:2px 60px 6px 4px; padding:6px;"
+_NOTE_STYLE = "color:#666; font-style:italic; margin:2px 4px;"
+
+
+class MessageBox(QPlainTextEdit):
+    """The input box: Enter sends, Shift+Enter starts a new line."""
+
+    submitted = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt naming
+        if event.key() in (Qt.Key_Return, Qt.Key_Enter) and not event.modifiers() & Qt.ShiftModifier:
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class ChatPanel(QWidget):
+    """Talks to an ``InferenceWorker`` through signals; never blocks on the model."""
+
+    send_requested = Signal(str, object)  # text, RiskAssessment
+    regenerate_requested = Signal()
+    new_conversation_requested = Signal()
+    message_committed = Signal(str, str, dict)  # role, text, meta: for the store
+    last_reply_retracted = Signal()
+    crisis_detected = Signal(object)  # RiskAssessment
+
+    def __init__(self, detector: RiskDetector, crisis_panel: CrisisPanel, parent=None) -> None:
+        super().__init__(parent)
+        self.detector = detector
+        self.crisis_panel = crisis_panel
+        self.safety_plan_provider = lambda: None
+        self.user_texts: list[str] = []
+        self.lang = "en"
+        self.busy = False
+        self.model_ready = False
+        self._reply_start: int | None = None
+        self._build()
+        self.set_busy(False)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.transcript = QTextBrowser(openExternalLinks=False)
+        self.transcript.setObjectName("transcript")
+        self.input = MessageBox(placeholderText="Write here… / 在这里写下你想说的…")
+        self.input.setObjectName("messageBox")
+        self.input.setFixedHeight(84)
+        self.input.submitted.connect(self.submit)
+        self.send_button = QPushButton("Send / 发送", clicked=self.submit)
+        self.stop_button = QPushButton("Stop / 停止", clicked=self.stop)
+        self.regen_button = QPushButton("Regenerate / 重新回答", clicked=self.regenerate)
+        self.new_button = QPushButton("New conversation / 新对话", clicked=self.new_conversation)
+        self.approach_box = QComboBox()
+        for approach in persona.APPROACHES:
+            self.approach_box.addItem(persona.approach_label(approach, "en") + " / "
+                                      + persona.approach_label(approach, "zh"), approach)
+        self.status = QLabel()
+        self.progress = QProgressBar(maximum=100, textVisible=True)
+        self.progress.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.crisis_panel)
+        layout.addWidget(self.transcript, 1)
+        layout.addWidget(self.input)
+        layout.addLayout(self._button_row())
+        layout.addWidget(self.progress)
+
+    def _button_row(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        for widget in (self.send_button, self.stop_button, self.regen_button, self.new_button):
+            row.addWidget(widget)
+        row.addWidget(QLabel("Approach / 方式:"))
+        row.addWidget(self.approach_box)
+        row.addStretch(1)
+        row.addWidget(self.status)
+        return row
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def submit(self) -> None:
+        text = self.input.toPlainText().strip()
+        if not text or self.busy:
+            return
+        if len(text) > MAX_INPUT_CHARS:
+            self.show_note(f"That message is {len(text):,} characters; the limit is "
+                           f"{MAX_INPUT_CHARS:,}. It is still in the box: send it in parts. / "
+                           "消息太长，内容仍在输入框中，请分段发送。")
+            return
+        assessment = self.detector.assess(self.user_texts + [text])
+        self.lang = detect_language(text, default=self.lang)
+        self.input.clear()
+        self.user_texts.append(text)
+        self._append_bubble("You / 你", text, _USER_STYLE)
+        self.message_committed.emit("user", text, {"risk": assessment.to_dict()})
+        if assessment.escalate:
+            self.open_crisis_panel(assessment)
+        elif not self.model_ready:
+            self.show_note("The model is not loaded yet, so I can't answer. / 模型尚未加载。")
+            return
+        self._begin_reply()
+        self.send_requested.emit(text, assessment)
+
+    def open_crisis_panel(self, assessment) -> None:
+        self.crisis_panel.show_for(self.lang, self.safety_plan_provider())
+        self.crisis_detected.emit(assessment)
+
+    def stop(self) -> None:
+        self.stop_callback()
+
+    def stop_callback(self) -> None:  # replaced by the window with the worker's cancel token
+        pass
+
+    def regenerate(self) -> None:
+        if self.busy or not self.user_texts or self._last_reply_range is None:
+            return
+        start, end = self._last_reply_range
+        self._remove_range(start, end)
+        self.last_reply_retracted.emit()
+        self._begin_reply()
+        self.regenerate_requested.emit()
+
+    def new_conversation(self) -> None:
+        if self.busy:
+            self.stop()
+        self.transcript.clear()
+        self.user_texts.clear()
+        self._last_reply_range = None
+        self.crisis_panel.hide()
+        self.new_conversation_requested.emit()
+
+    # -- worker events -------------------------------------------------------------------------
+
+    def on_delta(self, text: str) -> None:
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(QTextCursor.End)
+        cursor.insertText(text)
+        self._scroll_to_end()
+
+    def on_replaced(self, text: str) -> None:
+        self._remove_range(self._reply_start, self._end())
+        self._insert_at_end(text)
+
+    def on_done(self, reply: Reply) -> None:
+        self._last_reply_range = (self._header_start, self._end())
+        self.set_busy(False)
+        if reply.text:
+            self.message_committed.emit("assistant", reply.text,
+                                        {"source": reply.source, "cancelled": reply.cancelled})
+        if reply.cancelled:
+            self.show_note("(stopped / 已停止)")
+
+    def on_failed(self, message: str) -> None:
+        self.set_busy(False)
+        self.show_note(message)
+
+    def set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.send_button.setEnabled(not busy)
+        self.stop_button.setEnabled(busy)
+        self.regen_button.setEnabled(not busy and bool(self.user_texts))
+        self.status.setText("Writing… / 正在回复…" if busy else "")
+
+    def show_note(self, text: str) -> None:
+        self._append_html(f"<p style='{_NOTE_STYLE}'>{_escape(text)}</p>")
+
+    def load_transcript(self, messages: list[tuple[str, str]]) -> None:
+        """Show a stored conversation (role, text) so it can be continued."""
+        self.transcript.clear()
+        self.user_texts = [text for role, text in messages if role == "user"]
+        for role, text in messages:
+            style = _USER_STYLE if role == "user" else _BOT_STYLE
+            self._append_bubble("You / 你" if role == "user" else "Edge Counsel", text, style)
+        self._last_reply_range = None
+        self.set_busy(False)
+
+    # -- transcript helpers --------------------------------------------------------------------
+
+    _last_reply_range: tuple[int, int] | None = None
+    _header_start = 0
+
+    def _begin_reply(self) -> None:
+        self.set_busy(True)
+        self._header_start = self._end()
+        self._append_html(f"<p style='{_BOT_STYLE}'><b>Edge Counsel</b> <small>(AI)</small></p>")
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(QTextCursor.End)
+        cursor.insertBlock()
+        self._reply_start = cursor.position()
+
+    def _append_bubble(self, who: str, text: str, style: str) -> None:
+        self._append_html(f"<p style='{style}'><b>{who}</b><br>{_escape(text)}</p>")
+
+    def _append_html(self, fragment: str) -> None:
+        self.transcript.append(fragment)
+        self._scroll_to_end()
+
+    def _insert_at_end(self, text: str) -> None:
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(QTextCursor.End)
+        cursor.insertText(text)
+
+    def _remove_range(self, start: int, end: int) -> None:
+        cursor = self.transcript.textCursor()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.KeepAnchor)
+        cursor.removeSelectedText()
+
+    def _end(self) -> int:
+        cursor = self.transcript.textCursor()
+        cursor.movePosition(QTextCursor.End)
+        return cursor.position()
+
+    def _scroll_to_end(self) -> None:
+        bar = self.transcript.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def reply_text(self) -> str:
+        """The text of the reply being (or last) streamed, as shown."""
+        if self._reply_start is None:
+            return ""
+        cursor = self.transcript.textCursor()
+        cursor.setPosition(self._reply_start)
+        cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
+        return cursor.selectedText().replace("\u2029", "\n")
+
+
+def _escape(text: str) -> str:
+    return html.escape(text).replace("\n", "<br>")

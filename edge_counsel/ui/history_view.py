@@ -1,0 +1,115 @@
+"""Saved conversations: browse, search, continue, delete, export, and erase everything.
+
+Export writes an unencrypted file, so the user is warned before choosing where it goes. Erasing
+all data asks twice: it cannot be undone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QInputDialog, QLineEdit, QListWidget,
+                               QListWidgetItem, QMessageBox, QPushButton, QVBoxLayout, QWidget)
+
+from .. import history
+from ..store import Store
+
+__all__ = ["HistoryPage"]
+
+ERASE_WORD = "ERASE"
+
+
+class HistoryPage(QWidget):
+    continue_requested = Signal(int)  # conversation id
+    erased = Signal()
+
+    def __init__(self, store: Store | None, parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.search_box = QLineEdit(placeholderText="Search conversations and journal / 搜索", clearButtonEnabled=True)
+        self.search_box.textChanged.connect(self.refresh)
+        self.list = QListWidget()
+        self.list.itemDoubleClicked.connect(lambda _item: self.continue_selected())
+        buttons = QHBoxLayout()
+        for label, slot in (("Continue / 继续", self.continue_selected), ("Delete / 删除", self.delete_selected),
+                            ("Export… / 导出…", self.export_selected), ("Erase all data… / 清除全部数据…", self.erase_all)):
+            button = QPushButton(label, clicked=slot)
+            button.setObjectName(label.split(" ")[0].lower())
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search_box)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(buttons)
+
+    def set_store(self, store: Store | None) -> None:
+        self.store = store
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.list.clear()
+        if self.store is None:
+            return
+        query = self.search_box.text().strip()
+        if query:
+            self._show_hits(query)
+        else:
+            for line, conv in zip(history.list_lines(self.store), self.store.list_conversations()):
+                self._add_item(line.strip(), conv.id)
+
+    def _show_hits(self, query: str) -> None:
+        seen = set()
+        for hit in self.store.search(query):
+            if hit.kind == "message" and hit.conversation_id not in seen:
+                seen.add(hit.conversation_id)
+                conv = self.store.get_conversation(hit.conversation_id)
+                self._add_item(f"{conv.id}  {conv.title} — …{hit.snippet}…", conv.id)
+
+    def _add_item(self, text: str, conv_id: int) -> None:
+        item = QListWidgetItem(text)
+        item.setData(Qt.UserRole, conv_id)
+        self.list.addItem(item)
+
+    def selected_id(self) -> int | None:
+        item = self.list.currentItem()
+        return item.data(Qt.UserRole) if item is not None else None
+
+    def continue_selected(self) -> None:
+        conv_id = self.selected_id()
+        if conv_id is not None:
+            self.continue_requested.emit(conv_id)
+
+    def delete_selected(self) -> None:
+        conv_id = self.selected_id()
+        if conv_id is None:
+            return
+        if QMessageBox.question(self, "Delete / 删除", "Delete this conversation for good? / 永久删除这段对话？") \
+                == QMessageBox.Yes:
+            self.store.delete_conversation(conv_id)
+            self.refresh()
+
+    def export_selected(self, path: str | None = None) -> Path | None:
+        conv_id = self.selected_id()
+        if conv_id is None:
+            return None
+        if path is None:
+            QMessageBox.warning(self, "Export / 导出", history.EXPORT_WARNING)
+            path, _ = QFileDialog.getSaveFileName(self, "Export conversation", "conversation.md",
+                                                  "Markdown (*.md);;JSON (*.json)")
+        return history.export(self.store, conv_id, Path(path)) if path else None
+
+    def erase_all(self, confirmation: str | None = None) -> bool:
+        if confirmation is None:
+            confirmation, ok = QInputDialog.getText(
+                self, "Erase all data / 清除全部数据",
+                f"This deletes every conversation, journal entry, mood check-in, exercise and your "
+                f"safety plan. It cannot be undone. Type {ERASE_WORD} to confirm. / "
+                f"此操作不可撤销，输入 {ERASE_WORD} 确认。")
+            if not ok:
+                return False
+        if confirmation != ERASE_WORD:
+            return False
+        self.store.erase_all()
+        self.refresh()
+        self.erased.emit()
+        return True

@@ -1,0 +1,319 @@
+"""The main window: the chat, the crisis panel, and the model's state.
+
+The window opens at once; the model loads in the inference worker afterwards with a progress bar,
+and a missing or damaged model gets a clear dialog while the window stays usable (the crisis
+panel, hotlines and safety plan need no model).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QPushButton, QStackedWidget,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from .. import crisis_replies, disclosure, paths
+from ..engine import GenerationParams
+from ..errors import EdgeCounselError
+from ..hotlines import HotlineDirectory, region_from_locale
+from ..recorder import StoreRecorder
+from ..risk import default_detector
+from ..session import ChatSession, Turn
+from ..settings import Settings, save_settings
+from .chat_view import ChatPanel
+from .crisis_panel import CrisisPanel
+from .history_view import HistoryPage
+from .unlock_dialog import UnlockDialog, change_passphrase_dialog
+from .workers import InferenceWorker, WorkerThread
+
+__all__ = ["MainWindow"]
+
+_FOOTER = ("Edge Counsel is an AI for self-help and support — not a person, not a therapist, not for "
+           "emergencies. Everything stays on this computer. / Edge Counsel 是人工智能自助工具，"
+           "不是真人，也不是心理咨询师；紧急情况请联系热线或身边的人。")
+
+
+class MainWindow(QMainWindow):
+    request_load = Signal(object, int)
+    request_send = Signal(str, object)
+    request_regenerate = Signal()
+    request_task = Signal(int, object)
+    model_ready = Signal(str)
+    locked = Signal()
+    unlocked = Signal()
+
+    def __init__(self, settings: Settings, *, store=None, directory: HotlineDirectory | None = None,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.store = store
+        self.home = paths.data_dir()
+        self.recorder = StoreRecorder(store, approach=settings.approach) if store is not None else None
+        self.store_listeners: list = []  # callables(store | None): pages that follow lock/unlock
+        self.directory = directory or HotlineDirectory.load(settings.hotline_override)
+        self.region = settings.region or region_from_locale()
+        self.model_error_dialog: QMessageBox | None = None
+        self._tasks: dict[int, tuple] = {}
+        self._next_task = 0
+        self.setWindowTitle("Edge Counsel")
+        self.resize(980, 720)
+        self._build_session()
+        self._build_ui()
+        self._wire()
+        self._build_lock()
+        self.thread.start()
+
+    # -- construction --------------------------------------------------------------------------
+
+    def _build_session(self) -> None:
+        params = GenerationParams(max_tokens=self.settings.max_tokens, temperature=self.settings.temperature)
+        self.session = ChatSession(None, approach=self.settings.approach, params=params)
+        self.worker = InferenceWorker(self.session)
+        self.thread = WorkerThread(self.worker, self)
+
+    def _build_ui(self) -> None:
+        self.crisis_panel = CrisisPanel(self.directory, self.region)
+        self.chat = ChatPanel(default_detector(), self.crisis_panel)
+        self.chat.stop_callback = lambda: self.worker.cancel.cancel()
+        self.chat.safety_plan_provider = self.safety_plan
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.chat, "Chat / 聊天")
+        self.history = HistoryPage(self.store)
+        self.tabs.addTab(self.history, "History / 历史")
+        self.history.refresh()
+        footer = QLabel(_FOOTER, wordWrap=True)
+        footer.setObjectName("disclosureFooter")
+        footer.setStyleSheet("color:#555; font-size:9pt;")
+        main = QWidget()
+        layout = QVBoxLayout(main)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(footer)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(main)
+        self.setCentralWidget(self.stack)
+        self.statusBar().showMessage("Starting… / 正在启动…")
+
+    def _wire(self) -> None:
+        w, c = self.worker, self.chat
+        self.request_load.connect(w.load_model)
+        self.request_task.connect(w.run_task)
+        w.task_done.connect(self._on_task_done)
+        w.task_failed.connect(self._on_task_failed)
+        c.send_requested.connect(w.send)
+        c.regenerate_requested.connect(w.regenerate)
+        c.new_conversation_requested.connect(self._new_conversation)
+        w.progress.connect(self._on_progress, Qt.QueuedConnection)
+        w.loaded.connect(self._on_loaded)
+        w.load_failed.connect(self._on_load_failed)
+        w.delta.connect(c.on_delta)
+        w.replaced.connect(c.on_replaced)
+        w.done.connect(c.on_done)
+        w.failed.connect(c.on_failed)
+        c.approach_box.currentIndexChanged.connect(self._on_approach)
+        self.crisis_panel.marked_safe.connect(lambda: c.show_note(crisis_replies.message("glad_safe", c.lang)))
+        self.crisis_panel.keep_talking.connect(lambda: c.show_note(crisis_replies.message("still_here", c.lang)))
+        c.message_committed.connect(self._persist)
+        c.last_reply_retracted.connect(self._retract)
+        self.history.continue_requested.connect(self.continue_conversation)
+        self.history.erased.connect(self.chat.new_conversation)
+        self.tabs.currentChanged.connect(lambda _i: self.history.refresh())
+        index = c.approach_box.findData(self.settings.approach)
+        c.approach_box.setCurrentIndex(max(0, index))
+
+    # -- model ---------------------------------------------------------------------------------
+
+    def load_model(self, ref: str | None = None) -> None:
+        self.chat.model_ready = False
+        self.chat.progress.setValue(0)
+        self.chat.progress.setFormat("Loading model… %p% / 正在加载模型…")
+        self.chat.progress.show()
+        self.statusBar().showMessage("Loading the model… / 正在加载模型…")
+        self.request_load.emit(ref, self.settings.n_ctx)
+
+    def _on_progress(self, value: float) -> None:
+        self.chat.progress.setValue(int(value * 100))
+
+    def _on_loaded(self, name: str) -> None:
+        self.chat.progress.hide()
+        self.chat.model_ready = True
+        self.statusBar().showMessage(f"Model: {name} — ready / 已就绪")
+        self.chat.input.setFocus()
+        print(f"edge-counsel: ready ({name})", file=sys.stderr, flush=True)
+        self.model_ready.emit(name)
+
+    def _on_load_failed(self, message: str) -> None:
+        self.chat.progress.hide()
+        self.statusBar().showMessage("No model loaded / 未加载模型")
+        self.chat.show_note(message)
+        box = QMessageBox(QMessageBox.Warning, "The model could not be loaded / 无法加载模型", message,
+                          QMessageBox.Ok, self)
+        box.setInformativeText("The rest of the app still works: the crisis panel, hotlines and your "
+                               "safety plan need no model. / 其他功能仍可使用。")
+        self.model_error_dialog = box
+        box.open()
+
+    # -- pages and model tasks -----------------------------------------------------------------
+
+    def add_page(self, widget: QWidget, title: str) -> None:
+        """Add a tab (journal, mood, exercises, ...) after the chat."""
+        self.tabs.addTab(widget, title)
+
+    def model_task(self, fn, on_done, on_failed) -> None:
+        """Run ``fn(engine)`` in the inference worker; the callbacks run on the UI thread."""
+        self._next_task += 1
+        self._tasks[self._next_task] = (on_done, on_failed)
+        self.request_task.emit(self._next_task, fn)
+
+    def _on_task_done(self, task_id: int, result) -> None:
+        on_done, _ = self._tasks.pop(task_id, (None, None))
+        if on_done:
+            on_done(result)
+
+    def _on_task_failed(self, task_id: int, message: str) -> None:
+        _, on_failed = self._tasks.pop(task_id, (None, None))
+        if on_failed:
+            on_failed(message)
+
+    # -- conversation --------------------------------------------------------------------------
+
+    def _on_approach(self, index: int) -> None:
+        approach = self.chat.approach_box.itemData(index)
+        self.session.approach = self.settings.approach = approach
+        save_settings(self.settings)
+
+    def _new_conversation(self) -> None:
+        # The worker may still be finishing a cancelled reply; it only reads ``turns`` between
+        # chunks, and replacing the list (not clearing it) keeps that read consistent.
+        self.session.turns = []
+        self.session.summary = ""
+        if self.recorder is not None:
+            self.recorder.restart(None)
+
+    def _persist(self, role: str, text: str, meta: dict) -> None:
+        if self.recorder is None:
+            return
+        try:
+            self.recorder.record(role, text, {**meta, "lang": self.chat.lang})
+        except EdgeCounselError as exc:
+            self.chat.show_note(f"Not saved: {exc}")
+
+    def _retract(self) -> None:
+        if self.recorder is not None:
+            self.recorder.retract_last_assistant()
+
+    def continue_conversation(self, conv_id: int) -> None:
+        """Show a saved conversation and carry on in it."""
+        messages = [(m.role, m.content) for m in self.store.list_messages(conv_id)]
+        self.chat.new_conversation()
+        self.chat.load_transcript(messages)
+        self.session.turns = [Turn(role, text) for role, text in messages]
+        self.recorder.restart(conv_id)
+        self.tabs.setCurrentWidget(self.chat)
+
+    # -- lock ----------------------------------------------------------------------------------
+
+    def _build_lock(self) -> None:
+        locked = QWidget()
+        layout = QVBoxLayout(locked)
+        layout.addStretch(1)
+        layout.addWidget(QLabel("Edge Counsel is locked. / 已锁定。", alignment=Qt.AlignCenter))
+        self.unlock_button = QPushButton("Unlock… / 解锁…", clicked=self.ask_unlock)
+        layout.addWidget(self.unlock_button, alignment=Qt.AlignCenter)
+        layout.addStretch(1)
+        self.stack.addWidget(locked)
+        bar = self.addToolBar("Session")
+        bar.setObjectName("sessionToolbar")
+        self.lock_action = QAction("Lock / 锁定", self, triggered=self.lock)
+        bar.addAction(self.lock_action)
+        bar.addAction(QAction("Change passphrase… / 修改密码…", self,
+                              triggered=lambda: change_passphrase_dialog(self.home, self)))
+        self.idle_timer = QTimer(self, singleShot=True, timeout=self.lock)
+        self._activity = _ActivityFilter(self.reset_idle_timer)
+        QApplication.instance().installEventFilter(self._activity)
+        self.reset_idle_timer()
+
+    def reset_idle_timer(self) -> None:
+        minutes = self.settings.auto_lock_minutes
+        if minutes and self.store is not None:
+            self.idle_timer.start(int(minutes * 60_000))
+
+    def lock(self) -> None:
+        """Close the store and hide everything; conversation text leaves memory with the widgets."""
+        if self.store is None:
+            return
+        self.worker.cancel.cancel()
+        self.chat.new_conversation()
+        self.chat.input.clear()
+        self.crisis_panel.hide()
+        self.set_store(None)
+        self.stack.setCurrentIndex(1)
+        self.locked.emit()
+
+    def ask_unlock(self) -> bool:
+        dialog = UnlockDialog(self.home, self)
+        if dialog.exec() and dialog.store is not None:
+            self.unlock_with(dialog.store)
+            return True
+        return False
+
+    def unlock_with(self, store) -> None:
+        self.set_store(store)
+        self.stack.setCurrentIndex(0)
+        self.reset_idle_timer()
+        self.unlocked.emit()
+
+    def set_store(self, store) -> None:
+        if self.store is not None and store is not self.store:
+            self.store.close()
+        self.store = store
+        self.recorder = StoreRecorder(store, approach=self.session.approach) if store is not None else None
+        self.history.set_store(store)
+        for listener in self.store_listeners:
+            listener(store)
+
+    def safety_plan(self) -> dict | None:
+        return self.store.get_safety_plan() if self.store is not None else None
+
+    def show_disclosure(self, lang: str = "en") -> QMessageBox:
+        box = QMessageBox(QMessageBox.Information, "Before you start / 开始之前",
+                          disclosure.first_run_text("en") + "\n\n" + disclosure.first_run_text("zh"),
+                          QMessageBox.Ok, self)
+        box.setObjectName("disclosureDialog")
+        box.finished.connect(self._disclosure_seen)
+        box.open()
+        return box
+
+    def _disclosure_seen(self, *_args) -> None:
+        self.settings.disclosure_seen = True
+        save_settings(self.settings)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        QApplication.instance().removeEventFilter(self._activity)
+        self.idle_timer.stop()
+        self.worker.cancel.cancel()
+        self.thread.quit()
+        if not self.thread.wait(5000):
+            self.thread.terminate()
+        if self.session.engine is not None:
+            self.session.engine.close()
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        super().closeEvent(event)
+
+
+class _ActivityFilter(QObject):
+    """Any key or mouse press counts as activity for auto-lock."""
+
+    _EVENTS = (QEvent.KeyPress, QEvent.MouseButtonPress, QEvent.Wheel)
+
+    def __init__(self, on_activity) -> None:
+        super().__init__()
+        self.on_activity = on_activity
+
+    def eventFilter(self, _obj, event) -> bool:  # noqa: N802 - Qt naming
+        if event.type() in self._EVENTS:
+            self.on_activity()
+        return False

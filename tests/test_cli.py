@@ -1,0 +1,78 @@
+"""`edge-counsel` as a user runs it: real subprocesses."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+PY = [sys.executable, "-m", "edge_counsel"]
+
+
+def run(args, stdin="", env_home=None, timeout=300):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    if env_home:
+        env["EDGE_COUNSEL_HOME"] = str(env_home)
+    return subprocess.run(PY + args, input=stdin, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_version():
+    out = run(["--version"])
+    assert out.returncode == 0 and out.stdout.startswith("edge-counsel ")
+
+
+def test_chat_streams_one_reply_per_line(model_path, data_home):
+    out = run(["chat", "--model", str(model_path), "--max-tokens", "24", "--temperature", "0", "--seed", "1"],
+              stdin="Hello, I had a long day.\n\n我今天有点累。\n", env_home=data_home)
+    assert out.returncode == 0, out.stderr
+    replies = [line for line in out.stdout.splitlines() if line.strip()]
+    assert len(replies) >= 2
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in out.stdout)
+    assert "Traceback" not in out.stderr
+
+
+def test_chat_is_repeatable_with_a_seed(model_path, data_home):
+    args = ["chat", "--model", str(model_path), "--max-tokens", "16", "--temperature", "0.8", "--seed", "42"]
+    first = run(args, stdin="Tell me something calming.\n", env_home=data_home)
+    second = run(args, stdin="Tell me something calming.\n", env_home=data_home)
+    assert first.stdout == second.stdout and first.stdout.strip()
+
+
+def test_chat_crisis_prints_hotlines(model_path, data_home):
+    out = run(["chat", "--model", str(model_path), "--region", "CN"], stdin="我今晚就去跳楼\n", env_home=data_home)
+    assert out.returncode == 0
+    assert "12356" in out.stdout and "120" in out.stdout
+
+
+def test_chat_with_a_missing_model_fails_clearly(tmp_path, data_home):
+    out = run(["chat", "--model", str(tmp_path / "none.gguf")], stdin="hi\n", env_home=data_home)
+    assert out.returncode == 1
+    assert "not found" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_chat_with_a_corrupt_model_fails_clearly(tmp_path, data_home):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"not a model at all")
+    out = run(["chat", "--model", str(bad)], stdin="hi\n", env_home=data_home)
+    assert out.returncode == 1 and "not a GGUF" in out.stderr
+
+
+def test_models_lists_the_default_as_present(data_home):
+    out = run(["models", "--json"], env_home=data_home)
+    assert out.returncode == 0
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    default = next(r for r in rows if r["id"] == "qwen2.5-coder-0.5b-instruct-q4km")
+    assert default["present"] and default["active"]
+    assert any(not r["present"] for r in rows)  # the counseling models are not shipped
+
+
+def test_check_risk_json_lines():
+    lines = "\n".join([json.dumps({"id": 1, "turns": ["I wrote goodbye letters.", "After I'm gone they'll see."]}),
+                       "this homework is killing me lol",
+                       json.dumps({"turns": ["我想自杀"]}, ensure_ascii=False)]) + "\n"
+    out = run(["check-risk"], stdin=lines)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["escalate"] for r in rows] == [True, False, True]
+    assert rows[0]["id"] == 1 and rows[0]["categories"] and rows[0]["reasons"]

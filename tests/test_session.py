@@ -1,0 +1,157 @@
+"""The chat session: safety checks around the model, language, regenerate, long conversations."""
+
+from __future__ import annotations
+
+import pytest
+
+from edge_counsel import crisis_replies, persona
+from edge_counsel.engine import GenerationParams
+from edge_counsel.errors import InputTooLongError
+from edge_counsel.session import ChatSession, Delta, Done, Replace
+
+GREEDY = GenerationParams(max_tokens=32, temperature=0.0, seed=5)
+
+
+class CountingEngine:
+    """The real engine with a count of how often the model was asked."""
+
+    def __init__(self, engine):
+        self.inner, self.calls = engine, 0
+        self.n_ctx = engine.n_ctx
+
+    def stream_chat(self, messages, params, cancel=None):
+        self.calls += 1
+        return self.inner.stream_chat(messages, params, cancel)
+
+    def count_tokens(self, messages):
+        return self.inner.count_tokens(messages)
+
+
+def _reply(events) -> tuple[str, object]:
+    events = list(events)
+    done = events[-1]
+    assert isinstance(done, Done)
+    return done.reply.text, done.reply
+
+
+def test_a_normal_turn_streams_from_the_model(engine):
+    session = ChatSession(engine, params=GREEDY)
+    events = list(session.send("I had an argument with my best friend today."))
+    assert sum(isinstance(e, Delta) for e in events) > 2
+    text, reply = _reply(events)
+    assert reply.source == "model" and text
+    assert [t.role for t in session.turns] == ["user", "assistant"]
+
+
+def test_crisis_turn_never_reaches_the_model(engine):
+    counting = CountingEngine(engine)
+    session = ChatSession(counting, params=GREEDY)
+    text, reply = _reply(session.send("I'm going to kill myself tonight, I have the pills ready."))
+    assert counting.calls == 0
+    assert reply.source == "crisis" and reply.assessment.escalate
+    assert text in _all_crisis_texts("en")
+
+
+def test_crisis_works_with_no_model_at_all():
+    session = ChatSession(None)
+    text, reply = _reply(session.send("我不想活了，今晚就从楼上跳下去"))
+    assert reply.source == "crisis" and reply.lang == "zh"
+    assert text in _all_crisis_texts("zh")
+
+
+def test_risk_spread_over_turns_is_caught(engine):
+    counting = CountingEngine(engine)
+    session = ChatSession(counting, params=GREEDY)
+    _reply(session.send("I wrote letters to my family."))
+    _, reply = _reply(session.send("They'll understand after I'm gone."))
+    assert reply.source == "crisis"
+
+
+def test_asking_if_it_is_human_gets_the_disclosure(engine):
+    counting = CountingEngine(engine)
+    session = ChatSession(counting, params=GREEDY)
+    text, reply = _reply(session.send("Are you a real person?"))
+    assert reply.source == "disclosure" and counting.calls == 0
+    assert "AI" in text
+
+
+def test_unsafe_model_output_is_replaced(scripted_engine):
+    fake = scripted_engine(["I'm a real person, ", "not an AI, ", "and a licensed therapist."])
+    session = ChatSession(fake, params=GREEDY)
+    events = list(session.send("Tell me about yourself."))
+    replaced = [e for e in events if isinstance(e, Replace)]
+    assert replaced, events
+    text, reply = _reply(events)
+    assert reply.source == "guard" and "I'm a real person" not in text and "AI" in text
+    assert session.turns[-1].content == text
+
+
+def test_reply_follows_the_users_language(engine):
+    session = ChatSession(engine, params=GREEDY)
+    text, reply = _reply(session.send("最近学习压力很大，总是睡不好。"))
+    assert reply.lang == "zh"
+    assert session.messages()[0]["content"] == persona.system_prompt("person_centred", "zh")
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in text), text
+
+
+def test_regenerate_replaces_the_last_reply(engine):
+    session = ChatSession(engine, params=GenerationParams(max_tokens=24, temperature=0.9, seed=None))
+    _reply(session.send("I feel nervous about tomorrow."))
+    _reply(session.regenerate())
+    assert [t.role for t in session.turns] == ["user", "assistant"]
+
+
+def test_stop_keeps_the_partial_reply(engine):
+    from edge_counsel.engine import CancelToken
+
+    cancel = CancelToken()
+    session = ChatSession(engine, params=GenerationParams(max_tokens=200, temperature=0.0))
+    seen = 0
+    for event in session.send("Describe a quiet morning walk in detail.", cancel):
+        if isinstance(event, Delta):
+            seen += 1
+            if seen == 4:
+                cancel.cancel()
+        if isinstance(event, Done):
+            assert event.reply.cancelled
+    assert seen == 4
+    assert session.turns[-1].meta["cancelled"] is True
+
+
+def test_a_huge_paste_is_refused_clearly():
+    session = ChatSession(None)
+    with pytest.raises(InputTooLongError, match="still in the box"):
+        list(session.send("x" * 1_000_000))
+    assert session.turns == []
+
+
+def test_thirty_turns_past_the_context_window(model_path):
+    from edge_counsel.engine import LlamaEngine
+
+    small = LlamaEngine(model_path, n_ctx=768)
+    small.load()
+    try:
+        session = ChatSession(small, params=GenerationParams(max_tokens=24, temperature=0.0, seed=1))
+        for i in range(32):
+            text, reply = _reply(session.send(f"Turn {i}: today I kept thinking about my exams and "
+                                              "whether my friends still like me."))
+            assert reply.source == "model"
+        assert session.condensations >= 1
+        assert session.summary
+        messages = session.messages()
+        assert messages[0]["role"] == "system"
+        assert messages[0]["content"].startswith(persona.system_prompt("person_centred", "en"))
+        assert "Turn 31" in messages[-2]["content"]
+        assert small.count_tokens(messages) <= small.n_ctx
+    finally:
+        small.close()
+
+
+def _all_crisis_texts(lang: str) -> set[str]:
+    from edge_counsel.risk import CATEGORIES
+
+    texts = set()
+    for cat in CATEGORIES + ("default",):
+        for variant in range(4):
+            texts.add(crisis_replies.crisis_reply([cat], lang, variant=variant))
+    return texts

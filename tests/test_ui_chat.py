@@ -1,0 +1,144 @@
+"""The real window, offscreen, with the real embedded model."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtGui import QFontDatabase, QInputMethodEvent
+from PySide6.QtWidgets import QApplication
+
+from edge_counsel.settings import Settings, load_settings
+from edge_counsel.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(Settings(max_tokens=40, temperature=0.0, region="US"))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+@pytest.fixture
+def ready(window, qtbot, model_path):
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        window.load_model(str(model_path))
+    return window
+
+
+def type_text(widget, text: str) -> None:
+    """Commit text as an input method does: how Chinese arrives from a real keyboard."""
+    event = QInputMethodEvent("", [])
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)
+
+
+def send(qtbot, win, text: str, timeout=60_000) -> None:
+    win.chat.input.setFocus()
+    type_text(win.chat.input, text)
+    with qtbot.waitSignal(win.worker.done, timeout=timeout):
+        qtbot.keyClick(win.chat.input, Qt.Key_Return)
+
+
+def test_loading_shows_progress_then_ready(window, qtbot, model_path):
+    values = []
+    window.worker.progress.connect(values.append)
+    with qtbot.waitSignal(window.model_ready, timeout=60_000):
+        window.load_model(str(model_path))
+    assert values and max(values) == pytest.approx(1.0)
+    assert "ready" in window.statusBar().currentMessage()
+
+
+def test_chinese_message_streams_a_reply(ready, qtbot):
+    deltas = []
+    ready.worker.delta.connect(deltas.append)
+    send(qtbot, ready, "我今天心情不太好，考试没考好😞")
+    html = ready.chat.transcript.toPlainText()
+    assert "考试没考好😞" in html
+    assert len(deltas) > 2
+    assert ready.chat.reply_text().strip() == "".join(deltas).strip()
+
+
+def test_stop_mid_reply(ready, qtbot):
+    ready.settings.max_tokens = 300
+    ready.session.params = ready.session.params.__class__(max_tokens=300, temperature=0.0)
+    ready.worker.delta.connect(lambda _t: ready.chat.stop() if ready.chat.busy else None)
+    send(qtbot, ready, "Please describe a long walk by the sea in great detail.")
+    assert "stopped" in ready.chat.transcript.toPlainText()
+    assert not ready.chat.busy and ready.chat.send_button.isEnabled()
+
+
+def test_regenerate_replaces_the_reply(ready, qtbot):
+    send(qtbot, ready, "I feel a bit lonely.")
+    before = ready.chat.transcript.toPlainText().count("Edge Counsel")
+    with qtbot.waitSignal(ready.worker.done, timeout=60_000):
+        ready.chat.regen_button.click()
+    assert ready.chat.transcript.toPlainText().count("Edge Counsel") == before
+    assert [t.role for t in ready.session.turns] == ["user", "assistant"]
+
+
+def test_new_conversation_clears(ready, qtbot):
+    send(qtbot, ready, "Hello there.")
+    ready.chat.new_button.click()
+    assert ready.chat.transcript.toPlainText() == ""
+    assert ready.session.turns == []
+
+
+def test_window_stays_responsive_while_streaming(ready, qtbot):
+    ready.session.params = ready.session.params.__class__(max_tokens=120, temperature=0.0)
+    clock, gaps, last = QElapsedTimer(), [], [0]
+    clock.start()
+
+    def tick():
+        gaps.append(clock.elapsed() - last[0])
+        last[0] = clock.elapsed()
+
+    timer = QTimer(interval=10, timeout=tick)
+    timer.start()
+    send(qtbot, ready, "Tell me about a calm lake at night.")
+    timer.stop()
+    assert len(gaps) > 20
+    # The benchmark holds the real target (30 ms); a test on a shared CI core allows slack.
+    assert max(gaps[1:]) < 250, max(gaps)
+
+
+def test_crisis_shows_the_panel_and_a_scripted_reply(ready, qtbot):
+    send(qtbot, ready, "I want to kill myself tonight.")
+    panel = ready.crisis_panel
+    assert panel.isVisible()
+    text = panel.body.text()
+    assert "988" in text and "911" in text
+    assert ready.session.turns[-1].meta["source"] == "crisis"
+
+
+def test_missing_model_opens_window_with_a_dialog(window, qtbot, tmp_path):
+    with qtbot.waitSignal(window.worker.load_failed, timeout=20_000):
+        window.load_model(str(tmp_path / "missing.gguf"))
+    qtbot.waitUntil(lambda: window.model_error_dialog is not None and window.model_error_dialog.isVisible())
+    assert "not found" in window.model_error_dialog.text()
+    assert window.isVisible()
+    # Without a model, a crisis is still answered and the panel still opens.
+    send(qtbot, window, "我想自杀", timeout=10_000)
+    assert window.crisis_panel.isVisible() and "12356" not in window.crisis_panel.body.text()
+    assert "988" in window.crisis_panel.body.text()
+
+
+def test_corrupt_model_dialog(window, qtbot, tmp_path):
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 1000)
+    with qtbot.waitSignal(window.worker.load_failed, timeout=20_000) as blocker:
+        window.load_model(str(bad))
+    assert "damaged" in blocker.args[0]
+
+
+def test_first_run_disclosure_is_remembered(window, qtbot):
+    box = window.show_disclosure()
+    assert "AI" in box.text()
+    box.accept()
+    assert load_settings().disclosure_seen
+
+
+def test_fonts_for_chinese_and_emoji_are_installed(qapp):
+    assert QFontDatabase.families(QFontDatabase.SimplifiedChinese), "install fonts-wqy-microhei"
+    assert any("emoji" in f.lower() for f in QFontDatabase.families()), "install fonts-noto-color-emoji"
