@@ -51,7 +51,7 @@ DRIVER = textwrap.dedent('''
     event = QInputMethodEvent("", [])
     event.setCommitString("My secret today: " + canary)
     QApplication.sendEvent(window.chat.input, event)
-    window.worker.done.connect(loop.quit)
+    window.chat.reply_finished.connect(loop.quit)
     window.chat.submit()
     loop.exec()
     try:

@@ -37,7 +37,7 @@ def type_text(widget, text: str) -> None:
 def send(qtbot, win, text: str, timeout=60_000) -> None:
     win.chat.input.setFocus()
     type_text(win.chat.input, text)
-    with qtbot.waitSignal(win.worker.done, timeout=timeout):
+    with qtbot.waitSignal(win.chat.reply_finished, timeout=timeout):
         qtbot.keyClick(win.chat.input, Qt.Key_Return)
 
 
@@ -72,7 +72,7 @@ def test_stop_mid_reply(ready, qtbot):
 def test_regenerate_replaces_the_reply(ready, qtbot):
     send(qtbot, ready, "I feel a bit lonely.")
     before = ready.chat.transcript.toPlainText().count("Edge Counsel")
-    with qtbot.waitSignal(ready.worker.done, timeout=60_000):
+    with qtbot.waitSignal(ready.chat.reply_finished, timeout=60_000):
         ready.chat.regen_button.click()
     assert ready.chat.transcript.toPlainText().count("Edge Counsel") == before
     assert [t.role for t in ready.session.turns] == ["user", "assistant"]

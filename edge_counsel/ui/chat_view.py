@@ -48,6 +48,7 @@ class ChatPanel(QWidget):
     message_committed = Signal(str, str, dict)  # role, text, meta: for the store
     last_reply_retracted = Signal()
     crisis_detected = Signal(object)  # RiskAssessment
+    reply_finished = Signal(object)  # session.Reply, once the UI has shown and committed it
 
     def __init__(self, detector: RiskDetector, crisis_panel: CrisisPanel, parent=None) -> None:
         super().__init__(parent)
@@ -172,10 +173,12 @@ class ChatPanel(QWidget):
                                         {"source": reply.source, "cancelled": reply.cancelled})
         if reply.cancelled:
             self.show_note("(stopped / 已停止)")
+        self.reply_finished.emit(reply)
 
     def on_failed(self, message: str) -> None:
         self.set_busy(False)
         self.show_note(message)
+        self.reply_finished.emit(None)
 
     def set_busy(self, busy: bool) -> None:
         self.busy = busy

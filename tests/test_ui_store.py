@@ -1,0 +1,146 @@
+"""The window over a real SQLCipher store: unlock, record, history, lock.
+
+These tests are about the window and the store, so the model is the scripted fake engine; the real
+model's part of the same flows is covered in test_ui_chat.py and test_privacy.py.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from edge_counsel.keys import unlock_store
+from edge_counsel.settings import Settings
+from edge_counsel.ui.main_window import MainWindow
+from edge_counsel.ui.unlock_dialog import UnlockDialog
+
+PASS = "a long enough passphrase"
+
+
+@pytest.fixture(autouse=True)
+def fast_kdf(monkeypatch):
+    monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
+
+
+@pytest.fixture
+def window(qtbot, data_home, scripted_engine):
+    store = unlock_store(data_home, PASS, create=True)
+    win = MainWindow(Settings(auto_lock_minutes=0), store=store)
+    qtbot.addWidget(win)
+    win.session.engine = scripted_engine(["I hear ", "you. ", "Tell me more?"])
+    win.chat.model_ready = True
+    win.show()
+    yield win
+    win.close()
+
+
+def say(qtbot, win, text):
+    win.chat.input.setPlainText(text)
+    with qtbot.waitSignal(win.chat.reply_finished, timeout=10_000):
+        win.chat.submit()
+
+
+def test_create_then_unlock(qtbot, data_home):
+    dialog = UnlockDialog(data_home)
+    qtbot.addWidget(dialog)
+    assert dialog.creating
+    dialog.passphrase.setText(PASS)
+    dialog.confirm.setText("something else")
+    assert not dialog.try_accept() and "differ" in dialog.error.text()
+    dialog.confirm.setText(PASS)
+    assert dialog.try_accept()
+    dialog.store.close()
+    again = UnlockDialog(data_home)
+    qtbot.addWidget(again)
+    assert not again.creating
+    again.passphrase.setText("wrong guess")
+    assert not again.try_accept()
+    assert "passphrase" in again.error.text().lower()
+    again.passphrase.setText(PASS)
+    assert again.try_accept()
+    again.store.close()
+
+
+def test_corrupt_database_is_moved_aside_never_overwritten(qtbot, data_home, monkeypatch):
+    unlock_store(data_home, PASS, create=True).close()
+    db = data_home / "counsel.db"
+    garbage = b"\x13" * 5000
+    db.write_bytes(garbage)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    dialog = UnlockDialog(data_home)
+    qtbot.addWidget(dialog)
+    dialog.passphrase.setText(PASS)
+    assert not dialog.try_accept()
+    moved = [p for p in data_home.iterdir() if p.name.startswith("counsel.db.corrupt")]
+    assert len(moved) == 1 and moved[0].read_bytes() == garbage
+    assert "Moved to" in dialog.error.text()
+
+
+def test_messages_are_recorded_and_regenerate_retracts(qtbot, window):
+    say(qtbot, window, "Exams make me nervous.")
+    (conv,) = window.store.list_conversations()
+    assert [m.role for m in window.store.list_messages(conv.id)] == ["user", "assistant"]
+    with qtbot.waitSignal(window.chat.reply_finished, timeout=10_000):
+        window.chat.regen_button.click()
+    assert [m.role for m in window.store.list_messages(conv.id)] == ["user", "assistant"]
+    assert conv.title.startswith("Exams make me nervous")
+
+
+def test_history_search_continue_export_delete(qtbot, window, tmp_path):
+    say(qtbot, window, "我和室友吵架了")
+    window.chat.new_button.click()
+    say(qtbot, window, "Work has been stressful.")
+    page = window.history
+    page.refresh()
+    assert page.list.count() == 2
+    page.search_box.setText("室友")
+    assert page.list.count() == 1
+    page.list.setCurrentRow(0)
+    page.continue_selected()
+    assert "我和室友吵架了" in window.chat.transcript.toPlainText()
+    assert [t.role for t in window.session.turns] == ["user", "assistant"]
+    say(qtbot, window, "我们后来和好了")
+    conv_id = window.recorder.conversation_id
+    assert len(window.store.list_messages(conv_id)) == 4
+    out = page.export_selected(str(tmp_path / "talk.json"))
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    assert "我们后来和好了" in json.dumps(exported, ensure_ascii=False)
+    monkey = QMessageBox.question
+    try:
+        QMessageBox.question = lambda *a, **k: QMessageBox.Yes
+        page.delete_selected()
+    finally:
+        QMessageBox.question = monkey
+    page.search_box.clear()
+    assert page.list.count() == 1
+
+
+def test_erase_all_needs_the_word(qtbot, window):
+    say(qtbot, window, "Something private.")
+    assert not window.history.erase_all("erase")
+    assert window.store.list_conversations()
+    assert window.history.erase_all("ERASE")
+    assert window.store.list_conversations() == []
+    assert window.chat.transcript.toPlainText() == ""
+
+
+def test_lock_hides_everything_and_unlock_restores(qtbot, window, data_home):
+    say(qtbot, window, "Private words.")
+    with qtbot.waitSignal(window.locked):
+        window.lock_action.trigger()
+    assert window.store is None and window.stack.currentIndex() == 1
+    assert window.chat.transcript.toPlainText() == "" and window.session.turns == []
+    window.unlock_with(unlock_store(data_home, PASS))
+    assert window.stack.currentIndex() == 0
+    window.history.refresh()
+    assert window.history.list.count() == 1
+
+
+def test_auto_lock_after_idle(qtbot, window):
+    window.settings.auto_lock_minutes = 0.005  # 0.3 s
+    window.reset_idle_timer()
+    with qtbot.waitSignal(window.locked, timeout=5_000):
+        pass
+    assert window.store is None
