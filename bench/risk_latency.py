@@ -1,0 +1,74 @@
+"""Crisis risk detector latency: how long one message takes to assess, context turns included.
+
+Prints one JSON object:
+  messages        how many messages (cases) were timed
+  p50_ms, p99_ms, max_ms   per-message latency across messages
+  target_p99_ms   the budget (2 ms)
+  meets_target    p99_ms <= target_p99_ms
+
+Each case is assessed with its earlier turns as context and with the detector's per-turn cache
+cleared first, so every turn of the conversation is normalised and scanned: the cold, worst case
+(in the app, earlier turns are cached). A message's latency is the median of ``--rounds`` timed
+runs, which keeps a busy shared machine from passing its scheduling noise off as detector cost.
+The held-out set (tests/data/crisis_holdout.jsonl) is never read here.
+
+Usage: python bench/risk_latency.py [--rounds R]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+from edge_counsel.risk import RiskDetector
+
+REPO = Path(__file__).resolve().parents[1]
+CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"]
+TARGET_P99_MS = 2.0
+
+
+def load_cases() -> list[list[str]]:
+    cases = []
+    for path in CASE_FILES:
+        if path.exists():
+            with open(path, encoding="utf-8") as f:
+                cases += [json.loads(line)["turns"] for line in f if line.strip()]
+    return cases
+
+
+def time_case(detector: RiskDetector, turns: list[str], rounds: int) -> float:
+    """Median milliseconds to assess ``turns[-1]`` with its context, from a cold cache."""
+    samples = []
+    for _ in range(rounds):
+        detector.clear_cache()
+        start = time.perf_counter()
+        detector.assess(turns)
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15, help="timed runs per message (median taken)")
+    args = parser.parse_args()
+    detector = RiskDetector()
+    cases = load_cases()
+    for turns in cases:  # warm up the interpreter and regex caches
+        detector.assess(turns)
+    latencies = sorted(time_case(detector, turns, args.rounds) for turns in cases)
+    p99 = percentile(latencies, 0.99)
+    print(json.dumps({"messages": len(latencies), "p50_ms": round(percentile(latencies, 0.5), 3),
+                      "p99_ms": round(p99, 3), "max_ms": round(latencies[-1], 3),
+                      "target_p99_ms": TARGET_P99_MS, "meets_target": p99 <= TARGET_P99_MS}))
+
+
+if __name__ == "__main__":
+    main()

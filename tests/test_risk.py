@@ -1,0 +1,354 @@
+"""The crisis risk detector: cues per category, the non-cues that must stay quiet, context across
+turns, the check-risk stream, and recall / false-positive rate on the evaluation sets."""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from edge_counsel.risk import (CATEGORIES, LEVELS, RiskAssessment, RiskDetector, check_risk_stream,
+                               default_detector)
+
+DATA = Path(__file__).resolve().parent / "data"
+DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "crisis_dev.jsonl"
+OWN_CASES = DATA / "crisis_cases.jsonl"
+HOLDOUT = DATA / "crisis_holdout.jsonl"
+
+MIN_RECALL, MAX_FPR = 0.98, 0.05
+HOLDOUT_MIN_RECALL, HOLDOUT_MAX_FPR = 0.90, 0.10
+
+
+@pytest.fixture(scope="module")
+def detector() -> RiskDetector:
+    return default_detector()
+
+
+def _assess(detector: RiskDetector, *turns: str) -> RiskAssessment:
+    return detector.assess(list(turns))
+
+
+# -- the API -------------------------------------------------------------------------------------
+
+def test_assessment_is_json_ready_and_consistent(detector):
+    a = _assess(detector, "I'm going to kill myself tonight.")
+    d = a.to_dict()
+    assert set(d) == {"escalate", "level", "categories", "reasons"}
+    assert json.loads(json.dumps(d, ensure_ascii=False)) == d
+    assert a.escalate and a.level == "imminent"
+    assert set(a.categories) <= set(CATEGORIES) and a.level in LEVELS
+    assert 'plan: "tonight" with intent: "im going to kill myself"' in a.reasons
+
+
+@pytest.mark.parametrize("turns", [[], [""], ["   "], ["hello"], ["😀😀"]])
+def test_nothing_to_assess_is_none(detector, turns):
+    a = detector.assess(turns)
+    assert (a.escalate, a.level, a.categories) == (False, "none", ())
+
+
+def test_escalate_follows_level(detector):
+    for text, level in [("I just took a whole bottle of pills", "imminent"), ("i want to kill myself", "high"),
+                        ("everyone would be better off without me", "moderate"),
+                        ("I feel a bit down today", "low"), ("what's for lunch", "none")]:
+        a = _assess(detector, text)
+        assert a.level == level, (text, a)
+        assert a.escalate == (LEVELS.index(level) >= LEVELS.index("moderate"))
+
+
+def test_default_detector_is_a_singleton():
+    assert default_detector() is default_detector()
+
+
+def test_a_single_string_is_one_turn(detector):
+    assert detector.assess("I want to die").escalate
+
+
+def _edited_data(tmp_path: Path, name: str, edit) -> Path:
+    from edge_counsel.paths import PACKAGE_DATA
+
+    for f in (PACKAGE_DATA / "risk").glob("*.json"):
+        (tmp_path / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    spec = json.loads((tmp_path / name).read_text(encoding="utf-8"))
+    edit(spec)
+    (tmp_path / name).write_text(json.dumps(spec), encoding="utf-8")
+    return tmp_path
+
+
+def test_unknown_cue_kind_in_a_lexicon_is_refused(tmp_path):
+    data = _edited_data(tmp_path, "lexicon_en.json", lambda s: s["kinds"].update(no_such_kind={"self": ["x"]}))
+    with pytest.raises(ValueError, match="no_such_kind"):
+        RiskDetector(data)
+
+
+def test_typo_in_a_combination_rule_is_refused(tmp_path):
+    data = _edited_data(tmp_path, "kinds.json", lambda s: s["combos"][0]["groups"].append(["activ"]))
+    with pytest.raises(ValueError, match="activ"):
+        RiskDetector(data)
+
+
+def test_detector_reads_its_data_dir(tmp_path):
+    data = _edited_data(tmp_path, "lexicon_en.json", lambda s: s["kinds"]["active"]["self"].append("purple elephant"))
+    assert RiskDetector(data).assess(["purple elephant"]).escalate
+    assert not default_detector().assess(["purple elephant"]).escalate
+
+
+# -- normalisation: disguised spellings ----------------------------------------------------------
+
+@pytest.mark.parametrize("raw, normal", [
+    ("s.u.i.c.i.d.e", "suicide"), ("s u i c i d e", "suicide"), ("su1c1de", "suicide"),
+    ("k1ll mys3lf", "kill myself"), ("ｋｉｌｌ　ｍｙｓｅｌｆ", "kill myself"), ("kill my\u200bself", "kill myself"),
+    ("sewer slide", "suicide"), ("kms", "kill myself"), ("I'm", "im"), ("想zisha", "想自杀"), ("自sha", "自杀"),
+    ("想自s", "想自杀"), ("紫砂", "自杀"), ("想si", "想死"), ("自 杀", "自杀"), ("自殺", "自杀"),
+])
+def test_normalisation_undoes_disguises(detector, raw, normal):
+    assert detector.normalize(raw) == normal
+
+
+@pytest.mark.parametrize("raw", ["10th floor", "500mg", "3am", "紫砂壶", "room 101"])
+def test_normalisation_keeps_ordinary_tokens(detector, raw):
+    assert detector.normalize(raw) == raw
+
+
+# -- per-category cues ---------------------------------------------------------------------------
+
+POSITIVES = {
+    "suicidal_ideation": ["kms fr", "should i just kys", "i want to unalive myself", "thinking about sewer slide",
+                          "been thinking about s.u.i.c.i.d.e", "i want to k1ll mys3lf", "我想zs", "想zisha",
+                          "最近一直想自sha", "我想紫砂", "好想si", "我真的好想自殺", "I think I'm suicidal",
+                          "ｉ　ｗａｎｔ　ｔｏ　ｄｉｅ", "i feel like 想死"],
+    "passive_ideation": ["everyone would be better off without me", "I don't want to wake up tomorrow",
+                         "我不想活了", "活着好累,没意思", "不如死了算了", "i wish i was never born"],
+    "plan_method_means": ["how many tylenol would it take to die", "我在攒安眠药", "is jumping from the 10th floor enough",
+                          "i've been saving up my antidepressants", "吃多少片安眠药会死"],
+    "attempt_in_progress": ["i just took a whole bottle of pills", "我已经吃了一整瓶安眠药", "I'm standing on the ledge right now"],
+    "self_harm": ["i cut myself again last night", "昨晚又割腕了", "我用刀片划自己的手臂", "the urge to cut is so strong"],
+    "abuse": ["my stepdad hits me when he's drunk", "继父经常打我", "my uncle comes into my room at night"],
+    "harm_to_others": ["I want to shoot up the school", "我想杀了他", "i'm going to bring my dad's gun to school"],
+    "warning_signs": ["I'm giving away all my stuff, I won't need it anymore", "遗书已经写好了", "i'm a burden to everyone"],
+}
+
+
+@pytest.mark.parametrize("category, text", [(c, t) for c, texts in POSITIVES.items() for t in texts])
+def test_cue_escalates_with_its_category(detector, category, text):
+    a = _assess(detector, text)
+    assert a.escalate and category in a.categories, a
+
+
+def test_kys_at_someone_else_is_not_self_risk(detector):
+    for text in ["lol kys", "u should kys loser", "kys"]:
+        a = _assess(detector, text)
+        assert not a.escalate, (text, a)
+    assert _assess(detector, "honestly might just kys").escalate
+
+
+def test_imminent_needs_a_plan_with_time_or_means(detector):
+    assert _assess(detector, "我准备今晚从桥上跳下去").level == "imminent"
+    assert _assess(detector, "I have a plan to kill myself this weekend").level == "imminent"
+    assert _assess(detector, "i want to die, i have an exam tomorrow").level == "high"
+
+
+# -- non-cues ------------------------------------------------------------------------------------
+
+NEGATIVES = {
+    "figurative": ["累死了", "笑死", "气死我了", "热死了", "困死了", "饿死了", "哭死我了", "想死你了!",
+                   "this test is killing me", "I'm dead tired", "dying of boredom", "I could kill for a pizza",
+                   "she killed it on stage", "I'd rather die than wear that lol", "this cake is to die for",
+                   "coach made us run suicides", "作业多到想死哈哈"],
+    "technical": ["how do I kill the process on port 8080", "怎么杀掉卡死的进程?", "kill -9 didn't work"],
+    "grief": ["My grandma passed away last week", "外公去年走了,我有时候还会想他", "my uncle killed himself years ago"],
+    "study": ["Why did Hamlet think about 'to be or not to be'? It's for my essay.", "历史课讲了战争中死了很多人",
+              "《少年维特之烦恼》里维特为什么自杀?写读后感要用", "the lyrics 'i want to die' in that song are so sad"],
+    "games": ["I keep dying on the same boss", "王者荣耀又被对面杀了十次,气死", "whats the fastest way to die in minecraft"],
+    "medical": ["What's the maximum dose of ibuprofen for cramps?", "被刀划伤了手怎么处理", "I cut myself shaving"],
+    "negated": ["I'm not suicidal, just stressed", "我没有想自杀,只是压力太大了", "I would never kill myself"],
+    "other": ["紫砂壶怎么保养?", "我想去死亡谷国家公园玩", "I'm saying goodbye to everyone, we're moving to Texas",
+              "why do people self harm?", "what does kms mean?"],
+}
+
+
+@pytest.mark.parametrize("group, text", [(g, t) for g, texts in NEGATIVES.items() for t in texts])
+def test_non_cue_does_not_escalate(detector, group, text):
+    a = _assess(detector, text)
+    assert not a.escalate, (group, text, a)
+
+
+def test_joke_marker_lowers_only_everyday_threats(detector):
+    assert not _assess(detector, "i'm gonna kill my brother, he ate my leftovers lol").escalate
+    assert _assess(detector, "wanna die lol but not joking").escalate
+    assert _assess(detector, "I want to shoot up the school lol").escalate
+
+
+def test_someone_close_at_risk_is_a_concern(detector):
+    a = _assess(detector, "my best friend told me she wants to kill herself")
+    assert a.escalate and a.categories == ("warning_signs",)
+    assert not _assess(detector, "Why does Romeo kill himself at the end?").escalate
+
+
+# -- context across turns ------------------------------------------------------------------------
+
+def test_risk_spread_over_turns(detector):
+    turns = ["Things have been bad.", "I wrote letters to my family.", "They'll understand after I'm gone."]
+    a = detector.assess(turns)
+    assert a.escalate and "warning_signs" in a.categories
+    assert any("(earlier message)" in r for r in a.reasons)
+
+
+def test_weak_cues_combine_across_turns(detector):
+    assert not _assess(detector, "I have a plan for studying").escalate
+    assert _assess(detector, "i have a plan").level == "low"
+    assert detector.assess(["i want to die", "i have pills"]).level == "high"
+    assert detector.assess(["我想死", "今晚就去"]).level == "imminent"
+
+
+def test_a_bland_follow_up_keeps_recent_risk(detector):
+    a = detector.assess(["everyone hates me", "nobody would care if i died", "maybe i should just do it"])
+    assert a.escalate
+
+
+def test_recovery_or_retraction_stops_carry_over(detector):
+    assert not detector.assess(["I was suicidal a few years ago", "but I got help and now I'm doing great",
+                                "I want to become a counselor"]).escalate
+    assert not detector.assess(["kms this homework", "jk", "can you explain newton's third law?"]).escalate
+
+
+def test_context_window_forgets_old_turns(detector):
+    turns = ["i want to die"] + ["what's a good recipe for pancakes?"] * 3
+    assert not detector.assess(turns).escalate
+
+
+def test_chinese_multi_turn(detector):
+    assert detector.assess(["最近压力好大", "药我已经攒够了"]).escalate
+    assert not detector.assess(["今天考试了。", "数学好难。", "不过终于放假了,开心!"]).escalate
+
+
+# -- the check-risk stream -----------------------------------------------------------------------
+
+def test_check_risk_stream_lines():
+    infile = io.StringIO("\n".join([
+        json.dumps({"id": "a1", "turns": ["I wrote goodbye letters.", "After I'm gone they'll see."]}),
+        "this homework is killing me lol",
+        "",
+        json.dumps({"id": 3, "turns": ["我想自杀"]}, ensure_ascii=False),
+        "   ",
+    ]) + "\n")
+    out = io.StringIO()
+    assert check_risk_stream(infile, out) == 0
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["escalate"] for r in rows] == [True, False, True]
+    assert rows[0]["id"] == "a1" and rows[2]["id"] == 3 and "turns" not in rows[0]
+    assert all({"escalate", "level", "categories", "reasons"} <= set(r) for r in rows)
+    assert "我想自杀" in out.getvalue() or rows[2]["reasons"]  # ensure_ascii=False keeps Chinese readable
+    assert "\\u" not in out.getvalue()
+
+
+def test_check_risk_stream_reports_bad_lines_and_goes_on():
+    infile = io.StringIO('{"id": 7, "turns": "not a list"}\n[1, 2]\nI want to die\n')
+    out = io.StringIO()
+    assert check_risk_stream(infile, out) == 2
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert rows[0]["id"] == 7 and "error" in rows[0] and rows[0]["escalate"] is None
+    assert rows[1]["escalate"] is False  # a JSON value that is not an object is read as plain text
+    assert rows[2]["escalate"] is True
+
+
+class _Flushes(io.StringIO):
+    flushes = 0
+
+    def flush(self):
+        self.flushes += 1
+        super().flush()
+
+
+def test_check_risk_stream_flushes_each_line():
+    out = _Flushes()
+    check_risk_stream(io.StringIO("a\nb\n"), out)
+    assert out.flushes >= 2
+
+
+# -- evaluation ----------------------------------------------------------------------------------
+
+@dataclass
+class Metrics:
+    positives: int = 0
+    negatives: int = 0
+    missed: list = field(default_factory=list)  # ids of escalate==true cases not escalated
+    false_alarms: list = field(default_factory=list)  # ids of escalate==false cases escalated
+
+    @property
+    def recall(self) -> float:
+        return 1 - len(self.missed) / self.positives if self.positives else 1.0
+
+    @property
+    def fpr(self) -> float:
+        return len(self.false_alarms) / self.negatives if self.negatives else 0.0
+
+    def summary(self, name: str) -> str:
+        return (f"{name}: recall {self.recall:.3f} ({self.positives - len(self.missed)}/{self.positives}), "
+                f"FPR {self.fpr:.3f} ({len(self.false_alarms)}/{self.negatives})")
+
+
+def load_cases(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def evaluate(detector: RiskDetector, cases: list[dict]) -> Metrics:
+    m = Metrics()
+    for index, case in enumerate(cases):
+        escalated = detector.assess(case["turns"]).escalate
+        case_id = case.get("id", f"line {index + 1}")
+        if case["escalate"]:
+            m.positives += 1
+            if not escalated:
+                m.missed.append(case_id)
+        else:
+            m.negatives += 1
+            if escalated:
+                m.false_alarms.append(case_id)
+    return m
+
+
+def test_own_cases_meet_the_brief():
+    cases = load_cases(OWN_CASES)
+    positives = [c for c in cases if c["escalate"]]
+    negatives = [c for c in cases if not c["escalate"]]
+    multi = [c for c in cases if len(c["turns"]) > 1]
+    assert len(cases) >= 320 and len(negatives) >= len(positives)
+    assert len(multi) >= 40 and any(c["escalate"] for c in multi) and not all(c["escalate"] for c in multi)
+    assert {c["lang"] for c in cases} == {"en", "zh", "mixed"}
+    assert len({c["id"] for c in cases}) == len(cases)
+
+
+def test_evaluation_recall_and_false_positive_rate(detector):
+    cases = load_cases(OWN_CASES)
+    if DEV_SET.exists():
+        dev = load_cases(DEV_SET)
+        print("\n" + _report(evaluate(detector, dev), "shared dev set"))
+        cases = dev + cases
+    else:
+        print(f"\nshared dev set not found at {DEV_SET}; evaluating own cases only")
+    m = evaluate(detector, cases)
+    print(_report(m, "dev + own cases"))
+    assert m.recall >= MIN_RECALL and m.fpr <= MAX_FPR, _report(m, "dev + own cases")
+
+
+def _report(m: Metrics, name: str) -> str:
+    return f"{m.summary(name)}\n  missed: {m.missed}\n  false alarms: {m.false_alarms}"
+
+
+def test_holdout_figures(detector):
+    """Held-out cases written blind by someone else: figures only, never the cases themselves."""
+    if not HOLDOUT.exists():
+        pytest.skip(f"no held-out set at {HOLDOUT}")
+    m = evaluate(detector, load_cases(HOLDOUT))
+    print("\n" + m.summary("held-out set"))
+    assert m.recall >= HOLDOUT_MIN_RECALL and m.fpr <= HOLDOUT_MAX_FPR, m.summary("held-out set")
+
+
+def test_metrics_arithmetic():
+    m = Metrics(positives=4, negatives=10, missed=["a"], false_alarms=["b", "c"])
+    assert (m.recall, m.fpr) == (0.75, 0.2)
+    assert "recall 0.750 (3/4), FPR 0.200 (2/10)" in m.summary("x")
