@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(sub)
     _add_check_risk(sub)
     _add_history(sub)
+    _add_journal(sub)
+    _add_mood(sub)
     return parser
 
 
@@ -86,6 +88,37 @@ def _add_history(sub) -> None:
     for action in hist.choices.values():
         _add_common(action)
     p.set_defaults(handler=_cmd_history)
+
+
+def _add_journal(sub) -> None:
+    p = sub.add_parser("journal", help="the encrypted journal")
+    _add_common(p)
+    actions = p.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
+    actions.add_parser("add", help="add an entry; its text is read from stdin")
+    actions.add_parser("list", help="one line per entry, beginning with its id")
+    reflect = actions.add_parser("reflect", help="on-device reflection: themes, tone, an observation")
+    reflect.add_argument("id", type=int)
+    reflect.add_argument("--json", action="store_true")
+    reflect.add_argument("--recent", action="store_true", help="also read the last weeks' entries")
+    reflect.add_argument("--model", help="model id or GGUF path")
+    for action in actions.choices.values():
+        _add_common(action)
+    p.set_defaults(handler=_cmd_journal)
+
+
+def _add_mood(sub) -> None:
+    p = sub.add_parser("mood", help="daily mood check-ins")
+    _add_common(p)
+    actions = p.add_subparsers(dest="mood_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="record a check-in: SCORE 1 (very low) to 5 (very good)")
+    add.add_argument("score", type=int)
+    add.add_argument("--tags", default="", help="comma-separated, e.g. anxious,tired")
+    add.add_argument("--note", default="")
+    listing = actions.add_parser("list", help="the check-ins, oldest first")
+    listing.add_argument("--json", action="store_true")
+    for action in actions.choices.values():
+        _add_common(action)
+    p.set_defaults(handler=_cmd_mood)
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -150,7 +183,53 @@ def _cmd_history(args) -> int:
     return 0
 
 
+def _with_store(args, work) -> int:
+    from .unlock import open_store_for
+
+    store = open_store_for(args, create=True)
+    try:
+        return work(store)
+    finally:
+        store.close()
+
+
+def _cmd_journal(args) -> int:
+    from . import journal_cli
+
+    if args.journal_command == "add":
+        text = sys.stdin.read()
+        return _with_store(args, lambda store: journal_cli.journal_add(store, text, sys.stdout, sys.stderr))
+    if args.journal_command == "list":
+        return _with_store(args, lambda store: journal_cli.journal_list(store, sys.stdout))
+    return _with_store(args, lambda store: _reflect(args, store))
+
+
+def _reflect(args, store) -> int:
+    from . import journal_cli
+    from .model import open_engine
+    from .settings import load_settings
+
+    engine, _ = open_engine(args.model or load_settings().model, n_ctx=4096)
+    try:
+        return journal_cli.journal_reflect(store, engine, args.id, args.json, sys.stdout, recent=args.recent)
+    finally:
+        engine.close()
+
+
+def _cmd_mood(args) -> int:
+    from . import journal_cli
+
+    if args.mood_command == "add":
+        tags = [t.strip() for t in args.tags.split(",") if t.strip()]
+        return _with_store(args, lambda store: journal_cli.mood_add(store, args.score, tags, args.note, sys.stdout))
+    return _with_store(args, lambda store: journal_cli.mood_list(store, args.json, sys.stdout))
+
+
 def _run_gui(args) -> int:
+    if args.kiosk:
+        from .kiosk_app import run_kiosk
+
+        return run_kiosk(args)
     from .app import run_app
 
     return run_app(args)

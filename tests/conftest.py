@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -76,3 +75,28 @@ class ScriptedEngine:
 @pytest.fixture
 def scripted_engine():
     return ScriptedEngine
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A real, freshly created SQLCipher store (Argon2 at test cost)."""
+    from edge_counsel.keys import unlock_store
+
+    monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
+    opened = unlock_store(tmp_path / "store", "pass phrase", create=True)
+    yield opened
+    opened.close()
+
+
+def type_text(widget, text: str) -> None:
+    """Commit text as an input method does: how Chinese arrives from a real keyboard.
+
+    (qtbot.keyClicks with non-ASCII text aborts the interpreter.)
+    """
+    from PySide6.QtGui import QInputMethodEvent
+    from PySide6.QtWidgets import QApplication
+
+    widget.setFocus()
+    event = QInputMethodEvent("", [])
+    event.setCommitString(text)
+    QApplication.sendEvent(widget, event)

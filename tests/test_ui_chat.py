@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from conftest import type_text
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
-from PySide6.QtGui import QFontDatabase, QInputMethodEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QFontDatabase
 
 from edge_counsel.settings import Settings, load_settings
 from edge_counsel.ui.main_window import MainWindow
@@ -25,13 +25,6 @@ def ready(window, qtbot, model_path):
     with qtbot.waitSignal(window.model_ready, timeout=60_000):
         window.load_model(str(model_path))
     return window
-
-
-def type_text(widget, text: str) -> None:
-    """Commit text as an input method does: how Chinese arrives from a real keyboard."""
-    event = QInputMethodEvent("", [])
-    event.setCommitString(text)
-    QApplication.sendEvent(widget, event)
 
 
 def send(qtbot, win, text: str, timeout=60_000) -> None:
@@ -142,3 +135,10 @@ def test_first_run_disclosure_is_remembered(window, qtbot):
 def test_fonts_for_chinese_and_emoji_are_installed(qapp):
     assert QFontDatabase.families(QFontDatabase.SimplifiedChinese), "install fonts-wqy-microhei"
     assert any("emoji" in f.lower() for f in QFontDatabase.families()), "install fonts-noto-color-emoji"
+
+
+def test_crisis_panel_shows_every_safety_plan_section():
+    from edge_counsel.store import SAFETY_PLAN_SECTIONS
+    from edge_counsel.ui.crisis_panel import PLAN_SECTIONS
+
+    assert tuple(key for key, _en, _zh in PLAN_SECTIONS) == SAFETY_PLAN_SECTIONS

@@ -23,7 +23,9 @@ PLAN_SECTIONS = (
     ("helpers", "People I can ask for help", "我可以求助的人"),
     ("professionals", "Professionals and services", "专业人员和机构"),
     ("safe_environment", "Making my surroundings safer", "让环境更安全"),
+    ("reasons_for_living", "What I live for", "我活下去的理由"),
 )
+
 
 _TEXT = {
     "title": ("You don't have to go through this alone", "你不必独自面对"),
@@ -114,7 +116,8 @@ class CrisisPanel(QFrame):
         for en, zh, text in filled:
             parts.append(f"<p><b>{zh if lang == 'zh' else en}</b><br>{_escape_lines(text)}</p>")
         if contact.get("name") or contact.get("phone"):
-            who = " ".join(filter(None, [contact.get("name"), contact.get("phone")]))
+            relationship = f"({contact['relationship']})" if contact.get("relationship") else ""
+            who = " ".join(filter(None, [contact.get("name"), relationship, contact.get("phone")]))
             parts.append(f"<p><b>{_t('contact', lang)}:</b> {html.escape(who)}</p>")
         return "".join(parts)
 

@@ -11,8 +11,17 @@ import sys
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QPushButton, QStackedWidget,
-                               QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .. import crisis_replies, disclosure, paths
 from ..engine import GenerationParams
@@ -63,6 +72,12 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self._wire()
         self._build_lock()
+        from .pages import (
+            install_pages,  # the journal, mood, exercises and safety-plan tabs
+        )
+
+        self.pages = install_pages(self)
+        self.tabs.tabBar().moveTab(self.tabs.indexOf(self.history), self.tabs.count() - 1)
         self.thread.start()
 
     # -- construction --------------------------------------------------------------------------

@@ -1,0 +1,264 @@
+"""The mood page: a check-in in a few seconds, and the trend drawn with QPainter.
+
+A check-in is one click on an emoji, any number of tag chips, an optional one-line note, and Save.
+Below it: average mood by week or by month, the current and longest streak, and the weekly summary
+from ``mood.weekly_summary``. All statistics come from ``mood``; this module only draws them.
+Invariant: the store is used on the UI thread only.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..errors import EdgeCounselError
+from ..exercises import normalize_lang
+from ..mood import (
+    EMOJI_SCALE,
+    EMOTION_TAGS,
+    MoodCheckin,
+    PeriodAverage,
+    current_streak,
+    level,
+    longest_streak,
+    monthly_averages,
+    weekly_averages,
+    weekly_summary,
+)
+
+__all__ = ["MoodPage", "MoodChart"]
+
+NOTE_CHARS = 200
+_CHIP_STYLE = ("QPushButton { border: 1px solid #90a4ae; border-radius: 11px; padding: 3px 10px; }"
+               " QPushButton:checked { background: #1e88e5; color: white; border-color: #1e88e5; }")
+_SCORE_STYLE = ("QPushButton { font-size: 28pt; padding: 6px; border: 2px solid transparent; border-radius: 10px; }"
+                " QPushButton:checked { border-color: #1e88e5; background: #e3f2fd; }")
+
+
+def _both(text) -> str:
+    return f"{text.en} / {text.zh}"
+
+
+class MoodChart(QWidget):
+    """Average mood (1..5) per period as a line with dots; gaps where there were no check-ins."""
+
+    MARGIN_LEFT, MARGIN = 40, 24
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.periods: list[PeriodAverage] = []
+        self.mode = "week"
+        self.setMinimumHeight(180)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+
+    def set_periods(self, periods: Sequence[PeriodAverage], mode: str) -> None:
+        self.periods, self.mode = list(periods), mode
+        self.update()
+
+    def points(self) -> list[QPointF | None]:
+        """Where each period's average is drawn (None for a period without check-ins)."""
+        plot = self._plot_rect()
+        return [None if p.average is None else
+                QPointF(self._x(plot, i), plot.bottom() - (p.average - 1) / 4 * plot.height())
+                for i, p in enumerate(self.periods)]
+
+    def _x(self, plot: QRectF, index: int) -> float:
+        return plot.left() + index * plot.width() / max(1, len(self.periods) - 1)
+
+    def _plot_rect(self) -> QRectF:
+        return QRectF(self.MARGIN_LEFT, self.MARGIN / 2, self.width() - self.MARGIN_LEFT - self.MARGIN,
+                      self.height() - self.MARGIN * 2)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt naming
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.Antialiasing)
+        painter.fillRect(self.rect(), QColor("#fafafa"))
+        self._draw_grid(painter)
+        self._draw_labels(painter)
+        if any(p.average is not None for p in self.periods):
+            self._draw_line(painter)
+        else:
+            painter.setPen(QColor("#777"))
+            painter.drawText(self._plot_rect(), Qt.AlignCenter, "No check-ins yet / 还没有记录")
+        painter.end()
+
+    def _draw_grid(self, painter: QPainter) -> None:
+        plot = self._plot_rect()
+        painter.setFont(QFont(painter.font().family(), 11))
+        for mood in EMOJI_SCALE:
+            y = plot.bottom() - (mood.score - 1) / 4 * plot.height()
+            painter.setPen(QPen(QColor("#e0e0e0"), 1))
+            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
+            painter.setPen(QColor("#333"))
+            painter.drawText(QRectF(0, y - 10, self.MARGIN_LEFT - 6, 20), Qt.AlignRight | Qt.AlignVCenter, mood.emoji)
+
+    def _draw_labels(self, painter: QPainter) -> None:
+        painter.setFont(QFont(painter.font().family(), 8))
+        painter.setPen(QColor("#555"))
+        plot, fmt = self._plot_rect(), "%m-%d" if self.mode == "week" else "%Y-%m"
+        for i, period in enumerate(self.periods):
+            x = self._x(plot, i)
+            painter.drawText(QRectF(x - 30, plot.bottom() + 4, 60, 16), Qt.AlignCenter, period.start.strftime(fmt))
+
+    def _draw_line(self, painter: QPainter) -> None:
+        painter.setPen(QPen(QColor("#1e88e5"), 2))
+        previous = None
+        for point in self.points():
+            if point is not None and previous is not None:
+                painter.drawLine(previous, point)
+            previous = point
+        painter.setBrush(QColor("#1e88e5"))
+        for point in filter(None, self.points()):
+            painter.drawEllipse(point, 4, 4)
+
+
+class MoodPage(QWidget):
+    """Check in, then see the trend."""
+
+    checked_in = Signal(object)  # store.MoodCheckin
+
+    def __init__(self, store=None, *, lang_provider: Callable[[], str] | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.lang_provider = lang_provider or (lambda: "en")
+        self._build()
+        self.set_store(store)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>How are you feeling right now? / 你现在感觉怎么样？</b>"))
+        layout.addLayout(self._score_row())
+        layout.addLayout(self._tag_grid())
+        self.note = QLineEdit(placeholderText="A short note, if you like / 想写一句的话可以写在这里", maxLength=NOTE_CHARS)
+        self.save_button = QPushButton("Save check-in / 保存", clicked=self.save, enabled=False)
+        self.status = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.note, 1)
+        row.addWidget(self.save_button)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addLayout(self._mode_row())
+        self.chart = MoodChart()
+        self.streaks = QLabel()
+        self.summary = QLabel(wordWrap=True)
+        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.streaks)
+        layout.addWidget(self.summary)
+
+    def _score_row(self) -> QHBoxLayout:
+        self.score_group = QButtonGroup(self)
+        self.score_buttons: list[QPushButton] = []
+        row = QHBoxLayout()
+        for mood in EMOJI_SCALE:
+            button = QPushButton(mood.emoji, checkable=True, toolTip=_both(mood.label))
+            button.setAccessibleName(_both(mood.label))
+            button.setStyleSheet(_SCORE_STYLE)
+            self.score_group.addButton(button, mood.score)
+            self.score_buttons.append(button)
+            row.addWidget(button)
+        self.score_group.idClicked.connect(lambda _score: self.save_button.setEnabled(True))
+        row.addStretch(1)
+        return row
+
+    def _tag_grid(self) -> QGridLayout:
+        grid = QGridLayout()
+        self.tag_chips: dict[str, QPushButton] = {}
+        for i, (tag, label) in enumerate(EMOTION_TAGS.items()):
+            chip = QPushButton(_both(label), checkable=True)
+            chip.setStyleSheet(_CHIP_STYLE)
+            self.tag_chips[tag] = chip
+            grid.addWidget(chip, i // 5, i % 5)
+        return grid
+
+    def _mode_row(self) -> QHBoxLayout:
+        self.week_button = QRadioButton("By week / 按周", checked=True)
+        self.month_button = QRadioButton("By month / 按月")
+        self.week_button.toggled.connect(lambda _on: self.refresh())
+        row = QHBoxLayout()
+        row.addWidget(QLabel("<b>Your mood over time / 心情趋势</b>"))
+        row.addWidget(self.week_button)
+        row.addWidget(self.month_button)
+        row.addStretch(1)
+        return row
+
+    # -- check-in ------------------------------------------------------------------------------
+
+    @property
+    def score(self) -> int | None:
+        return self.score_group.checkedId() if self.score_group.checkedId() > 0 else None
+
+    def selected_tags(self) -> list[str]:
+        return [tag for tag, chip in self.tag_chips.items() if chip.isChecked()]
+
+    def save(self):
+        """Store the check-in, reset the form and redraw; returns the check-in or None."""
+        if self.store is None or self.score is None:
+            return None
+        try:
+            checkin = self.store.add_checkin(self.score, self.selected_tags(), self.note.text().strip())
+        except EdgeCounselError as error:
+            self.status.setText(str(error))
+            return None
+        self._reset_form()
+        self.status.setText(f"Saved {level(checkin.score).emoji} — thank you for checking in. / 已保存，谢谢你记录。")
+        self.refresh()
+        self.checked_in.emit(checkin)
+        return checkin
+
+    def _reset_form(self) -> None:
+        self.score_group.setExclusive(False)
+        for button in self.score_buttons:
+            button.setChecked(False)
+        self.score_group.setExclusive(True)
+        for chip in self.tag_chips.values():
+            chip.setChecked(False)
+        self.note.clear()
+        self.save_button.setEnabled(False)
+
+    # -- trend ---------------------------------------------------------------------------------
+
+    def set_store(self, store) -> None:
+        self.store = store
+        self._reset_form()
+        self.status.clear()
+        self.refresh()
+
+    def _checkins(self) -> list[MoodCheckin]:
+        if self.store is None:
+            return []
+        try:
+            return [MoodCheckin.from_stored(row) for row in self.store.list_checkins()]
+        except EdgeCounselError as error:
+            self.status.setText(str(error))
+            return []
+
+    def refresh(self) -> None:
+        """Redraw the chart, the streaks and the summary from the store."""
+        checkins, lang = self._checkins(), normalize_lang(self.lang_provider())
+        monthly = self.month_button.isChecked()
+        periods = monthly_averages(checkins) if monthly else weekly_averages(checkins)
+        self.chart.set_periods(periods, "month" if monthly else "week")
+        now, best = current_streak(checkins), longest_streak(checkins)
+        self.streaks.setText(f"Current streak: {now} day(s) · Longest: {best} day(s) / "
+                             f"连续记录 {now} 天 · 最长 {best} 天")
+        self.summary.setText(weekly_summary(checkins, lang))
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        self.refresh()  # the chat's language, and the date, may have changed meanwhile
+        super().showEvent(event)
