@@ -30,6 +30,7 @@ from edge_counsel import manifest as mf  # noqa: E402
 from edge_counsel.engine import GenerationParams, LlamaEngine, default_threads  # noqa: E402
 from edge_counsel.session import ChatSession, Delta, Done  # noqa: E402
 
+SAMPLING = dict(max_tokens=128, temperature=0.0, top_p=0.9, top_k=40, repeat_penalty=1.1, seed=1)
 PROMPT = [{"role": "system", "content": "You are a patient storyteller."},
           {"role": "user", "content": "Tell a long, calm story about a lighthouse keeper and the sea."}]
 TURNS = ["I've been feeling stressed about school lately.", "Mostly exams, and my parents expect a lot.",
@@ -49,8 +50,8 @@ def _decode_rate(chunks_with_times: list[float], n_tokens: int) -> float:
 
 def raw_decode(llama, tokens: list[int], max_tokens: int) -> tuple[float, str]:
     times, text = [], ""
-    for chunk in llama.create_completion(tokens, max_tokens=max_tokens, temperature=0.0, seed=1,
-                                         stop=["<|im_end|>"], stream=True):
+    params = {**SAMPLING, "max_tokens": max_tokens}
+    for chunk in llama.create_completion(tokens, stop=["<|im_end|>", "<|im_start|>"], stream=True, **params):
         times.append(time.perf_counter())
         text += chunk["choices"][0]["text"]
     return _decode_rate(times, len(times)), text
@@ -58,15 +59,14 @@ def raw_decode(llama, tokens: list[int], max_tokens: int) -> tuple[float, str]:
 
 def ours_decode(engine: LlamaEngine, max_tokens: int) -> tuple[float, str]:
     times, text = [], ""
-    for chunk in engine.stream_chat(PROMPT, GenerationParams(max_tokens=max_tokens, temperature=0.0, seed=1,
-                                                             top_k=40, top_p=0.9, repeat_penalty=1.1)):
+    for chunk in engine.stream_chat(PROMPT, GenerationParams(**{**SAMPLING, "max_tokens": max_tokens})):
         times.append(time.perf_counter())
         text += chunk
     return _decode_rate(times, len(times)), text
 
 
 def session_decode(engine: LlamaEngine, max_tokens: int) -> float:
-    session = ChatSession(engine, params=GenerationParams(max_tokens=max_tokens, temperature=0.0, seed=1))
+    session = ChatSession(engine, params=GenerationParams(**{**SAMPLING, "max_tokens": max_tokens}))
     session.turns = []
     times = []
     # Drive the guarded path with the same prompt as the raw run (the persona is bypassed).
@@ -88,6 +88,8 @@ def measure_decode(path: Path, max_tokens: int, rounds: int) -> dict:
     engine.load()
     tokens = raw.tokenize(engine._render(PROMPT).prompt.encode(), add_bos=False, special=True)
     raw_rates, our_rates, session_rates = [], [], []
+    raw_decode(raw, tokens, 16)  # warm both up: first calls pay for page faults and allocations
+    ours_decode(engine, 16)
     for _ in range(rounds):
         raw.reset()
         raw._ctx.kv_cache_clear()

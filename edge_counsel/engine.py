@@ -19,9 +19,15 @@ from typing import Callable, Iterator, Protocol, Sequence
 
 from . import gguf_keys
 from .chat_formats import FormattedPrompt, get_chat_format
-from .errors import InputTooLongError, ModelCorruptError, ModelNotFoundError, NoChatTemplateError
+from .errors import (
+    InputTooLongError,
+    ModelCorruptError,
+    ModelNotFoundError,
+    NoChatTemplateError,
+)
 
 __all__ = [
+    "probe_gguf",
     "CancelToken",
     "GenerationParams",
     "Engine",
@@ -196,6 +202,32 @@ def _check_gguf_file(path: Path) -> None:
 
 
 _load_lock = threading.Lock()
+
+
+def probe_gguf(path: str | os.PathLike) -> dict:
+    """Read a GGUF's metadata (vocabulary only, no weights); raises the same errors as ``load``.
+
+    Returns the architecture, name, trained context length and whether it has a chat template.
+    """
+    import llama_cpp
+
+    path = Path(path)
+    _check_gguf_file(path)
+    try:
+        with _load_lock:
+            llama = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelCorruptError(
+            f"llama.cpp cannot read {path.name}: it is damaged, incomplete or of an architecture "
+            f"this version does not support ({exc}).") from exc
+    try:
+        meta = dict(llama.metadata)
+    finally:
+        llama.close()
+    arch = meta.get(gguf_keys.ARCHITECTURE, "")
+    return {"architecture": arch, "name": meta.get(gguf_keys.NAME, path.stem),
+            "context_length": int(meta.get(gguf_keys.context_length_key(arch), 4096)),
+            "has_chat_template": bool(meta.get(gguf_keys.CHAT_TEMPLATE))}
 
 
 def _open_llama(path: Path, n_ctx: int, n_threads: int, n_gpu_layers: int,

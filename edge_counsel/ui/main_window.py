@@ -244,9 +244,25 @@ class MainWindow(QMainWindow):
         bar.addAction(self.lock_action)
         bar.addAction(QAction("Change passphrase… / 修改密码…", self,
                               triggered=lambda: change_passphrase_dialog(self.home, self)))
+        bar.addAction(QAction("Settings… / 设置…", self, triggered=self.open_settings))
         self.idle_timer = QTimer(self, singleShot=True, timeout=self.lock)
         self._activity = _ActivityFilter(self.reset_idle_timer)
         QApplication.instance().installEventFilter(self._activity)
+        self.reset_idle_timer()
+
+    def open_settings(self) -> None:
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self.directory, self)
+        dialog.models.activate_requested.connect(self.load_model)
+        if dialog.exec():
+            self.apply_settings()
+
+    def apply_settings(self) -> None:
+        """Take region, hotline file and auto-lock from the (saved) settings."""
+        self.directory = HotlineDirectory.load(self.settings.hotline_override)
+        self.region = self.settings.region or region_from_locale()
+        self.crisis_panel.directory, self.crisis_panel.region = self.directory, self.region
         self.reset_idle_timer()
 
     def reset_idle_timer(self) -> None:

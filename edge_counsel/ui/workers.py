@@ -8,7 +8,7 @@ streams, so a queued "stop" would arrive too late).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
 from ..engine import CancelToken, GenerationParams
 from ..errors import EdgeCounselError
@@ -16,7 +16,7 @@ from ..model import open_engine
 from ..risk import RiskAssessment
 from ..session import ChatSession, Delta, Done, Replace
 
-__all__ = ["InferenceWorker", "WorkerThread"]
+__all__ = ["InferenceWorker", "WorkerThread", "run_in_background"]
 
 
 class InferenceWorker(QObject):
@@ -104,3 +104,44 @@ class WorkerThread(QThread):
         self.setObjectName("inference")
         worker.moveToThread(self)
         self.worker = worker
+
+
+class _Relay(QObject):
+    done = Signal(object)
+    failed = Signal(str)
+
+
+class _Task(QRunnable):
+    def __init__(self, fn, relay: _Relay) -> None:
+        super().__init__()
+        self.fn, self.relay = fn, relay
+
+    def run(self) -> None:
+        try:
+            result = self.fn()
+        except EdgeCounselError as exc:
+            self.relay.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - report, never lose the error in a pool thread
+            self.relay.failed.emit(f"{type(exc).__name__}: {exc}")
+        else:
+            self.relay.done.emit(result)
+
+
+_running: set[_Relay] = set()
+
+
+def run_in_background(fn, on_done, on_failed) -> None:
+    """Run ``fn()`` on a pool thread (file hashing, copying); callbacks run on the UI thread.
+
+    Not for the model: that belongs to the one inference worker.
+    """
+    relay = _Relay()
+    _running.add(relay)
+
+    def finish(callback, value) -> None:
+        _running.discard(relay)
+        callback(value)
+
+    relay.done.connect(lambda value: finish(on_done, value), Qt.QueuedConnection)
+    relay.failed.connect(lambda message: finish(on_failed, message), Qt.QueuedConnection)
+    QThreadPool.globalInstance().start(_Task(fn, relay))
