@@ -29,7 +29,12 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .errors import KeychainError, KeyfileError, PassphraseFileError, WrongPassphraseError
+from .errors import (
+    KeychainError,
+    KeyfileError,
+    PassphraseFileError,
+    WrongPassphraseError,
+)
 from .store import DB_FILENAME, KEY_BYTES, Store, atomic_write, corrupt_error
 
 __all__ = [

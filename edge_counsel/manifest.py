@@ -17,7 +17,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from . import paths
-from .errors import DiskFullError, ManifestError, ModelChecksumError, ModelNotFoundError, UnknownModelError
+from .errors import (
+    DiskFullError,
+    ManifestError,
+    ModelChecksumError,
+    ModelNotFoundError,
+    UnknownModelError,
+)
 
 __all__ = [
     "Manifest",

@@ -12,9 +12,9 @@ from .engine import GenerationParams
 from .hotlines import HotlineDirectory, region_from_locale
 from .model import open_engine
 from .recorder import StoreRecorder
-from .unlock import open_store_for
 from .session import ChatSession, Delta, Done, Replace
 from .settings import load_settings
+from .unlock import open_store_for
 
 __all__ = ["run_chat", "format_hotlines"]
 

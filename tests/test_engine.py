@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from edge_counsel.engine import CancelToken, GenerationParams, LlamaEngine
-from edge_counsel.errors import InputTooLongError, ModelCorruptError, ModelNotFoundError, NoChatTemplateError
+from edge_counsel.errors import (
+    InputTooLongError,
+    ModelCorruptError,
+    ModelNotFoundError,
+    NoChatTemplateError,
+)
 
 GREEDY = GenerationParams(max_tokens=24, temperature=0.0, seed=7)
 

@@ -7,8 +7,17 @@ import json
 import pytest
 
 from edge_counsel import manifest as mf
-from edge_counsel.chat_formats import chat_format_names, get_chat_format, register_chat_format
-from edge_counsel.errors import ManifestError, ModelChecksumError, ModelNotFoundError, UnknownModelError
+from edge_counsel.chat_formats import (
+    chat_format_names,
+    get_chat_format,
+    register_chat_format,
+)
+from edge_counsel.errors import (
+    ManifestError,
+    ModelChecksumError,
+    ModelNotFoundError,
+    UnknownModelError,
+)
 
 
 def test_default_manifest_is_complete():

@@ -7,8 +7,13 @@ import re
 import pytest
 
 from edge_counsel import persona
-from edge_counsel.persona import (APPROACHES, approach_label, reflection_instruction, summary_instruction,
-                                  system_prompt)
+from edge_counsel.persona import (
+    APPROACHES,
+    approach_label,
+    reflection_instruction,
+    summary_instruction,
+    system_prompt,
+)
 
 _HAN = re.compile("[\u4e00-\u9fff]")
 ALL = [(a, lang) for a in APPROACHES for lang in ("en", "zh")]

@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from edge_counsel import paths
-from edge_counsel.errors import ConversationNotFoundError, JournalEntryNotFoundError, StoreLockedError
+from edge_counsel.errors import (
+    ConversationNotFoundError,
+    JournalEntryNotFoundError,
+    StoreLockedError,
+)
 from edge_counsel.store import SAFETY_PLAN_SECTIONS, Store, empty_safety_plan
 
 KEY = bytes.fromhex("c0ffee" * 10 + "beef")

@@ -12,7 +12,14 @@ import pytest
 
 from edge_counsel.exercises import ContentError, load_exercises
 from edge_counsel.mood import MoodCheckin
-from edge_counsel.suggestions import RULES_FILE, SuggestionContext, load_rules, parse_rules, suggest, trigger_names
+from edge_counsel.suggestions import (
+    RULES_FILE,
+    SuggestionContext,
+    load_rules,
+    parse_rules,
+    suggest,
+    trigger_names,
+)
 
 NOW = datetime(2024, 3, 1, 20, 0)  # a Friday evening; the window crosses into February
 CJK = re.compile(r"[\u4e00-\u9fff]")

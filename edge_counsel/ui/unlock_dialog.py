@@ -8,10 +8,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit,
-                               QMessageBox, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+)
 
-from ..errors import EdgeCounselError, KeychainError, StoreCorruptError, WrongPassphraseError
+from ..errors import (
+    EdgeCounselError,
+    KeychainError,
+    StoreCorruptError,
+    WrongPassphraseError,
+)
 from ..keys import KeyVault, open_with_key
 from ..store import DB_FILENAME, Store, move_aside
 
