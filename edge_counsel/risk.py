@@ -5,12 +5,13 @@ check must not depend on the model: it works with no model loaded, a broken mode
 misreads the message.
 
 Invariants:
-- No model, no network, no randomness: the same turns always give the same assessment.
+- No language model, no network, no randomness: the same turns always give the same assessment.
 - No I/O beyond reading the JSON files in ``data/risk`` once, when a detector is built. Every cue
   word, pattern, level and combination rule lives in those files; this module holds only the
   machinery (normalise, find cues, scope them, combine them).
-- Standard library only (edge_counsel.paths is imported just to find the data folder); importing
-  it pulls in neither Qt nor llama.cpp.
+- Standard library only (edge_counsel.paths is imported just to find the data folder, and
+  risk_model for the learned stage, itself stdlib only); importing it pulls in neither Qt nor
+  llama.cpp.
 - Patterns are compiled once per detector; per-turn scans are cached, so a conversation's earlier
   turns cost nothing when the next message is assessed. Matching is linear in the text (no nested
   unbounded repeats): well under 2 ms for an ordinary message, about 12 µs per character beyond.
@@ -27,6 +28,10 @@ combine with others, in the same sentence or across the conversation. Earlier us
 full when the assessed message carries a risk-related cue; otherwise the last few turns still
 count (a bland "maybe I should just do it" after "nobody would care if I died"), unless the writer
 has since taken it back or said things are better.
+
+When the rules do not escalate, a learned second stage (``risk_model.py``, stored as
+``data/risk/classifier.json``) gets a say: at or above its threshold the message escalates at
+"moderate" with the classifier's category guess. It can only add escalations, never remove one.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence, TextIO
+
+from .risk_model import load_classifier
 
 __all__ = ["CATEGORIES", "LEVELS", "RiskAssessment", "RiskDetector", "default_detector",
            "check_risk_stream"]
@@ -301,7 +308,7 @@ class _TurnText:
 class RiskDetector:
     """Assesses a message, with the user's earlier turns as context, for crisis risk."""
 
-    def __init__(self, data_dir: Path | None = None):
+    def __init__(self, data_dir: Path | None = None, classifier: bool = True):
         data_dir = Path(data_dir) if data_dir is not None else _default_data_dir()
         kinds = _read(data_dir, "kinds.json")
         grammar = _read(data_dir, "grammar.json")
@@ -319,6 +326,7 @@ class RiskDetector:
         self._build_matchers(lexicons)
         _check_kind_names(kinds, set(self._kinds))
         self._scan_cached = functools.lru_cache(maxsize=4096)(self._scan)
+        self._classifier = load_classifier(data_dir, self._normalize) if classifier else None
 
     def _build_matchers(self, lexicons: list[dict]) -> None:
         macros = self._grammar.macros
@@ -351,7 +359,10 @@ class RiskDetector:
         hits = self._stamp(window, scans, current)
         frames = frozenset().union(*(s.frames for s in scans))
         hits = self._apply_cancels(self._mute(hits, frames))
-        return self._judge(hits, scans, current)
+        verdict = self._judge(hits, scans, current)
+        if verdict.escalate or self._classifier is None:
+            return verdict
+        return self._second_opinion(window, verdict)
 
     def normalize(self, text: str) -> str:
         """The canonical form the patterns are matched against (for tests and debugging)."""
@@ -360,6 +371,17 @@ class RiskDetector:
     def clear_cache(self) -> None:
         """Forget cached per-turn scans (for benchmarks that time the uncached path)."""
         self._scan_cached.cache_clear()
+        if self._classifier is not None:
+            self._classifier.clear_cache()
+
+    def _second_opinion(self, window: list[str], verdict: RiskAssessment) -> RiskAssessment:
+        """The learned stage's verdict on a message the rules let through."""
+        if self._classifier.probability(window) < self._classifier.threshold:
+            return verdict
+        guess = self._classifier.predict(window)
+        cues = ", ".join(f'"{c}"' for c in guess.cues)
+        reason = f"classifier: p={guess.probability:.2f} ({cues})"
+        return RiskAssessment(True, "moderate", (guess.category,), ((reason,) + verdict.reasons)[:_MAX_REASONS])
 
     # -- one turn ------------------------------------------------------------------------------
 

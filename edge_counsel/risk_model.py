@@ -1,0 +1,260 @@
+"""The learned second stage of crisis detection: a linear classifier over character n-grams.
+
+The rules in ``risk.py`` know the phrasings they were written for; people in crisis often say it
+another way ("dear future me, I hope you're not here to read this", "学校天台的门没锁,我去看过了").
+This stage scores the last message for "needs a human" from learned sub-word features, so it can
+generalise to paraphrases that no pattern names. ``RiskDetector.assess`` consults it only when the
+rules do not escalate; it never lowers what the rules decided.
+
+Why this model (the choices were made by stratified 5-fold cross-validation in
+``tools/train_risk_model.py``; the figures are stored in ``classifier.json`` under ``"cv"``):
+- Features are read off the detector's normalised text, so leetspeak, full-width letters and slang
+  such as "紫砂" are folded before the model sees them. Chinese has no spaces and Latin words get
+  misspelt, so sub-word features carry the signal: character 1-3 grams inside runs of Han text;
+  character 3-5 grams inside Latin words (digits folded to "0"), plus word unigrams and bigrams
+  within a clause; symbols such as emoji count as themselves. Features are binary and the vector
+  is scaled to unit length, so a long message does not score high just for being long.
+- L2-regularised logistic regression: with ~2,600 cases a linear model is what the data can
+  support, and its weights explain a verdict. Cross-validation found no gain from class weights,
+  negation-scoped features, Han 4-grams or naive-Bayes scaling; recall is favoured through the
+  threshold instead (the highest CV recall whose CV false-positive rate is at most 3%).
+- A softmax head over the same features names the likely category (self-harm, abuse, harm to
+  others, ...); its most likely class is used, which cross-validated better than falling back to
+  passive ideation whenever the head is unsure.
+- Earlier turns are light context: their features count at half and a quarter of their weight
+  (the last turn's own features always count in full), so "i counted them" / "there's thirty"
+  can combine; cross-validation preferred this to scoring the last turn alone.
+
+Invariants:
+- Standard library only, so importing it costs nothing; numpy is needed only to train
+  (``edge_counsel.risk_train``). The model file is read once per path per process.
+- Deterministic: the same turns always give the same score, cues and category.
+- Feature extraction is the same function at training and scoring time, driven by the
+  ``"features"`` block stored with the weights; a model never runs with settings it was not
+  trained with.
+- Cost is linear in the length of the text; per-turn features are cached, so a conversation's
+  earlier turns cost nothing when the next message is scored.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+__all__ = ["MODEL_FILE", "DEFAULT_CATEGORY", "FeatureConfig", "Prediction", "RiskClassifier",
+           "turn_features", "conversation_vector", "load_classifier"]
+
+MODEL_FILE = "classifier.json"
+DEFAULT_CATEGORY = "passive_ideation"
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(f"[{_HAN}]+|[a-z0-9]+|\\S")
+_IS_HAN = re.compile(f"[{_HAN}]")
+_DIGITS = re.compile(r"[0-9]+")
+_CLAUSE_END = frozenset(".!?;,。!?;,:")
+# Words too common to explain anything: they count in the score, but are not shown as cues.
+_PLAIN_WORDS = frozenset("""the and but for with from about are was were been being does did have has had
+ive ill you your our they them their him his she her its this that these those there here what when where who
+how why would could should will can just like really very too not dont some any all more most much many one
+lol""".split())
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Which n-grams are read off a turn, and how much earlier turns count."""
+
+    han_ngrams: tuple[int, int] = (1, 3)
+    char_ngrams: tuple[int, int] = (3, 5)
+    word_bigrams: bool = True
+    context_weights: tuple[float, ...] = (0.5, 0.25)  # the turn before the last, then the one before
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "FeatureConfig":
+        return cls(tuple(d["han_ngrams"]), tuple(d["char_ngrams"]), bool(d["word_bigrams"]),
+                   tuple(d["context_weights"]))
+
+    def to_dict(self) -> dict:
+        return {"han_ngrams": list(self.han_ngrams), "char_ngrams": list(self.char_ngrams),
+                "word_bigrams": self.word_bigrams, "context_weights": list(self.context_weights)}
+
+
+def turn_features(text: str, config: FeatureConfig) -> frozenset[str]:
+    """The feature names of one normalised turn."""
+    found: set[str] = set()
+    previous_word = None  # word bigrams run within a clause of Latin text
+    for token in _TOKEN.findall(text):
+        if _IS_HAN.match(token):
+            found.update(_han_grams(token, config.han_ngrams))
+            previous_word = None
+        elif token[0].isalnum():
+            word = _DIGITS.sub("0", token)
+            found.update(_word_grams(word, config.char_ngrams))
+            if config.word_bigrams and previous_word is not None:
+                found.add(f"b:{previous_word} {word}")
+            previous_word = word
+        else:
+            if unicodedata.category(token)[0] == "S":  # emoji and other symbols
+                found.add("s:" + token)
+            if token in _CLAUSE_END:
+                previous_word = None
+    return frozenset(found)
+
+
+def _han_grams(run: str, sizes: tuple[int, int]) -> list[str]:
+    low, high = sizes
+    return ["h:" + run[i:i + n] for n in range(low, high + 1) for i in range(len(run) - n + 1)]
+
+
+def _word_grams(word: str, sizes: tuple[int, int]) -> list[str]:
+    padded = f"^{word}$"
+    low, high = sizes
+    return ["w:" + word] + ["c:" + padded[i:i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)]
+
+
+def conversation_vector(per_turn: Sequence[frozenset[str]], config: FeatureConfig) -> dict[str, float]:
+    """Feature -> value for the last turn with its context: the last turn's features count 1,
+    earlier turns' features their context weight; a feature takes its largest value."""
+    vector: dict[str, float] = {}
+    weights = (1.0,) + config.context_weights
+    for back, feats in enumerate(reversed(per_turn[-len(weights):])):
+        weight = weights[back]
+        for name in feats:
+            if vector.get(name, 0.0) < weight:
+                vector[name] = weight
+    return vector
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The classifier's view of one message: probability, category guess, top cues."""
+
+    probability: float
+    category: str
+    cues: tuple[str, ...]
+
+
+class RiskClassifier:
+    """Scores the last of a user's turns for crisis risk, with earlier turns as light context."""
+
+    def __init__(self, path: Path | None = None, normalize: Callable[[str], str] | None = None):
+        model = _read_model(Path(path) if path is not None else _default_path())
+        self.threshold: float = model["threshold"]
+        self.config = FeatureConfig.from_dict(model["features"])
+        self._bias: float = model["bias"]
+        self._weights: dict[str, float] = model["weights"]
+        self._categories: list[str] = model["categories"]["names"]
+        self._category_bias: list[float] = model["categories"]["bias"]
+        self._category_weights: dict[str, list[float]] = model["categories"]["weights"]
+        self._normalize = normalize or _default_normalize()
+        self._turn_cached = functools.lru_cache(maxsize=4096)(self._turn)
+
+    def score(self, turns: Sequence[str]) -> tuple[float, list[str]]:
+        """(probability that the last turn needs escalation, its top contributing cues)."""
+        prediction = self.predict(turns)
+        return prediction.probability, list(prediction.cues)
+
+    def predict(self, turns: Sequence[str]) -> Prediction:
+        """Probability, the most likely category and the top cues, for ``turns[-1]``."""
+        texts, vector, scale, z = self._evaluate(turns)
+        if not texts:
+            return Prediction(0.0, DEFAULT_CATEGORY, ())
+        return Prediction(_sigmoid(z), self._category(vector, scale), self._cues(texts[-1]))
+
+    def probability(self, turns: Sequence[str]) -> float:
+        """Only the probability (the cheap path, for messages that will not escalate)."""
+        return _sigmoid(self._evaluate(turns)[3])
+
+    def _evaluate(self, turns: Sequence[str]) -> tuple[tuple[str, ...], dict[str, float], float, float]:
+        """(normalised turns, feature vector, its scale, logit) of the last turn with context."""
+        if isinstance(turns, str):
+            turns = [turns]
+        window = [t for t in turns if isinstance(t, str)][-(1 + len(self.config.context_weights)):]
+        if not window or not window[-1].strip():
+            return (), {}, 0.0, -math.inf
+        texts, per_turn = zip(*(self._turn_cached(t) for t in window))
+        vector = {f: v for f, v in conversation_vector(per_turn, self.config).items() if f in self._weights}
+        scale = 1.0 / math.sqrt(sum(v * v for v in vector.values())) if vector else 0.0
+        return texts, vector, scale, self._bias + scale * sum(self._weights[f] * v for f, v in vector.items())
+
+    def clear_cache(self) -> None:
+        """Forget cached per-turn features (for benchmarks that time the uncached path)."""
+        self._turn_cached.cache_clear()
+
+    def _turn(self, raw: str) -> tuple[str, frozenset[str]]:
+        text = self._normalize(raw)
+        return text, turn_features(text, self.config)
+
+    def _category(self, vector: dict[str, float], scale: float) -> str:
+        if not vector:
+            return DEFAULT_CATEGORY
+        logits = list(self._category_bias)
+        for name, value in vector.items():
+            for k, w in enumerate(self._category_weights.get(name, ())):
+                logits[k] += scale * value * w
+        return self._categories[logits.index(max(logits))]
+
+    def _cues(self, text: str, limit: int = 3) -> tuple[str, ...]:
+        """The words, and stretches of Han text, of the last turn that raise the score most."""
+        found: list[tuple[float, str]] = []
+        for token in _TOKEN.findall(text):
+            if _IS_HAN.match(token):
+                found += self._han_spans(token)
+            elif token[0].isalnum() and len(token) > 2 and token not in _PLAIN_WORDS:
+                grams = _word_grams(_DIGITS.sub("0", token), self.config.char_ngrams)
+                found.append((sum(self._weights.get(g, 0.0) for g in grams), token))
+        ranked = sorted((c for c in found if c[0] > 0), key=lambda c: (-c[0], c[1]))
+        return tuple(dict.fromkeys(surface for _, surface in ranked))[:limit]
+
+    def _han_spans(self, run: str) -> list[tuple[float, str]]:
+        """Each character takes an equal share of the weight of every n-gram over it; runs of
+        two or more characters with a positive share are the cues, so they read as phrases."""
+        share = [0.0] * len(run)
+        low, high = self.config.han_ngrams
+        for n in range(low, high + 1):
+            for i in range(len(run) - n + 1):
+                w = self._weights.get("h:" + run[i:i + n], 0.0) / n
+                for j in range(i, i + n):
+                    share[j] += w
+        spans, start = [], None
+        for i, value in enumerate(share + [0.0]):
+            if value > 0 and start is None:
+                start = i
+            elif value <= 0 and start is not None:
+                if i - start > 1:
+                    spans.append((sum(share[start:i]) / math.sqrt(i - start), run[start:i]))
+                start = None
+        return spans
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def _default_path() -> Path:
+    from .paths import PACKAGE_DATA
+
+    return PACKAGE_DATA / "risk" / MODEL_FILE
+
+
+def _default_normalize() -> Callable[[str], str]:
+    from .risk import default_detector
+
+    return default_detector().normalize
+
+
+@functools.lru_cache(maxsize=8)
+def _read_model(path: Path) -> dict:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def load_classifier(data_dir: Path, normalize: Callable[[str], str] | None = None) -> RiskClassifier | None:
+    """The classifier stored in ``data_dir``, or None when that folder has none (rules only)."""
+    path = Path(data_dir) / MODEL_FILE
+    return RiskClassifier(path, normalize) if path.exists() else None
