@@ -20,7 +20,7 @@ command -v "$PY" >/dev/null 2>&1 || PY=python3
 
 APT_PACKAGES="libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
   libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1
-  libfontconfig1 libdbus-1-3 fonts-wqy-microhei fonts-noto-color-emoji xvfb"
+  libfontconfig1 libdbus-1-3 fonts-wqy-microhei fonts-noto-color-emoji xvfb desktop-file-utils"
 if command -v apt-get >/dev/null 2>&1; then
   SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   missing=$(dpkg-query -W -f='${Package} ${Status}\n' $APT_PACKAGES 2>/dev/null | grep -v "install ok installed" | cut -d' ' -f1 || true)

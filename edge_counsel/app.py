@@ -17,6 +17,9 @@ def create_qt_app():
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    from .ui.fonts import register_bundled_fonts
+
+    register_bundled_fonts()  # a bundle's own CJK and emoji fonts; nothing outside a bundle
     app.setApplicationName("Edge Counsel")
     app.setOrganizationName("")  # nothing of ours goes to Qt's settings folders
     font = QFont()

@@ -75,6 +75,8 @@ class Engine(Protocol):
 
     def count_tokens(self, messages: Sequence[Message]) -> int: ...
 
+    def reset(self) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -149,13 +151,26 @@ class LlamaEngine:
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return len(self._tokens(messages)[0])
 
+    def prime(self, messages: Sequence[Message]) -> int:
+        """Evaluate ``messages`` into the KV cache ahead of time; returns the tokens evaluated.
+
+        The persona and its examples open every prompt, so evaluating them once, while the user
+        is still typing, takes their cost off the first reply (the next prompt's common prefix
+        with this one is reused).
+        """
+        tokens, _ = self._tokens(messages)
+        tokens = tokens[: self.n_ctx - 1]
+        self._llama.reset()
+        self._llama.eval(tokens)
+        return len(tokens)
+
     def stream_chat(self, messages: Sequence[Message], params: GenerationParams,
                     cancel: CancelToken | None = None) -> Iterator[str]:
         if self._llama is None:
             raise RuntimeError("stream_chat() before load()")
         tokens, stop = self._tokens(messages)
         max_tokens = min(params.max_tokens, self.n_ctx - len(tokens))
-        if max_tokens < 16:
+        if max_tokens < min(16, params.max_tokens):
             raise InputTooLongError(
                 f"This conversation needs {len(tokens)} tokens but the model's window is {self.n_ctx}. "
                 "Shorten the message or start a new conversation.")
@@ -174,6 +189,15 @@ class LlamaEngine:
                     yield text
         finally:
             stream.close()
+
+    def reset(self) -> None:
+        """Forget the conversation: KV cache, cached token ids, prefix (the kiosk, between visitors)."""
+        if self._llama is None:
+            return
+        self._llama.reset()  # n_tokens = 0: no cached prefix is reused
+        self._llama._ctx.kv_cache_clear()  # the KV cells themselves
+        self._llama.input_ids.fill(0)  # the visitor's token ids
+        self.last_prompt_tokens = self.last_prefix_hit = 0
 
     def close(self) -> None:
         if self._llama is not None:

@@ -24,6 +24,9 @@ __all__ = [
     "KeychainError",
     "PassphraseFileError",
     "ExportFormatError",
+    "KioskConfigError",
+    "KioskPinError",
+    "KioskLockedError",
 ]
 
 
@@ -105,3 +108,15 @@ class ExportFormatError(EdgeCounselError):
 
 class HotlineConfigError(EdgeCounselError, ValueError):
     """A hotline directory file (packaged or an institution's override) is malformed."""
+
+
+class KioskConfigError(EdgeCounselError, ValueError):
+    """The kiosk configuration file is unreadable or has a setting of the wrong kind."""
+
+
+class KioskPinError(EdgeCounselError, ValueError):
+    """A new kiosk admin PIN is too short, not digits, or not typed the same twice."""
+
+
+class KioskLockedError(EdgeCounselError):
+    """Too many wrong kiosk admin PINs: entry is locked for a while."""

@@ -141,6 +141,13 @@ class ChatSession:
                 retract()
         yield from self.reply(cancel)
 
+    def warm(self, lang: str | None = None) -> int:
+        """Pre-evaluate the persona prefix (for ``lang``) so the first reply starts sooner."""
+        if self.engine is None or self.turns or not hasattr(self.engine, "prime"):
+            return 0
+        self.lang = lang or self.lang
+        return self.engine.prime(self.messages())
+
     def messages(self) -> list[dict]:
         """What the model is given: system prompt (with any summary) and the kept turns."""
         system = persona.system_prompt(self.approach, self.lang)

@@ -55,6 +55,7 @@ class CrisisPanel(QFrame):
         self.setObjectName("crisisPanel")
         self.directory, self.region = directory, region
         self.counselor: dict | None = None  # set by the kiosk: name, room, phone, hours
+        self.show_plan = True  # the kiosk's anonymous visitors have no safety plan here
         self.setStyleSheet("#crisisPanel { border: 3px solid #c62828; border-radius: 8px; "
                            "background: #fff4f4; } QLabel { color: #222; }")
         self.body = QLabel(textFormat=Qt.RichText, wordWrap=True)
@@ -85,7 +86,8 @@ class CrisisPanel(QFrame):
         if self.counselor:
             parts.append(self._counselor_html(lang))
         parts.append(self._hotlines_html(lang))
-        parts.append(self._plan_html(lang, safety_plan or {}))
+        if self.show_plan:
+            parts.append(self._plan_html(lang, safety_plan or {}))
         return "".join(parts)
 
     def hotline_numbers(self) -> list[str]:
