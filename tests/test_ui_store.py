@@ -144,3 +144,11 @@ def test_auto_lock_after_idle(qtbot, window):
     with qtbot.waitSignal(window.locked, timeout=5_000):
         pass
     assert window.store is None
+
+
+def test_help_is_one_click_away_without_any_crisis(qtbot, window):
+    window.tabs.setCurrentIndex(window.tabs.count() - 1)
+    window.help_action.trigger()
+    assert window.tabs.currentWidget() is window.chat
+    assert window.crisis_panel.isVisible()
+    assert window.crisis_panel.hotline_numbers()

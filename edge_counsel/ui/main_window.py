@@ -240,6 +240,9 @@ class MainWindow(QMainWindow):
         self.stack.addWidget(locked)
         bar = self.addToolBar("Session")
         bar.setObjectName("sessionToolbar")
+        self.help_action = QAction("Get help now / 立即求助", self, triggered=self.show_help)
+        bar.addAction(self.help_action)
+        bar.widgetForAction(self.help_action).setStyleSheet("color:#b71c1c; font-weight:bold;")
         self.lock_action = QAction("Lock / 锁定", self, triggered=self.lock)
         bar.addAction(self.lock_action)
         bar.addAction(QAction("Change passphrase… / 修改密码…", self,
@@ -249,6 +252,11 @@ class MainWindow(QMainWindow):
         self._activity = _ActivityFilter(self.reset_idle_timer)
         QApplication.instance().installEventFilter(self._activity)
         self.reset_idle_timer()
+
+    def show_help(self) -> None:
+        """The hotlines and the safety plan, whenever the user asks: no detector involved."""
+        self.tabs.setCurrentWidget(self.chat)
+        self.crisis_panel.show_for(self.chat.lang, self.safety_plan())
 
     def open_settings(self) -> None:
         from .settings_dialog import SettingsDialog
