@@ -157,7 +157,8 @@ def test_kill_9_while_a_reply_streams_keeps_finished_messages(tmp_path, data_hom
     env = {**os.environ, "EDGE_COUNSEL_KDF_FAST": "1", "EDGE_COUNSEL_HOME": str(data_home)}
     proc = subprocess.Popen([sys.executable, "-m", "edge_counsel", "chat", "--model", str(model_path),
                              "--passphrase-file", str(pw), "--max-tokens", "400", "--temperature", "0"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+    output = _Collector(proc.stdout)
     try:
         proc.stdin.write(b"Hello, please say hi back briefly.\n")
         proc.stdin.flush()
@@ -165,7 +166,9 @@ def test_kill_9_while_a_reply_streams_keeps_finished_messages(tmp_path, data_hom
         proc.stdin.write(b"Now tell me a very long story about the sea, with many details.\n")
         proc.stdin.flush()
         _wait_for_messages(data_home, "kill test passphrase", 3)
-        time.sleep(1.0)  # the second reply is streaming now
+        # Kill on the first text of the second reply: it is certainly mid-stream then.
+        before = output.size()
+        output.wait_for_more_than(before + 8, timeout=120)  # past reply 1's trailing newline
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -179,6 +182,31 @@ def test_kill_9_while_a_reply_streams_keeps_finished_messages(tmp_path, data_hom
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         store.close()
+
+
+class _Collector:
+    """Reads a child's stdout on a thread, so the test can react to the first streamed bytes."""
+
+    def __init__(self, stream) -> None:
+        import threading
+
+        self._data, self._cond = bytearray(), threading.Condition()
+        self._stream = stream
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        while chunk := self._stream.read1(256):
+            with self._cond:
+                self._data += chunk
+                self._cond.notify_all()
+
+    def size(self) -> int:
+        with self._cond:
+            return len(self._data)
+
+    def wait_for_more_than(self, n: int, timeout: float) -> None:
+        with self._cond:
+            assert self._cond.wait_for(lambda: len(self._data) > n, timeout), "the reply never started"
 
 
 def _wait_for_messages(home: Path, passphrase: str, count: int, timeout: float = 120) -> None:
