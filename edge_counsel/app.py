@@ -41,7 +41,9 @@ def _unlock(args):
 def run_app(args) -> int:
     from PySide6.QtCore import QTimer
 
-    from .settings import load_settings
+    from datetime import date
+
+    from .settings import load_settings, needs_disclosure, save_settings
     from .ui.main_window import MainWindow
 
     app = create_qt_app()
@@ -51,8 +53,10 @@ def run_app(args) -> int:
         return 0  # the user chose not to unlock
     window = MainWindow(settings, store=store)
     window.show()
-    if not settings.disclosure_seen:
+    if needs_disclosure(settings):
         QTimer.singleShot(0, window.show_disclosure)
+    settings.last_opened = date.today().isoformat()
+    save_settings(settings)
     QTimer.singleShot(0, lambda: window.load_model(args.model or settings.model))
     if os.environ.get("EDGE_COUNSEL_QUIT_WHEN_READY"):  # for the cold-start benchmark and smoke tests
         window.model_ready.connect(lambda _name: QTimer.singleShot(0, window.close))

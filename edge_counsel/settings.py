@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import paths
 
-__all__ = ["Settings", "load_settings", "save_settings"]
+__all__ = ["Settings", "load_settings", "save_settings", "needs_disclosure"]
 
 _FILE = "settings.json"
 
@@ -31,6 +31,7 @@ class Settings:
     temperature: float = 0.7
     auto_lock_minutes: int = 15
     disclosure_seen: bool = False
+    last_opened: str | None = None  # ISO date of the last start: the disclosure returns after a week away
     suggestions_enabled: bool = True
     hotline_override: str | None = None  # an institution's directory file
 
@@ -46,6 +47,23 @@ def load_settings(home: Path | None = None) -> Settings:
         return Settings()
     known = {f.name for f in fields(Settings)}
     return Settings(**{k: v for k, v in raw.items() if k in known})
+
+
+DISCLOSURE_AFTER_DAYS = 7
+
+
+def needs_disclosure(settings: Settings, today=None) -> bool:
+    """Show the AI disclosure on first use and again after a week without use (Utah HB 452)."""
+    from datetime import date
+
+    today = today or date.today()
+    if not settings.disclosure_seen or not settings.last_opened:
+        return True
+    try:
+        last = date.fromisoformat(settings.last_opened)
+    except ValueError:
+        return True
+    return (today - last).days >= DISCLOSURE_AFTER_DAYS
 
 
 def save_settings(settings: Settings, home: Path | None = None) -> None:

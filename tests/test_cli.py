@@ -76,3 +76,15 @@ def test_check_risk_json_lines():
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["escalate"] for r in rows] == [True, False, True]
     assert rows[0]["id"] == 1 and rows[0]["categories"] and rows[0]["reasons"]
+
+
+def test_the_window_starts_and_loads_the_model(model_path, data_home, tmp_path):
+    secret = tmp_path / "pw.txt"
+    secret.write_text("window start passphrase")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "EDGE_COUNSEL_HOME": str(data_home),
+           "EDGE_COUNSEL_QUIT_WHEN_READY": "1", "EDGE_COUNSEL_KDF_FAST": "1"}
+    out = subprocess.run(PY + ["--model", str(model_path), "--passphrase-file", str(secret)],
+                         capture_output=True, text=True, timeout=180, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "edge-counsel: ready" in out.stderr
+    assert (data_home / "counsel.db").exists() and (data_home / "settings.json").exists()

@@ -76,3 +76,16 @@ def test_disclosure_texts_pass_the_output_guard(lang):
     guard = OutputGuard()
     assert guard.screen(ai_answer(lang), lang).safe
     assert guard.screen(first_run_text(lang), lang).safe
+
+
+def test_disclosure_returns_after_a_week_away():
+    from datetime import date
+
+    from edge_counsel.settings import Settings, needs_disclosure
+
+    today = date(2026, 11, 21)
+    assert needs_disclosure(Settings(), today)
+    assert not needs_disclosure(Settings(disclosure_seen=True, last_opened="2026-11-20"), today)
+    assert not needs_disclosure(Settings(disclosure_seen=True, last_opened="2026-11-15"), today)
+    assert needs_disclosure(Settings(disclosure_seen=True, last_opened="2026-11-14"), today)
+    assert needs_disclosure(Settings(disclosure_seen=True, last_opened="garbage"), today)
