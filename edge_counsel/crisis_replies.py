@@ -77,9 +77,20 @@ def most_severe(categories: Sequence[str]) -> str:
     return next((c for c in SEVERITY if c in found), "default")
 
 
-def crisis_reply(categories: Sequence[str], lang: str, variant: int = 0) -> str:
-    """The reply for the most severe of ``categories`` in ``lang`` ("zh" or "en")."""
-    return _pick(_data()["replies"][most_severe(categories)], lang, variant)
+PLAN_MENTIONS = ("plan", "安全计划")  # words that point the person to their own safety plan
+
+
+def crisis_reply(categories: Sequence[str], lang: str, variant: int = 0, *, with_plan: bool = True) -> str:
+    """The reply for the most severe of ``categories`` in ``lang`` ("zh" or "en").
+
+    ``with_plan=False`` (the kiosk, whose anonymous visitors have no safety plan here) keeps to the
+    variants that do not mention one; every category has at least one such variant per language.
+    """
+    entry = _data()["replies"][most_severe(categories)]
+    if not with_plan:
+        entry = {lang_key: [t for t in texts if not any(w in t for w in PLAN_MENTIONS)]
+                 for lang_key, texts in entry.items()}
+    return _pick(entry, lang, variant)
 
 
 def message(key: str, lang: str, variant: int = 0, **fmt: str) -> str:

@@ -75,13 +75,15 @@ class ChatSession:
 
     def __init__(self, engine: Engine | None, *, approach: str = "person_centred",
                  params: GenerationParams | None = None, detector: RiskDetector | None = None,
-                 guard: OutputGuard | None = None, recorder: Recorder | None = None) -> None:
+                 guard: OutputGuard | None = None, recorder: Recorder | None = None,
+                 has_safety_plan: bool = True) -> None:
         self.engine = engine
         self.approach = approach
         self.params = params or GenerationParams()
         self.detector = detector or default_detector()
         self.guard = guard or default_guard()
         self.recorder = recorder
+        self.has_safety_plan = has_safety_plan
         self.turns: list[Turn] = []
         self.summary = ""
         self.lang = "en"
@@ -115,7 +117,8 @@ class ChatSession:
         assessment = _assessment_of(user)
         if assessment is not None and assessment.escalate:
             self._crisis_count += 1
-            text = crisis_replies.crisis_reply(assessment.categories, self.lang, variant=self._crisis_count - 1)
+            text = crisis_replies.crisis_reply(assessment.categories, self.lang, variant=self._crisis_count - 1,
+                                               with_plan=self.has_safety_plan)
             yield from self._finish_scripted(text, "crisis", assessment)
         elif disclosure.asks_if_human(user.content):
             yield from self._finish_scripted(disclosure.ai_answer(self.lang), "disclosure", assessment)

@@ -278,3 +278,14 @@ def test_holdout_schema_and_balance():
     assert 0.4 <= positives / len(rows) <= 0.6
     assert sum(len(r["turns"]) > 1 for r in rows) >= 30
     assert {r["lang"] for r in rows} == {"en", "zh", "mixed"}
+
+
+def test_kiosk_crisis_replies_never_mention_a_safety_plan():
+    from edge_counsel.crisis_replies import PLAN_MENTIONS, crisis_reply
+    from edge_counsel.risk import CATEGORIES
+
+    for category in CATEGORIES + ("default",):
+        for lang in ("en", "zh"):
+            for variant in range(4):
+                text = crisis_reply([category], lang, variant, with_plan=False)
+                assert text and not any(word in text for word in PLAN_MENTIONS), (category, lang, text)

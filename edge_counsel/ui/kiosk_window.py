@@ -80,7 +80,7 @@ class KioskWorker(InferenceWorker):
     def new_session(self, engine) -> ChatSession:
         """A fresh, empty session that records nothing."""
         params = GenerationParams(max_tokens=self.max_tokens)
-        return ChatSession(engine, approach=_APPROACH, params=params, recorder=None)
+        return ChatSession(engine, approach=_APPROACH, params=params, recorder=None, has_safety_plan=False)
 
     @Slot()
     def wipe(self) -> None:
