@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from .errors import CalibrationError
 from .files import atomic_path
 from .metadata import read_info
 from .progress import ProgressBar
+
+if TYPE_CHECKING:  # torch is imported lazily: only the imatrix stage needs it
+    import torch
 
 __all__ = ["ImatrixResult", "compute_imatrix", "write_imatrix", "read_imatrix", "load_torch_model",
            "gguf_targets"]
