@@ -159,11 +159,15 @@ def _chunk_file(chunk: dict) -> Path | None:
     return path if path.is_file() else None
 
 
-def sha256_file(path: Path, chunk_size: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
+def sha256_file(path: Path, chunk_size: int = 1 << 22, progress=None) -> str:
+    """The file's sha256; ``progress(fraction)`` is called as it reads, if given."""
+    size, done, digest = Path(path).stat().st_size or 1, 0, hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(chunk_size):
             digest.update(block)
+            done += len(block)
+            if progress:
+                progress(done / size)
     return digest.hexdigest()
 
 

@@ -8,7 +8,6 @@ manifest the app ships.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -18,9 +17,15 @@ from pathlib import Path
 from typing import Callable
 
 from . import paths
+from .atomic import atomic_write
 from .engine import LlamaEngine, probe_gguf
-from .errors import DiskFullError, ManifestError, ModelChecksumError, NoChatTemplateError
-from .manifest import Manifest, load_manifests, model_path
+from .errors import (
+    DiskFullError,
+    ManifestError,
+    ModelChecksumError,
+    NoChatTemplateError,
+)
+from .manifest import Manifest, load_manifests, model_path, sha256_file
 
 __all__ = ["import_gguf", "delete_model", "verify_model", "user_manifest_path"]
 
@@ -37,7 +42,7 @@ def import_gguf(source: Path, *, expected_sha256: str | None = None, chat_format
             f"{source.name} has no chat template. Import it again naming its prompt format "
             "(chatml, llama3, gemma, soulchat), or choose a chat/instruct model.")
     _check_loads(source, chat_format)
-    digest = _hash(source, progress)
+    digest = sha256_file(source, progress=progress)
     if expected_sha256 and digest != expected_sha256.lower():
         raise ModelChecksumError(f"{source.name} does not match the checksum you gave (its sha256 is "
                                  f"{digest[:12]}...). Download it again; nothing was imported.")
@@ -49,17 +54,6 @@ def _check_loads(source: Path, chat_format: str | None) -> None:
     engine = LlamaEngine(source, n_ctx=256, n_threads=1, chat_format=chat_format)
     engine.load()
     engine.close()
-
-
-def _hash(path: Path, progress: Progress | None) -> str:
-    size, done, digest = path.stat().st_size or 1, 0, hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 22):
-            digest.update(block)
-            done += len(block)
-            if progress:
-                progress(done / size)
-    return digest.hexdigest()
 
 
 def _copy_in(source: Path) -> Path:
@@ -100,10 +94,7 @@ def _write_manifest(target: Path, meta: dict, digest: str, chat_format: str | No
     if chat_format:
         record["chat_format"] = chat_format
     path = user_manifest_path(model_id)
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(record, fh, indent=2, ensure_ascii=False)
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8"))
     return Manifest.from_file(path)
 
 
@@ -112,7 +103,7 @@ def verify_model(manifest: Manifest, progress: Progress | None = None) -> bool:
     path = model_path(manifest)
     if not path.is_file():
         return False
-    return not manifest.sha256 or _hash(path, progress) == manifest.sha256
+    return not manifest.sha256 or sha256_file(path, progress=progress) == manifest.sha256
 
 
 def delete_model(model_id: str) -> None:

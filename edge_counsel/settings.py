@@ -9,12 +9,11 @@ nothing lands in ~/.config behind our back.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from . import paths
+from .atomic import atomic_write
 
 __all__ = ["Settings", "load_settings", "save_settings", "needs_disclosure"]
 
@@ -68,9 +67,4 @@ def needs_disclosure(settings: Settings, today=None) -> bool:
 
 def save_settings(settings: Settings, home: Path | None = None) -> None:
     folder = home or paths.data_dir()
-    fd, tmp = tempfile.mkstemp(prefix=".settings-", dir=folder)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(asdict(settings), fh, indent=2)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, folder / _FILE)
+    atomic_write(folder / _FILE, json.dumps(asdict(settings), indent=2).encode("utf-8"))

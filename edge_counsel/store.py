@@ -11,11 +11,9 @@ Invariants:
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ except ImportError:  # Windows has no file-size rlimit
     resource = None
 
 from . import migrations
+from .atomic import FREE_SPACE, atomic_write
 from .errors import (
     ConversationNotFoundError,
     DiskFullError,
@@ -61,8 +60,6 @@ DB_FILENAME = "counsel.db"
 KEY_BYTES = 32
 SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_NOTADB = 10, 11, 13, 26
 _PLAINTEXT_HEADER = b"SQLite format 3\x00"
-_FREE_SPACE = "Everything saved before is safe. Free some disk space and try again."
-_DISK_FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 # Stanley & Brown (2012) safety planning steps 1-6, plus reasons for living; each is free text.
 # The keys match ui/crisis_panel.PLAN_SECTIONS, which shows them.
@@ -188,36 +185,6 @@ def _check_safety_plan(plan: dict) -> None:
         raise ValueError(f"The trusted contact has only these fields: {', '.join(TRUSTED_CONTACT_FIELDS)}")
 
 
-def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` all or nothing: temp file, fsync, rename, fsync the folder."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as error:
-        Path(tmp).unlink(missing_ok=True)
-        if error.errno in _DISK_FULL_ERRNOS:
-            raise DiskFullError(f"The disk is full, so {path} was not written. {_FREE_SPACE}") from error
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # Windows cannot open a folder; its rename is already durable enough
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def move_aside(path: Path) -> Path:
     """Rename a damaged store (and its -wal/-shm) to ``<name>.corrupt-<time>``; delete nothing."""
     path = Path(path)
@@ -274,7 +241,7 @@ def _translate(error: sqlcipher3.Error, path: Path) -> Exception:
     # SQLite says SQLITE_FULL only for ENOSPC; EFBIG (file-size limit) arrives as an I/O error.
     if code == SQLITE_FULL or (code == SQLITE_IOERR and _out_of_space(path)):
         return DiskFullError(
-            f"The disk holding {path} is full, so the last change was not saved. {_FREE_SPACE}"
+            f"The disk holding {path} is full, so the last change was not saved. {FREE_SPACE}"
         )
     if code == SQLITE_NOTADB:
         return WrongPassphraseError("That passphrase does not unlock your store. Check it and try again.")
