@@ -100,6 +100,7 @@ class LlamaEngine:
         self.template_source = ""
         self.last_prompt_tokens = 0
         self.last_prefix_hit = 0  # prompt tokens already in the KV cache on the last call
+        self._last_tokens = None  # (messages key, (tokens, stop)) of the last rendering
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -143,9 +144,14 @@ class LlamaEngine:
     # -- generation ----------------------------------------------------------------------------
 
     def _tokens(self, messages: Sequence[Message]) -> tuple[list[int], tuple[str, ...]]:
+        # The session counts a prompt and then streams the same one: render and tokenize it once.
+        key = tuple((m["role"], m["content"]) for m in messages)
+        if self._last_tokens is not None and self._last_tokens[0] == key:
+            return self._last_tokens[1]
         formatted = self._render(messages)
         # The template writes any BOS itself; special tokens in it must parse as tokens.
         tokens = self._llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=False, special=True)
+        self._last_tokens = (key, (tokens, formatted.stop))
         return tokens, formatted.stop
 
     def count_tokens(self, messages: Sequence[Message]) -> int:
