@@ -70,7 +70,7 @@ def _add_models(sub) -> None:
 
 
 def _add_check_risk(sub) -> None:
-    p = sub.add_parser("check-risk", help='assess JSON lines {"turns": [...]} from stdin for crisis risk')
+    p = sub.add_parser("check-risk", help='assess JSON lines {"turns": [...]} or {"messages": [...]} from stdin for crisis risk')
     p.set_defaults(handler=_cmd_check_risk)
 
 
@@ -157,7 +157,7 @@ def _prepare_models(mf) -> None:
 
 
 def _cmd_check_risk(args) -> int:
-    from .risk import check_risk_stream
+    from .screening import check_risk_stream
 
     return check_risk_stream(sys.stdin, sys.stdout)
 

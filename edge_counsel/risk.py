@@ -43,37 +43,67 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence, TextIO
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .risk_model import load_classifier
 
-__all__ = ["CATEGORIES", "LEVELS", "RiskAssessment", "RiskDetector", "default_detector",
-           "check_risk_stream"]
+__all__ = ["CATEGORIES", "LEVELS", "RESPONSES", "RiskAssessment", "RiskDetector", "default_detector"]
 
 CATEGORIES = ("suicidal_ideation", "passive_ideation", "plan_method_means", "attempt_in_progress",
               "self_harm", "abuse", "harm_to_others", "warning_signs")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
 
+# The graded response shared by the window, the kiosk and the terminal.
+RESPONSES = {"none": "counselor", "low": "counselor", "moderate": "check", "high": "takeover",
+             "imminent": "takeover"}
+
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
-_ESCALATE_RANK = _RANK["moderate"]
+_ESCALATE_RANK = _RANK["moderate"]  # categories are named from this level up
+_TAKEOVER_RANK = _RANK["high"]
 _MAX_REASONS = 8
 _SPACES = re.compile(r"\s+")
 _ACCENTED = re.compile("[\u00c0-\u024f\u0300-\u036f]")
 _LONE_ONE = re.compile(r"(?<![\w.,])1(?= [a-z])")
+_HAN_CHAR = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_PINYIN_GAP = re.compile(r"[\s\-_.']+")
 
 
 @dataclass(frozen=True)
 class RiskAssessment:
-    """The verdict on one message: escalate to a human route when ``escalate`` is true."""
+    """The verdict on one message. ``escalate`` means the takeover (level high or imminent:
+    hotlines, safety plan, scripted text at once); ``moderate`` means the counselor answers with
+    an in-conversation safety check (``RESPONSES`` names each level's behaviour).
+
+    ``step`` and ``answer`` are set when the message answered one of the app's screening
+    questions (``screening.py``)."""
 
     escalate: bool
     level: str
     categories: tuple[str, ...]
     reasons: tuple[str, ...]
+    step: str | None = None
+    answer: str | None = None
+
+    @property
+    def response(self) -> str:
+        """"counselor", "check" or "takeover": what every front end does at this level."""
+        return RESPONSES[self.level]
+
+    def at_least(self, level: str) -> bool:
+        return _RANK[self.level] >= _RANK[level]
 
     def to_dict(self) -> dict:
-        return {"escalate": self.escalate, "level": self.level,
-                "categories": list(self.categories), "reasons": list(self.reasons)}
+        out = {"escalate": self.escalate, "level": self.level,
+               "categories": list(self.categories), "reasons": list(self.reasons)}
+        if self.step is not None:
+            out.update(step=self.step, answer=self.answer)
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RiskAssessment":
+        level = d.get("level") or "none"
+        return cls(_RANK[level] >= _TAKEOVER_RANK, level, tuple(d.get("categories", ())),
+                   tuple(d.get("reasons", ())), d.get("step"), d.get("answer"))
 
 
 NO_RISK = RiskAssessment(False, "none", (), ())
@@ -179,10 +209,26 @@ def _cancels(spec: dict) -> tuple[_Cancel, ...]:
                          c["scope"]) for c in spec["cancels"])
 
 
+def _traditional_to_simplified() -> Callable[[str], str]:
+    """OpenCC's Traditional -> Simplified conversion (phrase-aware: 臥軌 -> 卧轨, 頭髮 -> 头发).
+    Without OpenCC installed, normalize.json's char_map still folds the commonest characters."""
+    try:
+        import opencc
+    except ImportError:  # pragma: no cover - a declared dependency; the net must still work
+        return lambda text: text
+    return opencc.OpenCC("t2s").convert
+
+
 class _Normalizer:
     """Turns raw text into the canonical form every pattern is written against."""
 
-    def __init__(self, spec: dict):
+    def __init__(self, spec: dict, pinyin: dict[str, str] | None = None):
+        self._t2s = _traditional_to_simplified()
+        spellings = sorted(pinyin or {}, key=len, reverse=True)
+        self._pinyin = pinyin or {}
+        self._pinyin_re = re.compile(
+            "(?<![a-z])(?:" + "|".join(p.replace(" ", r"[\s\-_.']*") for p in spellings) + ")(?![a-z])"
+        ) if spellings else None
         table = {ord(c): None for c in spec["zero_width"] + list(spec["drop_chars"])}
         table.update({ord(k): v for k, v in spec["char_map"].items()})
         self._table = table
@@ -206,17 +252,27 @@ class _Normalizer:
         self._quote = str.maketrans({c: '"' for c in spec["quote_chars"]})
 
     def __call__(self, text: str) -> str:
-        t = unicodedata.normalize("NFKC", text).translate(self._table).lower()
+        t = unicodedata.normalize("NFKC", text)
+        if _HAN_CHAR.search(t):
+            t = self._t2s(t)
+        t = t.translate(self._table).lower()
         t = self._apostrophe.sub("", t).translate(self._quote)
         if _ACCENTED.search(t):
             t = "".join(c for c in unicodedata.normalize("NFD", t) if unicodedata.category(c) != "Mn")
         t = self._spelled.sub(lambda m: self._separators.sub("", m.group()), t)
         t = self._deleet(t)
         t = self._han_separators.sub("", self._repeats.sub(r"\1", t))
+        if self._pinyin_re is not None:
+            t = self._pinyin_re.sub(self._from_pinyin, t)
         t = self._rewrite(self._slang, t)
         t = self._word_re.sub(lambda m: self._words[m.group()], t)
         t = self._rewrite(self._slang_after, t)
         return _SPACES.sub(" ", self._han_latin.sub(" ", t)).strip()
+
+    def _from_pinyin(self, m: re.Match) -> str:
+        """The Han phrase a pinyin spelling stands for ("wo-gui", "wogui" -> 卧轨)."""
+        spaced = _PINYIN_GAP.sub(" ", m.group()).strip()
+        return self._pinyin.get(spaced) or self._pinyin.get(spaced.replace(" ", ""), m.group())
 
     @staticmethod
     def _rewrite(rules: list[tuple[re.Pattern, str]], text: str) -> str:
@@ -313,7 +369,8 @@ class RiskDetector:
         kinds = _read(data_dir, "kinds.json")
         grammar = _read(data_dir, "grammar.json")
         lexicons = [_read(data_dir, name) for name in ("lexicon_en.json", "lexicon_zh.json")]
-        self._normalize = _Normalizer(_read(data_dir, "normalize.json"))
+        pinyin = _read(data_dir, "pinyin.json")["spellings"] if (data_dir / "pinyin.json").exists() else None
+        self._normalize = _Normalizer(_read(data_dir, "normalize.json"), pinyin)
         self._grammar = _Grammar(grammar)
         self._kinds = _kinds(kinds)
         self._combos = _combos(kinds)
@@ -360,7 +417,7 @@ class RiskDetector:
         frames = frozenset().union(*(s.frames for s in scans))
         hits = self._apply_cancels(self._mute(hits, frames))
         verdict = self._judge(hits, scans, current)
-        if verdict.escalate or self._classifier is None:
+        if verdict.escalate or self._classifier is None:  # the learned stage only adds
             return verdict
         return self._second_opinion(window, verdict)
 
@@ -376,12 +433,12 @@ class RiskDetector:
 
     def _second_opinion(self, window: list[str], verdict: RiskAssessment) -> RiskAssessment:
         """The learned stage's verdict on a message the rules let through."""
-        if self._classifier.probability(window) < self._classifier.threshold:
+        if verdict.at_least("moderate") or self._classifier.probability(window) < self._classifier.threshold:
             return verdict
         guess = self._classifier.predict(window)
         cues = ", ".join(f'"{c}"' for c in guess.cues)
         reason = f"classifier: p={guess.probability:.2f} ({cues})"
-        return RiskAssessment(True, "moderate", (guess.category,), ((reason,) + verdict.reasons)[:_MAX_REASONS])
+        return RiskAssessment(False, "moderate", (guess.category,), ((reason,) + verdict.reasons)[:_MAX_REASONS])
 
     # -- one turn ------------------------------------------------------------------------------
 
@@ -505,7 +562,7 @@ class RiskDetector:
         found = {f[1] for f in findings if f[0] >= _ESCALATE_RANK and f[1]}
         categories = tuple(c for c in CATEGORIES if c in found)
         reasons = tuple(dict.fromkeys(f[2] for f in sorted(findings, key=lambda f: -f[0])))
-        return RiskAssessment(rank >= _ESCALATE_RANK, LEVELS[rank], categories, reasons[:_MAX_REASONS])
+        return RiskAssessment(rank >= _TAKEOVER_RANK, LEVELS[rank], categories, reasons[:_MAX_REASONS])
 
     def _combo_hits(self, combo: _Combo, hits: list[_Hit], scans: list[_Scan]) -> list[_Hit] | None:
         if combo.also_needs and not any(h.kind in combo.also_needs for h in hits):
@@ -563,45 +620,3 @@ def _same_scope(a: _Hit, b: _Hit, scope: str, scans: list[_Scan] | None = None) 
 def default_detector() -> RiskDetector:
     """The detector built from the packaged data, shared by the whole process."""
     return RiskDetector()
-
-
-# -- the check-risk command ------------------------------------------------------------------------
-
-def _parse_line(line: str) -> tuple[dict, list[str] | None, str | None]:
-    """(record to echo, turns, error) for one input line."""
-    try:
-        record = json.loads(line)
-    except ValueError:
-        record = None
-    if not isinstance(record, dict):
-        return {}, [line.rstrip("\r\n")], None
-    turns = record.get("turns")
-    if turns is None and isinstance(record.get("text"), str):
-        turns = [record["text"]]
-    if not isinstance(turns, list) or not turns or not all(isinstance(t, str) for t in turns):
-        return record, None, 'expected "turns": a non-empty list of strings'
-    return record, turns, None
-
-
-def check_risk_stream(infile: TextIO, outfile: TextIO, detector: RiskDetector | None = None) -> int:
-    """Assess JSON lines ({"turns": [...]}, or plain text lines) and write one JSON line each.
-
-    Keys other than "turns" are echoed back. Returns 0, or 2 when some line could not be read;
-    those lines get an "error" key and null verdicts, and the rest are still assessed.
-    """
-    detector = detector or default_detector()
-    status = 0
-    for line in infile:
-        if not line.strip():
-            continue
-        record, turns, error = _parse_line(line)
-        if error:
-            status = 2
-            result = {"escalate": None, "level": None, "categories": [], "reasons": [], "error": error}
-        else:
-            result = detector.assess(turns).to_dict()
-        row = {k: v for k, v in record.items() if k != "turns"}
-        row.update(result)
-        outfile.write(json.dumps(row, ensure_ascii=False) + "\n")
-        outfile.flush()
-    return status

@@ -1,9 +1,13 @@
 """A counseling conversation: the order of safety checks around the model.
 
 For every user turn, in this order and whatever the model does:
-1. the crisis detector assesses the message in the context of the user's earlier turns, before the
-   model sees anything; a crisis turn is answered with scripted safe text and never reaches the
-   model;
+1. the safety dialogue assesses the message with the whole conversation (both roles) as context,
+   before the model sees anything, and the level picks the response (``risk.RESPONSES``):
+   - high or imminent: the takeover. Scripted safe text; the turn never reaches the model.
+   - moderate: the check. The model answers, and the next screening question of the ladder is
+     added after its reply, one question per turn, in the user's language.
+   - a denial of a screening question: the model answers, with a note that help stays one click
+     away.
 2. a question whether the assistant is a person is answered with the AI disclosure, not the model;
 3. otherwise the model streams a reply, and the output guard screens the accumulated reply before
    each chunk is released; an unsafe reply is cut off and replaced.
@@ -24,6 +28,7 @@ from .errors import InputTooLongError
 from .guard import OutputGuard, default_guard
 from .lang import detect_language
 from .risk import RiskAssessment, RiskDetector, default_detector
+from .screening import SafetyDialogue
 
 __all__ = ["ChatSession", "Turn", "Delta", "Replace", "Done", "Reply", "MAX_INPUT_CHARS"]
 
@@ -59,6 +64,7 @@ class Reply:
     lang: str
     assessment: RiskAssessment | None
     cancelled: bool = False
+    safety_check: str | None = None  # the screening step asked at the end of this reply
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class ChatSession:
         self.approach = approach
         self.params = params or GenerationParams()
         self.detector = detector or default_detector()
+        self.dialogue = SafetyDialogue(self.detector)
         self.guard = guard or default_guard()
         self.recorder = recorder
         self.has_safety_plan = has_safety_plan
@@ -93,9 +100,11 @@ class ChatSession:
     # -- the turn ------------------------------------------------------------------------------
 
     def assess(self, text: str) -> RiskAssessment:
-        """Crisis assessment of a new message with the user's earlier turns as context."""
-        earlier = [t.content for t in self.turns if t.role == "user"]
-        return self.detector.assess(earlier + [text])
+        """Crisis assessment of a new message with the whole conversation as context."""
+        return self.dialogue.assess(self._conversation() + [{"role": "user", "content": text}])
+
+    def _conversation(self) -> list[dict]:
+        return [{"role": t.role, "content": t.content} for t in self.turns]
 
     def add_user(self, text: str, assessment: RiskAssessment | None = None) -> RiskAssessment:
         """Record a user turn; returns its risk assessment (made here if not given)."""
@@ -123,7 +132,19 @@ class ChatSession:
         elif disclosure.asks_if_human(user.content):
             yield from self._finish_scripted(disclosure.ai_answer(self.lang), "disclosure", assessment)
         else:
-            yield from self._model_reply(assessment, cancel)
+            yield from self._model_reply(assessment, cancel, self._check_text(assessment))
+
+    def _check_text(self, assessment: RiskAssessment | None) -> tuple[str | None, str]:
+        """(screening step, text) to add after the model's reply: the next question at moderate,
+        a note after a denial, nothing otherwise."""
+        if assessment is None:
+            return None, ""
+        if assessment.answer == "no":
+            return None, self.dialogue.denial_note(self.lang)
+        if assessment.response != "check":
+            return None, ""
+        nxt = self.dialogue.next_question(self._conversation(), self.lang)
+        return nxt if nxt is not None else (None, self.dialogue.denial_note(self.lang))
 
     def send(self, text: str, cancel: CancelToken | None = None) -> Iterator[Event]:
         """``add_user`` then ``reply``: the whole turn."""
@@ -172,14 +193,19 @@ class ChatSession:
                 return turn
         raise RuntimeError("reply() with no user turn")
 
-    def _finish_scripted(self, text: str, source: str, assessment) -> Iterator[Event]:
+    def _finish_scripted(self, text: str, source: str, assessment, step: str | None = None) -> Iterator[Event]:
         yield Delta(text)
-        reply = Reply(text, source, self.lang, assessment)
+        reply = Reply(text, source, self.lang, assessment, safety_check=step)
         self._append(Turn("assistant", text, {"source": source}))
         yield Done(reply)
 
-    def _model_reply(self, assessment, cancel: CancelToken | None) -> Iterator[Event]:
+    def _model_reply(self, assessment, cancel: CancelToken | None,
+                     check: tuple[str | None, str] = (None, "")) -> Iterator[Event]:
+        step, extra = check
         if self.engine is None:
+            if extra:  # the safety check never waits for a model
+                yield from self._finish_scripted(extra, "check", assessment, step)
+                return
             raise RuntimeError("no model is loaded")
         self._fit_context()
         shown, source = "", "model"
@@ -198,9 +224,15 @@ class ChatSession:
             yield Replace(shown, "; ".join(verdict.reasons))
         cancelled = bool(cancel and cancel.cancelled)
         text = shown.strip()
+        if extra:
+            yield Delta(("\n\n" if text else "") + extra)
+            text = (text + "\n\n" + extra).strip()
+        meta = {"source": source, "cancelled": cancelled}
+        if step:
+            meta["safety_check"] = step
         if text:
-            self._append(Turn("assistant", text, {"source": source, "cancelled": cancelled}))
-        yield Done(Reply(text, source, self.lang, assessment, cancelled))
+            self._append(Turn("assistant", text, meta))
+        yield Done(Reply(text, source, self.lang, assessment, cancelled, step))
 
     def _budget(self) -> int:
         return self.engine.n_ctx - self.params.max_tokens - 32
@@ -237,8 +269,7 @@ def _assessment_of(turn: Turn) -> RiskAssessment | None:
     risk = turn.meta.get("risk")
     if not risk:
         return None
-    return RiskAssessment(escalate=risk["escalate"], level=risk["level"],
-                          categories=tuple(risk["categories"]), reasons=tuple(risk["reasons"]))
+    return RiskAssessment.from_dict(risk)
 
 
 def _speaker(role: str, lang: str) -> str:

@@ -15,9 +15,9 @@ from edge_counsel.risk import (
     LEVELS,
     RiskAssessment,
     RiskDetector,
-    check_risk_stream,
     default_detector,
 )
+from edge_counsel.screening import check_risk_stream
 
 DATA = Path(__file__).resolve().parent / "data"
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "crisis_dev.jsonl"
@@ -63,7 +63,9 @@ def test_escalate_follows_level(detector):
                         ("I feel a bit down today", "low"), ("what's for lunch", "none")]:
         a = _assess(detector, text)
         assert a.level == level, (text, a)
-        assert a.escalate == (LEVELS.index(level) >= LEVELS.index("moderate"))
+        assert a.escalate == (LEVELS.index(level) >= LEVELS.index("high"))  # escalate = takeover
+        assert a.response == {"none": "counselor", "low": "counselor", "moderate": "check",
+                              "high": "takeover", "imminent": "takeover"}[level]
 
 
 def test_default_detector_is_a_singleton():
@@ -71,7 +73,7 @@ def test_default_detector_is_a_singleton():
 
 
 def test_a_single_string_is_one_turn(detector):
-    assert detector.assess("I want to die").escalate
+    assert detector.assess("I want to die").at_least("moderate")
 
 
 def _edited_data(tmp_path: Path, name: str, edit) -> Path:
@@ -99,8 +101,8 @@ def test_typo_in_a_combination_rule_is_refused(tmp_path):
 
 def test_detector_reads_its_data_dir(tmp_path):
     data = _edited_data(tmp_path, "lexicon_en.json", lambda s: s["kinds"]["active"]["self"].append("purple elephant"))
-    assert RiskDetector(data).assess(["purple elephant"]).escalate
-    assert not default_detector().assess(["purple elephant"]).escalate
+    assert RiskDetector(data).assess(["purple elephant"]).at_least("moderate")
+    assert not default_detector().assess(["purple elephant"]).at_least("moderate")
 
 
 # -- normalisation: disguised spellings ----------------------------------------------------------
@@ -142,14 +144,14 @@ POSITIVES = {
 @pytest.mark.parametrize("category, text", [(c, t) for c, texts in POSITIVES.items() for t in texts])
 def test_cue_escalates_with_its_category(detector, category, text):
     a = _assess(detector, text)
-    assert a.escalate and category in a.categories, a
+    assert a.at_least("moderate") and category in a.categories, a
 
 
 def test_kys_at_someone_else_is_not_self_risk(detector):
     for text in ["lol kys", "u should kys loser", "kys"]:
         a = _assess(detector, text)
-        assert not a.escalate, (text, a)
-    assert _assess(detector, "honestly might just kys").escalate
+        assert not a.at_least("moderate"), (text, a)
+    assert _assess(detector, "honestly might just kys").at_least("moderate")
 
 
 def test_imminent_needs_a_plan_with_time_or_means(detector):
@@ -180,19 +182,19 @@ NEGATIVES = {
 @pytest.mark.parametrize("group, text", [(g, t) for g, texts in NEGATIVES.items() for t in texts])
 def test_non_cue_does_not_escalate(detector, group, text):
     a = _assess(detector, text)
-    assert not a.escalate, (group, text, a)
+    assert not a.at_least("moderate"), (group, text, a)
 
 
 def test_joke_marker_lowers_only_everyday_threats(detector):
-    assert not _assess(detector, "i'm gonna kill my brother, he ate my leftovers lol").escalate
-    assert _assess(detector, "wanna die lol but not joking").escalate
-    assert _assess(detector, "I want to shoot up the school lol").escalate
+    assert not _assess(detector, "i'm gonna kill my brother, he ate my leftovers lol").at_least("moderate")
+    assert _assess(detector, "wanna die lol but not joking").at_least("moderate")
+    assert _assess(detector, "I want to shoot up the school lol").at_least("moderate")
 
 
 def test_someone_close_at_risk_is_a_concern(detector):
     a = _assess(detector, "my best friend told me she wants to kill herself")
-    assert a.escalate and a.categories == ("warning_signs",)
-    assert not _assess(detector, "Why does Romeo kill himself at the end?").escalate
+    assert a.at_least("moderate") and a.categories == ("warning_signs",)
+    assert not _assess(detector, "Why does Romeo kill himself at the end?").at_least("moderate")
 
 
 # -- context across turns ------------------------------------------------------------------------
@@ -200,12 +202,12 @@ def test_someone_close_at_risk_is_a_concern(detector):
 def test_risk_spread_over_turns(detector):
     turns = ["Things have been bad.", "I wrote letters to my family.", "They'll understand after I'm gone."]
     a = detector.assess(turns)
-    assert a.escalate and "warning_signs" in a.categories
+    assert a.at_least("moderate") and "warning_signs" in a.categories
     assert any("(earlier message)" in r for r in a.reasons)
 
 
 def test_weak_cues_combine_across_turns(detector):
-    assert not _assess(detector, "I have a plan for studying").escalate
+    assert not _assess(detector, "I have a plan for studying").at_least("moderate")
     assert _assess(detector, "i have a plan").level == "low"
     assert detector.assess(["i want to die", "i have pills"]).level == "high"
     assert detector.assess(["我想死", "今晚就去"]).level == "imminent"
@@ -213,23 +215,23 @@ def test_weak_cues_combine_across_turns(detector):
 
 def test_a_bland_follow_up_keeps_recent_risk(detector):
     a = detector.assess(["everyone hates me", "nobody would care if i died", "maybe i should just do it"])
-    assert a.escalate
+    assert a.at_least("moderate")
 
 
 def test_recovery_or_retraction_stops_carry_over(detector):
     assert not detector.assess(["I was suicidal a few years ago", "but I got help and now I'm doing great",
-                                "I want to become a counselor"]).escalate
-    assert not detector.assess(["kms this homework", "jk", "can you explain newton's third law?"]).escalate
+                                "I want to become a counselor"]).at_least("moderate")
+    assert not detector.assess(["kms this homework", "jk", "can you explain newton's third law?"]).at_least("moderate")
 
 
 def test_context_window_forgets_old_turns(detector):
     turns = ["i want to die"] + ["what's a good recipe for pancakes?"] * 3
-    assert not detector.assess(turns).escalate
+    assert not detector.assess(turns).at_least("moderate")
 
 
 def test_chinese_multi_turn(detector):
-    assert detector.assess(["最近压力好大", "药我已经攒够了"]).escalate
-    assert not detector.assess(["今天考试了。", "数学好难。", "不过终于放假了,开心!"]).escalate
+    assert detector.assess(["最近压力好大", "药我已经攒够了"]).at_least("moderate")
+    assert not detector.assess(["今天考试了。", "数学好难。", "不过终于放假了,开心!"]).at_least("moderate")
 
 
 # -- the check-risk stream -----------------------------------------------------------------------
@@ -245,7 +247,8 @@ def test_check_risk_stream_lines():
     out = io.StringIO()
     assert check_risk_stream(infile, out) == 0
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert [r["escalate"] for r in rows] == [True, False, True]
+    assert [r["level"] in ("moderate", "high", "imminent") for r in rows] == [True, False, True]
+    assert rows[2]["escalate"] and not rows[1]["escalate"]
     assert rows[0]["id"] == "a1" and rows[2]["id"] == 3 and "turns" not in rows[0]
     assert all({"escalate", "level", "categories", "reasons"} <= set(r) for r in rows)
     assert "我想自杀" in out.getvalue() or rows[2]["reasons"]  # ensure_ascii=False keeps Chinese readable
@@ -306,7 +309,7 @@ def load_cases(path: Path) -> list[dict]:
 def evaluate(detector: RiskDetector, cases: list[dict]) -> Metrics:
     m = Metrics()
     for index, case in enumerate(cases):
-        escalated = detector.assess(case["turns"]).escalate
+        escalated = detector.assess(case["turns"]).at_least("moderate")
         case_id = case.get("id", f"line {index + 1}")
         if case["escalate"]:
             m.positives += 1

@@ -125,7 +125,7 @@ def test_turn_off_suggestions(qtbot, window, store, monkeypatch):
 def test_a_chat_turn_suggests_but_never_after_a_crisis_reply(qtbot, window, store):
     pages = install_pages(window)
     bar = pages["suggestions"]
-    window.chat.user_texts.append("I'm panicking, my heart is racing before the exam")
+    window.chat.conversation.append({"role": "user", "content": "I'm panicking, my heart is racing before the exam"})
     crisis = Reply(text="...", source="crisis", lang="en", assessment=None)
     bar.on_chat_reply(crisis)
     assert not bar.isVisibleTo(window)
@@ -138,7 +138,7 @@ def test_a_chat_turn_suggests_but_never_after_a_crisis_reply(qtbot, window, stor
 
 def test_a_reply_signalled_from_another_thread_is_handled_on_the_ui_thread(qtbot, window, store):
     bar = install_pages(window)["suggestions"]
-    window.chat.user_texts.append("I feel overwhelmed")
+    window.chat.conversation.append({"role": "user", "content": "I feel overwhelmed"})
     reply = Reply(text="", source="model", lang="en", assessment=None)
     worker_side = threading.Thread(target=lambda: window.worker.done.emit(reply))
     worker_side.start()

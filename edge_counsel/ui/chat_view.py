@@ -1,8 +1,9 @@
 """The chat panel: a streaming transcript, the message box, and Send / Stop / Regenerate / New.
 
-The crisis detector runs here, on the UI thread and before the worker is asked for anything: it
-takes well under a millisecond, needs no model, and so the crisis panel opens even when no model
-is loaded or the model is busy.
+The safety dialogue (crisis detector plus the answers to its screening questions) runs here, on
+the UI thread and before the worker is asked for anything: it takes well under a millisecond,
+needs no model, and so the crisis panel opens at high or imminent risk even when no model is loaded
+or the model is busy. The panel's "Get help now" stays one click away at every level.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from .. import persona
 from ..lang import detect_language
 from ..risk import RiskDetector
+from ..screening import SafetyDialogue
 from ..session import MAX_INPUT_CHARS, Reply
 from .crisis_panel import CrisisPanel
 
@@ -62,9 +64,10 @@ class ChatPanel(QWidget):
     def __init__(self, detector: RiskDetector, crisis_panel: CrisisPanel, parent=None) -> None:
         super().__init__(parent)
         self.detector = detector
+        self.dialogue = SafetyDialogue(detector)
         self.crisis_panel = crisis_panel
         self.safety_plan_provider = lambda: None
-        self.user_texts: list[str] = []
+        self.conversation: list[dict] = []  # role/content, as the safety dialogue reads it
         self.lang = "en"
         self.busy = False
         self.model_ready = False
@@ -120,19 +123,23 @@ class ChatPanel(QWidget):
                            f"{MAX_INPUT_CHARS:,}. It is still in the box: send it in parts. / "
                            "消息太长，内容仍在输入框中，请分段发送。")
             return
-        assessment = self.detector.assess(self.user_texts + [text])
+        self.conversation.append({"role": "user", "content": text})
+        assessment = self.dialogue.assess(self.conversation)
         self.lang = detect_language(text, default=self.lang)
         self.input.clear()
-        self.user_texts.append(text)
         self._append_bubble("You / 你", text, _USER_STYLE)
         self.message_committed.emit("user", text, {"risk": assessment.to_dict()})
         if assessment.escalate:
             self.open_crisis_panel(assessment)
-        elif not self.model_ready:
+        elif not self.model_ready and assessment.response == "counselor" and assessment.answer != "no":
             self.show_note("The model is not loaded yet, so I can't answer. / 模型尚未加载。")
             return
         self._begin_reply()
         self.send_requested.emit(text, assessment)
+
+    @property
+    def user_texts(self) -> list[str]:
+        return [m["content"] for m in self.conversation if m["role"] == "user"]
 
     def open_crisis_panel(self, assessment) -> None:
         self.crisis_panel.show_for(self.lang, self.safety_plan_provider())
@@ -149,6 +156,8 @@ class ChatPanel(QWidget):
             return
         start, end = self._last_reply_range
         self._remove_range(start, end)
+        if self.conversation and self.conversation[-1]["role"] == "assistant":
+            self.conversation.pop()
         self.last_reply_retracted.emit()
         self._begin_reply()
         self.regenerate_requested.emit()
@@ -157,7 +166,7 @@ class ChatPanel(QWidget):
         if self.busy:
             self.stop()
         self.transcript.clear()
-        self.user_texts.clear()
+        self.conversation.clear()
         self._last_reply_range = None
         self.crisis_panel.hide()
         self.new_conversation_requested.emit()
@@ -178,6 +187,7 @@ class ChatPanel(QWidget):
         self._last_reply_range = (self._header_start, self._end())
         self.set_busy(False)
         if reply.text:
+            self.conversation.append({"role": "assistant", "content": reply.text})
             self.message_committed.emit("assistant", reply.text,
                                         {"source": reply.source, "cancelled": reply.cancelled})
         if reply.cancelled:
@@ -202,7 +212,7 @@ class ChatPanel(QWidget):
     def load_transcript(self, messages: list[tuple[str, str]]) -> None:
         """Show a stored conversation (role, text) so it can be continued."""
         self.transcript.clear()
-        self.user_texts = [text for role, text in messages if role == "user"]
+        self.conversation = [{"role": role, "content": text} for role, text in messages]
         for role, text in messages:
             style = _USER_STYLE if role == "user" else _BOT_STYLE
             self._append_bubble("You / 你" if role == "user" else "Edge Counsel", text, style)

@@ -1,0 +1,128 @@
+"""The crisis safety net's report card: prints one JSON object.
+
+For each evaluation set: recall (a crisis case reaches at least "moderate"), recall at the level
+the case needs (its ``min_level``; imminent and plan cases need the takeover), per-category
+recall, false alarms on look-alikes (figures of speech, recovered past, academic talk, films:
+any level from "moderate" up), the takeover rate and the check rate on ordinary distress, the
+safety-dialogue answers understood in each direction, and p99 latency per message.
+
+Sets:
+- ``blind_v2``: tests/data/blind/crisis_blind_v2.jsonl, written for this redesign by someone who
+  never saw the detector, its rules or its training cases. The figures that count.
+- ``blind_v1``: tests/data/crisis_holdout.jsonl, the earlier blind set (escalate labels only).
+- ``own``: our tuning cases and the shared development set (the detector has seen these).
+
+Usage: python bench/risk_eval.py [--set blind_v2] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from edge_counsel.risk import LEVELS  # noqa: E402
+from edge_counsel.screening import SafetyDialogue  # noqa: E402
+
+SETS = {
+    "blind_v2": [REPO / "tests" / "data" / "blind" / "crisis_blind_v2.jsonl"],
+    "blind_v1": [REPO / "tests" / "data" / "crisis_holdout.jsonl"],
+    "own": [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"],
+}
+_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+_TAKEOVER_CATEGORIES = {"imminent", "plan", "attempt_in_progress", "plan_method_means", "suicide_plan"}
+
+
+def load(paths: list[Path]) -> list[dict]:
+    cases = []
+    for path in paths:
+        if path.exists():
+            cases += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return cases
+
+
+def group_of(case: dict) -> str:
+    """crisis / lookalike / ordinary / dialogue_up / dialogue_down for any of our case formats."""
+    if "group" in case:
+        return case["group"]
+    if "level" in case:
+        return "crisis" if _RANK[case["level"]] >= _RANK["moderate"] else (
+            "ordinary" if case["level"] == "low" or case.get("category") == "ordinary" else "lookalike")
+    return "crisis" if case["escalate"] else "lookalike"
+
+
+def conversation(case: dict) -> list:
+    return case.get("messages") or case["turns"]
+
+
+def evaluate(dialogue: SafetyDialogue, cases: list[dict], want_misses: bool = False) -> dict:
+    tally: dict[str, list] = defaultdict(list)
+    per_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    times, misses = [], []
+    for case in cases:
+        conv = conversation(case)
+        start = time.perf_counter()
+        a = dialogue.assess(conv)
+        times.append(time.perf_counter() - start)
+        rank, group = _RANK[a.level], group_of(case)
+        if group == "crisis":
+            need = case.get("min_level") or ("high" if case.get("category") in _TAKEOVER_CATEGORIES else "moderate")
+            ok = rank >= _RANK["moderate"]
+            tally["recall"].append(ok)
+            tally["recall_at_needed_level"].append(rank >= _RANK[need])
+            if need == "high":
+                tally["takeover_when_needed"].append(rank >= _RANK["high"])
+            per_category[case.get("category", "?")][0] += ok
+            per_category[case.get("category", "?")][1] += 1
+            bad = not ok or rank < _RANK[need]
+        elif group == "lookalike":
+            bad = rank >= _RANK["moderate"]
+            tally["lookalike_false_alarm"].append(bad)
+        elif group == "ordinary":
+            tally["ordinary_takeover"].append(rank >= _RANK["high"])
+            tally["ordinary_check"].append(rank == _RANK["moderate"])
+            bad = rank >= _RANK["moderate"]
+        elif group == "dialogue_up":
+            bad = rank < _RANK["high"]
+            tally["answers_yes_understood"].append(not bad)
+        else:
+            bad = rank > _RANK["low"]
+            tally["answers_no_understood"].append(not bad)
+        if bad and want_misses:
+            misses.append({"id": case.get("id"), "group": group, "category": case.get("category"),
+                           "got": a.level, "text": json.dumps(conv, ensure_ascii=False)[:160]})
+    report = {k: {"rate": round(sum(v) / len(v), 4), "n": len(v), "hits": sum(v)} for k, v in tally.items()}
+    report["per_category_recall"] = {c: round(h / n, 3) for c, (h, n) in sorted(per_category.items())}
+    ms = sorted(t * 1000 for t in times)
+    report["latency_ms"] = {"p50": round(statistics.median(ms), 3), "p99": round(ms[int(0.99 * (len(ms) - 1))], 3),
+                            "max": round(ms[-1], 3)} if ms else {}
+    if want_misses:
+        report["misses"] = misses
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=sorted(SETS), action="append")
+    parser.add_argument("--misses", action="store_true", help="list the cases judged wrongly")
+    args = parser.parse_args()
+    dialogue = SafetyDialogue()
+    dialogue.assess(["warm up"])
+    out = {}
+    for name in args.set or list(SETS):
+        cases = load(SETS[name])
+        if cases:
+            dialogue.detector.clear_cache()
+            out[name] = evaluate(dialogue, cases, args.misses)
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
