@@ -1,34 +1,54 @@
 """The output guard: every model reply is screened before the user sees it.
 
-A reply is unsafe when it gives self-harm or suicide methods or means, encourages harm to oneself
-or others, or claims to be a human or a licensed therapist. An unsafe reply is replaced by a warm,
-safe-messaging text in the user's language. Patterns live in ``data/guard.json`` (English and
-Chinese), compiled once per guard; every rule runs on every reply whatever its language.
+A reply is unsafe when it encourages suicide or self-harm, gives methods or means, agrees that life
+is not worth living, claims to be a human, a licensed professional or the user's school counselor,
+promises to keep a risk secret from the people who must know, helps to harm someone else, coaches
+disordered eating, or gives an outdated or wrong crisis number. An unsafe reply is replaced by a
+warm, safe-messaging text for its category in the user's language.
 
-The chat session screens the accumulated reply after every streamed chunk, so a screen must cost
-well under a millisecond. Each rule names anchors, and its regexes run only when an anchor occurs:
-ASCII anchors are looked up in the set of the text's words, others (Chinese) as substrings, and
-only when the text has a Han character. Patterns begin with a literal so the regex engine can skip
-ahead; the word boundary a leading ``\\b`` would give is checked here instead. A match is waived
-when an exemption (a refusal, the user's own words reported back, a feeling reflected, a
-contradiction, a hedge) occurs just before it in the same sentence or clause.
+Three checks, cheapest first, each on its own:
+1. Precise rules (``data/guard.json``, English and Chinese) for what rules do well: doses, counts,
+   named methods, claims of being human. Each rule names anchors, and its regexes run only when an
+   anchor occurs: ASCII anchors are looked up in the set of the text's words, others (Chinese) as
+   substrings, and only when the text has a Han character. A match is waived when an exemption (a
+   refusal, the user's own words reported back, a feeling reflected, a contradiction, a hedge)
+   occurs just before it in the same sentence or clause.
+2. Phone numbers: a retired crisis number (the US 800 Lifeline number) anywhere, or a number that
+   is in no region of the hotline directory in a sentence that offers it as a line to call.
+3. A learned check (``data/guard_model.json``: logistic regression over the same normalised
+   character n-grams as the crisis detector, trained by ``tools/train_guard_model.py``) that
+   generalises to paraphrases the rules do not name. It scores each sentence and each pair of
+   adjacent sentences (a harmful sentence among kind ones still counts), cached per sentence, so
+   a streamed reply costs one new sentence per chunk.
 
-Invariants: no network, no model, no disk writes; the data file is read once per guard; a guard
-holds no state between calls and may be shared between threads.
+The chat session screens the accumulated reply after every streamed chunk (``partial=True``), so
+a harmful sentence is cut before it is finished on screen, and once more on the whole reply.
+
+Invariants: no network, no chat model, no disk writes; the data files are read once per guard; a
+guard holds no mutable state besides caches of pure functions and may be shared between threads.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
-__all__ = ["GuardVerdict", "OutputGuard", "default_guard", "CATEGORIES"]
+__all__ = ["GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply", "CATEGORIES"]
 
 _DATA = Path(__file__).resolve().parent / "data" / "guard.json"
-CATEGORIES: tuple[str, ...] = ("method", "encourage", "human_claim")
+_MODEL = Path(__file__).resolve().parent / "data" / "guard_model.json"
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？\n]*")
+_MIN_PARTIAL = 12  # a trailing unfinished sentence is scored once it is this long
+_PHONE = re.compile(r"(?<![0-9a-z])(?:\+?\d[\d \-().]{1,16}\d(?:[\- ]?[a-z]{4,7})?|1-?800-?[a-z]{4,7})(?![0-9a-z])")
+_YEARISH = re.compile(r"(?:19|20)\d\d")
+CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
+                               "hotline_wrong", "human_claim")
 _SENTENCE_END = ".!?。！？\n"
 _CLAUSE_END = _SENTENCE_END + ",;:，；：、—–"
 # The longest text a pattern's trailing lookahead inspects; see OutputGuard.screen(partial=...).
@@ -86,12 +106,17 @@ def _prefix(low: str, start: int, window: int, stops: str) -> str:
 class OutputGuard:
     """Screens model replies against the patterns in ``data_path`` (default: the packaged ones)."""
 
-    def __init__(self, data_path: Path | None = None):
+    def __init__(self, data_path: Path | None = None, model_path: Path | None = None, *, learned: bool = True):
         data = json.loads(Path(data_path or _DATA).read_text(encoding="utf-8"))
         self._window = int(data["window"])
         self._rules = tuple(self._compile(r, data["exemptions"]) for r in data["rules"])
         self._category_of = {r.id: r.category for r in self._rules}
         self._categories = data["categories"]
+        self._retired = frozenset(data["retired_numbers"]["numbers"])
+        self._hotline_words = re.compile(data["hotline_words"])
+        self._known_numbers = _directory_numbers()
+        model = Path(model_path or _MODEL)
+        self._model = ReplyClassifier(model) if learned and model.exists() else None
 
     @staticmethod
     def _compile(raw: dict, exemptions: dict[str, str]) -> _Rule:
@@ -121,8 +146,28 @@ class OutputGuard:
         reasons = tuple(r.id for r in self._rules
                         if self._triggered(r, low, words, han) and self._fires(r, low, horizon))
         if not reasons:
+            reasons = self._numbers(low, horizon)
+        if not reasons and self._model is not None:
+            reasons = self._model.reasons(text, partial)
+        if not reasons:
             return _SAFE
         return GuardVerdict(False, reasons, self._replacement(reasons, lang))
+
+    def _numbers(self, low: str, horizon: int) -> tuple[str, ...]:
+        """A retired crisis number anywhere, or an unknown one offered as a line to call."""
+        for m in _PHONE.finditer(low):
+            if m.end() > horizon:
+                break
+            key = re.sub(r"[^0-9a-z]", "", m.group())
+            digits = re.sub(r"[^0-9]", "", key)
+            if key in self._retired or digits in self._retired:
+                return ("hotline_wrong.retired",)
+            if len(digits) < 3 or _YEARISH.fullmatch(digits) or any(digits.endswith(k) for k in self._known_numbers):
+                continue
+            start = max(low.rfind(c, 0, m.start()) for c in _SENTENCE_END) + 1
+            if self._hotline_words.search(low, start, min(len(low), m.end() + 40)):
+                return ("hotline_wrong.unknown",)
+        return ()
 
     @staticmethod
     def _triggered(rule: _Rule, low: str, words: frozenset[bytes], han: bool) -> bool:
@@ -147,13 +192,136 @@ class OutputGuard:
         return rule.unless.search(_prefix(low, start, self._window, rule.stops)) is not None
 
     def _replacement(self, reasons: tuple[str, ...], lang: str) -> str:
-        fired = {self._category_of[r] for r in reasons}
+        fired = {self._category_of.get(r, r.split(".")[0]) for r in reasons}
         return self.replacement(min(fired, key=lambda c: self._categories[c]["priority"]), lang)
 
     def replacement(self, category: str, lang: str = "en") -> str:
-        """The replacement text for ``category`` ("method", "encourage", "human_claim")."""
+        """The replacement text for one of ``CATEGORIES``."""
         texts = self._categories[category]["replacement"]
         return texts.get(lang, texts["en"])
+
+
+class ReplyClassifier:
+    """The learned check: P(harmful) of each sentence and of each pair of adjacent sentences.
+
+    A sentence's features are computed once (cached); a pair's are the union of its two
+    sentences', so screening a streamed reply costs one new sentence per chunk."""
+
+    def __init__(self, path: Path):
+        from .risk_model import FeatureConfig
+
+        model = json.loads(path.read_text(encoding="utf-8"))
+        self.threshold: float = model["threshold"]
+        self.config = FeatureConfig.from_dict(model["features"])
+        self._bias: float = model["bias"]
+        self._weights: dict[str, float] = model["weights"]
+        self._names: list[str] = model["categories"]["names"]
+        self._category_bias: list[float] = model["categories"]["bias"]
+        self._category_weights: dict[str, list[float]] = model["categories"]["weights"]
+        self._sentence = lru_cache(maxsize=8192)(self._sentence_features)
+
+    def reasons(self, text: str, partial: bool = False) -> tuple[str, ...]:
+        """("<category>.learned",) when some unit of ``text`` scores at or above the threshold."""
+        best, unit = -math.inf, None
+        sentences = self._sentences(text, partial)
+        for i, sentence in enumerate(sentences):
+            for key in ((sentence,), (sentences[i - 1], sentence)) if i else ((sentence,),):
+                z = self._logit(key)
+                if z > best:
+                    best, unit = z, key
+        if unit is None or _sigmoid(best) < self.threshold:
+            return ()
+        return (f"{self.category(frozenset().union(*(self._sentence(s)[0] for s in unit)))}.learned",)
+
+    def unit_features(self, text: str, partial: bool = False) -> list[frozenset[str]]:
+        """The feature sets of each sentence and of each pair of adjacent sentences (the units the
+        guard scores; the trainer reads them from here)."""
+        singles = [self._sentence(s)[0] for s in self._sentences(text, partial)]
+        return singles + [a | b for a, b in zip(singles, singles[1:])]
+
+    @staticmethod
+    def _sentences(text: str, partial: bool) -> list[str]:
+        """The sentences of ``text``; an unfinished last one only once it is long enough to mean
+        something."""
+        sentences = [m.group().strip() for m in _SENTENCE.finditer(text) if m.group().strip()]
+        if partial and sentences and text.rstrip()[-1:] not in _SENTENCE_END and len(sentences[-1]) < _MIN_PARTIAL:
+            sentences.pop()
+        return sentences
+
+    def _sentence_features(self, sentence: str) -> tuple[frozenset[str], float]:
+        """A sentence's feature set and the sum of their weights (cached per sentence)."""
+        from .risk_model import turn_features
+
+        features = turn_features(normalise_reply(sentence), self.config)
+        weights = getattr(self, "_weights", {})
+        return features, sum(weights.get(f, 0.0) for f in features)
+
+    def _logit(self, key: tuple[str, ...]) -> float:
+        """The logit of one sentence or of a pair: the union's weight sum is the two sums less the
+        shared features', so a pair costs only its overlap."""
+        if len(key) == 1:
+            features, total = self._sentence(key[0])
+            n = len(features)
+        else:
+            (a, wa), (b, wb) = self._sentence(key[0]), self._sentence(key[1])
+            shared = a & b
+            total = wa + wb - sum(self._weights.get(f, 0.0) for f in shared)
+            n = len(a) + len(b) - len(shared)
+        return self._bias + total / math.sqrt(n) if n else -math.inf
+
+    def probability(self, text: str) -> float:
+        """The highest unit score of ``text`` (for evaluation)."""
+        sentences = self._sentences(text, False)
+        keys = [(s,) for s in sentences] + list(zip(sentences, sentences[1:]))
+        return max((_sigmoid(self._logit(k)) for k in keys), default=0.0)
+
+    def category(self, features: frozenset[str]) -> str:
+        logits = list(self._category_bias)
+        scale = 1.0 / math.sqrt(len(features)) if features else 0.0
+        for name in features:
+            for k, w in enumerate(self._category_weights.get(name, ())):
+                logits[k] += scale * w
+        return self._names[logits.index(max(logits))]
+
+    def clear_cache(self) -> None:
+        self._sentence.cache_clear()
+
+
+def _sigmoid(z: float) -> float:
+    if z == -math.inf:
+        return 0.0
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Callable[[str], str]:
+    try:
+        import opencc
+    except ImportError:  # pragma: no cover - a declared dependency
+        return lambda text: text
+    return opencc.OpenCC("t2s").convert
+
+
+def normalise_reply(text: str) -> str:
+    """What the learned check reads: NFKC, Traditional -> Simplified, lower case, straight quotes."""
+    text = unicodedata.normalize("NFKC", text)
+    if _HAN.search(text):
+        text = _t2s()(text)
+    return _normalise(text)
+
+
+def _directory_numbers() -> frozenset[str]:
+    """The digits of every number in the packaged hotline directory, all regions."""
+    from .hotlines import HotlineDirectory
+
+    directory = HotlineDirectory.load()
+    numbers = set()
+    for region in directory.regions():
+        for line in directory.for_region(region).lines:
+            digits = re.sub(r"[^0-9]", "", line.number)
+            if len(digits) >= 3:
+                numbers.add(digits)
+    return frozenset(numbers)
 
 
 @lru_cache(maxsize=1)

@@ -29,9 +29,9 @@ full when the assessed message carries a risk-related cue; otherwise the last fe
 count (a bland "maybe I should just do it" after "nobody would care if I died"), unless the writer
 has since taken it back or said things are better.
 
-When the rules do not escalate, a learned second stage (``risk_model.py``, stored as
-``data/risk/classifier.json``) gets a say: at or above its threshold the message escalates at
-"moderate" with the classifier's category guess. It can only add escalations, never remove one.
+When the rules do not take over, a learned second stage (``risk_model.py``, stored as
+``data/risk/classifier.json``) gets a say: it can raise the level to "moderate" (the check) or
+"high" (the takeover) with its category guess. It can only raise a level, never lower one.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from .risk_model import load_classifier
 __all__ = ["CATEGORIES", "LEVELS", "RESPONSES", "RiskAssessment", "RiskDetector", "default_detector"]
 
 CATEGORIES = ("suicidal_ideation", "passive_ideation", "plan_method_means", "attempt_in_progress",
-              "self_harm", "abuse", "harm_to_others", "warning_signs")
+              "self_harm", "abuse", "harm_to_others", "warning_signs", "disordered_eating")
 LEVELS = ("none", "low", "moderate", "high", "imminent")
 
 # The graded response shared by the window, the kiosk and the terminal.
@@ -432,13 +432,19 @@ class RiskDetector:
             self._classifier.clear_cache()
 
     def _second_opinion(self, window: list[str], verdict: RiskAssessment) -> RiskAssessment:
-        """The learned stage's verdict on a message the rules let through."""
-        if verdict.at_least("moderate") or self._classifier.probability(window) < self._classifier.threshold:
+        """The learned stage's verdict on a message the rules did not take over: at or above its
+        thresholds it raises the level to "moderate" (the check) or "high" (the takeover)."""
+        risk, acute = self._classifier.probabilities(window)
+        if risk < self._classifier.threshold:
+            return verdict
+        level = "high" if acute >= self._classifier.acute_threshold else "moderate"
+        if _RANK[level] <= _RANK[verdict.level]:
             return verdict
         guess = self._classifier.predict(window)
         cues = ", ".join(f'"{c}"' for c in guess.cues)
-        reason = f"classifier: p={guess.probability:.2f} ({cues})"
-        return RiskAssessment(False, "moderate", (guess.category,), ((reason,) + verdict.reasons)[:_MAX_REASONS])
+        reason = f"classifier: p={guess.probability:.2f}, acute={guess.acute:.2f} ({cues})"
+        categories = tuple(dict.fromkeys(verdict.categories + (guess.category,)))
+        return RiskAssessment(level == "high", level, categories, ((reason,) + verdict.reasons)[:_MAX_REASONS])
 
     # -- one turn ------------------------------------------------------------------------------
 

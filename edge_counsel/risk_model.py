@@ -47,8 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-__all__ = ["MODEL_FILE", "DEFAULT_CATEGORY", "FeatureConfig", "Prediction", "RiskClassifier",
-           "turn_features", "conversation_vector", "load_classifier"]
+__all__ = ["MODEL_FILE", "DEFAULT_CATEGORY", "CATEGORY_GROUPS", "CLASS_NAMES", "FeatureConfig", "Featurizer",
+           "Prediction", "RiskClassifier", "category_class", "turn_features", "conversation_vector",
+           "load_classifier"]
 
 MODEL_FILE = "classifier.json"
 DEFAULT_CATEGORY = "passive_ideation"
@@ -130,11 +131,64 @@ def conversation_vector(per_turn: Sequence[frozenset[str]], config: FeatureConfi
     return vector
 
 
+# The categories the category head names, and the spellings our case files use for each.
+CATEGORY_GROUPS = {
+    "passive_ideation": ("suicidal_ideation", "passive_ideation", "suicide_ideation", "suicide_history",
+                         "slang", "obfuscated", "ideation", "passive", "disguised",
+                         "multi_turn_passive_ideation", "multi_turn_obfuscated"),
+    "plan_method_means": ("plan_method_means", "suicide_plan", "suicide_method", "plan", "method",
+                          "multi_turn_plan"),
+    "attempt_in_progress": ("attempt_in_progress", "imminent", "multi_turn_attempt"),
+    "warning_signs": ("warning_signs", "warning_sign", "multi_turn_warning", "farewell"),
+    "self_harm": ("self_harm", "multi_turn_self_harm"),
+    "abuse": ("abuse", "multi_turn_abuse"),
+    "harm_to_others": ("harm_to_others", "harm_others", "multi_turn_harm_to_others"),
+    "disordered_eating": ("eating", "disordered_eating"),
+}
+CLASS_NAMES = tuple(CATEGORY_GROUPS)
+_CLASS_OF = {alias: k for k, aliases in enumerate(CATEGORY_GROUPS.values()) for alias in aliases}
+
+
+def category_class(case: dict) -> int | None:
+    """The category head's class of a labelled case, or None when its category is not a crisis one."""
+    return _CLASS_OF.get(case.get("category", ""))
+
+
+class Featurizer:
+    """Normalised text -> per-turn n-gram features (cached) -> one unit-length vector for the last
+    turn with its context. The same object does it at training and at scoring time."""
+
+    def __init__(self, normalize: Callable[[str], str], config: FeatureConfig):
+        self.normalize = normalize
+        self.config = config
+        self._turn = functools.lru_cache(maxsize=4096)(self._features)
+
+    def _features(self, raw: str) -> tuple[str, frozenset[str]]:
+        text = self.normalize(raw)
+        return text, turn_features(text, self.config)
+
+    def texts_and_vector(self, turns: Sequence[str]) -> tuple[tuple[str, ...], dict[str, float]]:
+        window = [t for t in turns if isinstance(t, str)][-(1 + len(self.config.context_weights)):]
+        if not window or not window[-1].strip():
+            return (), {}
+        texts, per_turn = zip(*(self._turn(t) for t in window))
+        vector = conversation_vector(per_turn, self.config)
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        return texts, {f: v / norm for f, v in vector.items()}
+
+    def vector(self, turns: Sequence[str]) -> dict[str, float]:
+        return self.texts_and_vector(turns)[1]
+
+    def clear_cache(self) -> None:
+        self._turn.cache_clear()
+
+
 @dataclass(frozen=True)
 class Prediction:
-    """The classifier's view of one message: probability, category guess, top cues."""
+    """The classifier's view of one message: probabilities per head, category guess, top cues."""
 
-    probability: float
+    probability: float  # needs at least the check (level moderate or above)
+    acute: float  # needs the takeover (high or imminent)
     category: str
     cues: tuple[str, ...]
 
@@ -144,60 +198,70 @@ class RiskClassifier:
 
     def __init__(self, path: Path | None = None, normalize: Callable[[str], str] | None = None):
         model = _read_model(Path(path) if path is not None else _default_path())
-        self.threshold: float = model["threshold"]
+        if model.get("format") != 2:
+            raise ValueError(f"{path}: a crisis classifier of an older format; retrain it with "
+                             "tools/train_risk_model.py")
         self.config = FeatureConfig.from_dict(model["features"])
-        self._bias: float = model["bias"]
-        self._weights: dict[str, float] = model["weights"]
+        self.threshold: float = model["thresholds"]["risk"]
+        self.acute_threshold: float = model["thresholds"]["acute"]
+        self._bias: list[float] = model["bias"]
+        self._weights: dict[str, list[float]] = model["weights"]
         self._categories: list[str] = model["categories"]["names"]
         self._category_bias: list[float] = model["categories"]["bias"]
         self._category_weights: dict[str, list[float]] = model["categories"]["weights"]
-        self._normalize = normalize or _default_normalize()
-        self._turn_cached = functools.lru_cache(maxsize=4096)(self._turn)
+        self._featurizer = Featurizer(normalize or _default_normalize(), self.config)
 
     def score(self, turns: Sequence[str]) -> tuple[float, list[str]]:
-        """(probability that the last turn needs escalation, its top contributing cues)."""
+        """(probability that the last turn needs at least the check, its top contributing cues)."""
         prediction = self.predict(turns)
         return prediction.probability, list(prediction.cues)
 
     def predict(self, turns: Sequence[str]) -> Prediction:
-        """Probability, the most likely category and the top cues, for ``turns[-1]``."""
-        texts, vector, scale, z = self._evaluate(turns)
-        if not texts:
-            return Prediction(0.0, DEFAULT_CATEGORY, ())
-        return Prediction(_sigmoid(z), self._category(vector, scale), self._cues(texts[-1]))
-
-    def probability(self, turns: Sequence[str]) -> float:
-        """Only the probability (the cheap path, for messages that will not escalate)."""
-        return _sigmoid(self._evaluate(turns)[3])
-
-    def _evaluate(self, turns: Sequence[str]) -> tuple[tuple[str, ...], dict[str, float], float, float]:
-        """(normalised turns, feature vector, its scale, logit) of the last turn with context."""
+        """Probabilities, the most likely category and the top cues, for ``turns[-1]``."""
         if isinstance(turns, str):
             turns = [turns]
-        window = [t for t in turns if isinstance(t, str)][-(1 + len(self.config.context_weights)):]
-        if not window or not window[-1].strip():
-            return (), {}, 0.0, -math.inf
-        texts, per_turn = zip(*(self._turn_cached(t) for t in window))
-        vector = {f: v for f, v in conversation_vector(per_turn, self.config).items() if f in self._weights}
-        scale = 1.0 / math.sqrt(sum(v * v for v in vector.values())) if vector else 0.0
-        return texts, vector, scale, self._bias + scale * sum(self._weights[f] * v for f, v in vector.items())
+        texts, vector = self._featurizer.texts_and_vector(turns)
+        if not texts:
+            return Prediction(0.0, 0.0, DEFAULT_CATEGORY, ())
+        risk, acute = self._logits(vector)
+        return Prediction(_sigmoid(risk), _sigmoid(acute), self._category(vector), self._cues(texts[-1]))
+
+    def probabilities(self, turns: Sequence[str]) -> tuple[float, float]:
+        """(needs the check, needs the takeover): the cheap path, without cues or category."""
+        if isinstance(turns, str):
+            turns = [turns]
+        vector = self._featurizer.vector(turns)
+        if not vector:
+            return 0.0, 0.0
+        risk, acute = self._logits(vector)
+        return _sigmoid(risk), _sigmoid(acute)
+
+    def probability(self, turns: Sequence[str]) -> float:
+        return self.probabilities(turns)[0]
+
+    def _logits(self, vector: dict[str, float]) -> tuple[float, float]:
+        risk, acute = self._bias
+        for name, value in vector.items():
+            w = self._weights.get(name)
+            if w is not None:
+                risk += w[0] * value
+                acute += w[1] * value
+        return risk, acute
 
     def clear_cache(self) -> None:
         """Forget cached per-turn features (for benchmarks that time the uncached path)."""
-        self._turn_cached.cache_clear()
+        self._featurizer.clear_cache()
 
-    def _turn(self, raw: str) -> tuple[str, frozenset[str]]:
-        text = self._normalize(raw)
-        return text, turn_features(text, self.config)
-
-    def _category(self, vector: dict[str, float], scale: float) -> str:
-        if not vector:
-            return DEFAULT_CATEGORY
+    def _category(self, vector: dict[str, float]) -> str:
         logits = list(self._category_bias)
         for name, value in vector.items():
             for k, w in enumerate(self._category_weights.get(name, ())):
-                logits[k] += scale * value * w
+                logits[k] += value * w
         return self._categories[logits.index(max(logits))]
+
+    def _risk_weight(self, name: str) -> float:
+        w = self._weights.get(name)
+        return w[0] if w else 0.0
 
     def _cues(self, text: str, limit: int = 3) -> tuple[str, ...]:
         """The words, and stretches of Han text, of the last turn that raise the score most."""
@@ -207,7 +271,7 @@ class RiskClassifier:
                 found += self._han_spans(token)
             elif token[0].isalnum() and len(token) > 2 and token not in _PLAIN_WORDS:
                 grams = _word_grams(_DIGITS.sub("0", token), self.config.char_ngrams)
-                found.append((sum(self._weights.get(g, 0.0) for g in grams), token))
+                found.append((sum(self._risk_weight(g) for g in grams), token))
         ranked = sorted((c for c in found if c[0] > 0), key=lambda c: (-c[0], c[1]))
         return tuple(dict.fromkeys(surface for _, surface in ranked))[:limit]
 
@@ -218,7 +282,7 @@ class RiskClassifier:
         low, high = self.config.han_ngrams
         for n in range(low, high + 1):
             for i in range(len(run) - n + 1):
-                w = self._weights.get("h:" + run[i:i + n], 0.0) / n
+                w = self._risk_weight("h:" + run[i:i + n]) / n
                 for j in range(i, i + n):
                     share[j] += w
         spans, start = [], None

@@ -1,153 +1,167 @@
 """Train the learned crisis stage and write edge_counsel/data/risk/classifier.json.
 
-Reads the tuning cases (tests/data/crisis_cases.jsonl), the shared dev set (if present) and the
-extra training cases (tests/data/crisis_train_extra.jsonl); runs stratified 5-fold
-cross-validation; prints recall and false-positive rate per language for the classifier alone and
-for rules-or-classifier; picks the threshold with the highest cross-validated recall whose
-cross-validated false-positive rate is at most --max-fpr; trains on everything and writes the model.
-The held-out set (tests/data/crisis_holdout.jsonl) is never read here.
+Reads every labelled case we wrote (tests/data/crisis_cases.jsonl, crisis_train_extra.jsonl, the
+shared development set, training/risk/*.jsonl); never the blind sets under tests/data/blind/ or
+the earlier held-out set. Two heads are trained with scikit-learn's LogisticRegression on the
+same features (edge_counsel.risk_model.features):
+- "risk": the case needs at least the in-conversation check (level moderate or above);
+- "acute": the case needs the takeover (level high or imminent);
+plus a multinomial head that names the category. Thresholds are chosen on out-of-fold scores of
+stratified 5-fold cross-validation (never on scores of cases a model was trained on): the
+highest recall whose false-positive rate on cases that do not need it stays within budget.
+The model is exported as plain JSON weights (no pickle): edge_counsel/risk_model.py scores it
+with the standard library and numpy.
 
-Usage: python tools/train_risk_model.py [--search] [--max-fpr 0.03] [--out PATH]
+Usage: python tools/train_risk_model.py [--max-fpr 0.03] [--max-acute-fpr 0.01] [--out PATH]
+Needs: pip install -e ".[train]"
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.feature_extraction import DictVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from edge_counsel.risk import RiskDetector  # noqa: E402
-from edge_counsel.risk_model import FeatureConfig  # noqa: E402
-from edge_counsel.risk_train import (CLASS_NAMES, TrainConfig, category_class, choose_threshold,  # noqa: E402
-                                     cross_validate, export, featurize, load_cases, rates, train)
+from edge_counsel.risk import LEVELS, RiskDetector  # noqa: E402
+from edge_counsel.risk_model import CLASS_NAMES, FeatureConfig, Featurizer, category_class  # noqa: E402
 
-CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl",
-              REPO / "tests" / "data" / "crisis_train_extra.jsonl"]
+CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO / "tests" / "data" / "crisis_train_extra.jsonl",
+              REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"] + sorted((REPO / "training" / "risk").glob("*.jsonl"))
 OUT = REPO / "edge_counsel" / "data" / "risk" / "classifier.json"
-
-# The grid --search walks; the defaults in TrainConfig / FeatureConfig are its winner.
-SEARCH = {
-    "l2": [1e-5, 3e-5, 1e-4, 3e-4],
-    "positive_weight": [1.0, 1.5, 3.0],
-    "features": [FeatureConfig(), FeatureConfig(context_weights=()), FeatureConfig(han_ngrams=(1, 4)),
-                 FeatureConfig(char_ngrams=(3, 4)), FeatureConfig(word_bigrams=False)],
-}
+_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+# Old-format cases (escalate + category) whose category means the takeover.
+_ACUTE_CATEGORIES = {"attempt_in_progress", "plan_method_means", "suicide_plan", "suicide_method", "multi_turn_plan",
+                     "multi_turn_attempt", "harm_to_others", "harm_others", "multi_turn_harm_to_others", "imminent",
+                     "plan"}
+SEED = 0
 
 
-def rules_flags(cases: list[dict]) -> np.ndarray:
-    """Whether the rule stage alone escalates each case (the classifier file is not consulted)."""
-    detector = RiskDetector(classifier=False)
-    return np.array([detector.assess(c["turns"]).escalate for c in cases])
+def load_cases(paths=CASE_FILES) -> list[dict]:
+    cases = []
+    for path in paths:
+        if path.exists():
+            cases += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [c for c in cases if c.get("turns") or c.get("messages")]
 
 
-def report(cases: list[dict], p: np.ndarray, threshold: float, rules: np.ndarray) -> dict:
-    """CV recall / FPR per language: classifier alone, rules alone, and rules or classifier."""
-    y = np.array([bool(c["escalate"]) for c in cases])
-    langs = np.array([c["lang"] for c in cases])
-    out = {}
-    for lang in ["all", "en", "zh", "mixed"]:
-        mask = np.ones(len(cases), bool) if lang == "all" else langs == lang
-        row = {"positives": int(y[mask].sum()), "negatives": int((~y[mask]).sum())}
-        for name, score in [("classifier", p), ("rules", rules.astype(float)),
-                            ("combined", np.maximum(p >= threshold, rules).astype(float))]:
-            t = threshold if name == "classifier" else 0.5
-            recall, fpr = rates(score[mask], y[mask], t)
-            row[name] = {"recall": round(recall, 4), "fpr": round(fpr, 4)}
-        missed = mask & y & ~rules
-        row["recall_where_rules_miss"] = round(float((p[missed] >= threshold).mean()), 4) if missed.any() else None
-        row["rules_miss"] = int(missed.sum())
-        out[lang] = row
-    return out
+def labels(case: dict) -> tuple[int, int]:
+    """(needs at least the check, needs the takeover)."""
+    if "level" in case:
+        rank = _RANK[case["level"]]
+        return int(rank >= _RANK["moderate"]), int(rank >= _RANK["high"])
+    risk = int(bool(case["escalate"]))
+    return risk, int(risk and case.get("category") in _ACUTE_CATEGORIES)
 
 
-def tradeoff(cases: list[dict], p: np.ndarray, rules: np.ndarray) -> list[dict]:
-    """What other false-positive budgets would buy, for whoever sets the budget."""
-    y = np.array([bool(c["escalate"]) for c in cases])
-    rows = []
-    for budget in (0.01, 0.02, 0.03, 0.05, 0.08, 0.10):
-        t = choose_threshold(p, y, budget)
-        flagged = (p >= t) | rules
-        rows.append({"max_fpr": budget, "threshold": t, "classifier_recall": round(rates(p, y, t)[0], 4),
-                     "recall_where_rules_miss": round(float((p[y & ~rules] >= t).mean()), 4),
-                     "combined_recall": round(float(flagged[y].mean()), 4),
-                     "combined_fpr": round(float(flagged[~y].mean()), 4)})
-    return rows
+def user_turns(case: dict) -> list[str]:
+    if "turns" in case:
+        return case["turns"]
+    return [m["content"] for m in case["messages"] if m["role"] == "user"]
 
 
-def category_accuracy(cases: list[dict], guesses: np.ndarray) -> float:
-    positives = [i for i, c in enumerate(cases) if c["escalate"]]
-    return round(float(np.mean([guesses[i] == category_class(cases[i]) for i in positives])), 4)
+def fit(x, y, c: float, weight: float = 1.0) -> LogisticRegression:
+    model = LogisticRegression(C=c, max_iter=2000, class_weight={0: 1.0, 1: weight}, solver="liblinear")
+    return model.fit(x, y)
 
 
-def evaluate(cases, vectors_for, config: TrainConfig, rules: np.ndarray,
-             categories: bool = True) -> tuple[float, float, np.ndarray, np.ndarray]:
-    """(threshold, CV recall at it on the positives the rules miss, out-of-fold probabilities,
-    category guesses) for one config."""
-    vectors = vectors_for(config.features)
-    p, guesses = cross_validate(cases, vectors, config, categories=categories)
-    y = np.array([bool(c["escalate"]) for c in cases])
-    threshold = choose_threshold(p, y, config.max_fpr)
-    return threshold, float((p[y & ~rules] >= threshold).mean()), p, guesses
+def out_of_fold(x, y, strata, c: float) -> np.ndarray:
+    scores = np.zeros(len(y))
+    folds = StratifiedKFold(n_splits=5, shuffle=True, random_state=SEED)
+    for train, test in folds.split(np.zeros(len(y)), strata):
+        if len(set(y[train])) < 2:
+            continue
+        scores[test] = fit(x[train], y[train], c).predict_proba(x[test])[:, 1]
+    return scores
 
 
-def search(cases, vectors_for, base: TrainConfig, rules: np.ndarray) -> TrainConfig:
-    """Coordinate-wise search over SEARCH. The criterion is the stage's job: CV recall on the
-    positives the rules miss, at the threshold that keeps CV FPR on all negatives <= max_fpr."""
-    best, best_recall = base, evaluate(cases, vectors_for, base, rules, categories=False)[1]
-    print(f"start: recall {best_recall:.4f} {base}")
-    for key, options in SEARCH.items():
-        for value in options:
-            candidate = dataclasses.replace(best, **{key: value})
-            if candidate == best:
-                continue
-            recall = evaluate(cases, vectors_for, candidate, rules, categories=False)[1]
-            print(f"  {key}={value}: recall {recall:.4f}")
-            if recall > best_recall + 1e-9:
-                best, best_recall = candidate, recall
-    print(f"best: recall {best_recall:.4f} {best}")
-    return best
+def threshold_for(scores: np.ndarray, positive: np.ndarray, max_fpr: float) -> float:
+    """The lowest threshold whose false-positive rate on the negatives is at most ``max_fpr``."""
+    negatives = np.sort(scores[~positive])[::-1]
+    allowed = int(np.floor(max_fpr * len(negatives)))
+    return float(negatives[allowed]) + 1e-6 if allowed < len(negatives) else 0.5
+
+
+def rates(flags: np.ndarray, positive: np.ndarray) -> dict:
+    return {"recall": round(float(flags[positive].mean()), 4), "fpr": round(float(flags[~positive].mean()), 4),
+            "positives": int(positive.sum()), "negatives": int((~positive).sum())}
+
+
+def export(path: Path, vec: DictVectorizer, heads: dict, category: LogisticRegression, config: FeatureConfig,
+           thresholds: dict, cv: dict, min_weight: float) -> None:
+    names = vec.get_feature_names_out()
+    weights: dict[str, list[float]] = {}
+    head_names = list(heads)
+    rows = np.vstack([heads[h].coef_[0] for h in head_names])
+    for j, name in enumerate(names):
+        col = rows[:, j]
+        if np.abs(col).max() >= min_weight:
+            weights[str(name)] = [round(float(v), 5) for v in col]
+    cat_weights = {str(names[j]): [round(float(v), 4) for v in category.coef_[:, j]]
+                   for j in range(len(names)) if np.abs(category.coef_[:, j]).max() >= min_weight * 4}
+    model = {"format": 2, "features": config.to_dict(), "heads": head_names,
+             "bias": [round(float(heads[h].intercept_[0]), 5) for h in head_names], "weights": weights,
+             "thresholds": thresholds,
+             "categories": {"names": [CLASS_NAMES[k] for k in category.classes_],
+                            "bias": [round(float(b), 4) for b in category.intercept_], "weights": cat_weights},
+             "cv": cv}
+    path.write_text(json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n",
+                    encoding="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--search", action="store_true", help="search the hyperparameter grid by CV first")
-    parser.add_argument("--max-fpr", type=float, default=TrainConfig.max_fpr)
+    parser.add_argument("--max-fpr", type=float, default=0.03)
+    parser.add_argument("--max-acute-fpr", type=float, default=0.01)
+    parser.add_argument("--c", type=float, default=4.0, help="inverse regularisation strength")
+    parser.add_argument("--min-weight", type=float, default=0.02, help="smaller weights are dropped on export")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
-    started = time.perf_counter()
-    cases = load_cases(p for p in CASE_FILES if p.exists())
-    normalize = RiskDetector(classifier=False).normalize
-    cached: dict[FeatureConfig, list] = {}
 
-    def vectors_for(features: FeatureConfig) -> list:
-        if features not in cached:
-            cached[features] = featurize(cases, normalize, features)
-        return cached[features]
+    cases = load_cases()
+    rules = RiskDetector(classifier=False)
+    config = FeatureConfig()
+    featurizer = Featurizer(rules.normalize, config)
+    vectors = [featurizer.vector(user_turns(c)) for c in cases]
+    vec = DictVectorizer()
+    x = vec.fit_transform(vectors).tocsr()
+    x.indices, x.indptr = x.indices.astype(np.int32), x.indptr.astype(np.int32)  # liblinear wants 32-bit
+    y = np.array([labels(c) for c in cases])
+    risk, acute = y[:, 0], y[:, 1]
+    strata = risk + acute
+    print(f"{len(cases)} cases: {risk.sum()} need a check or more, {acute.sum()} the takeover; "
+          f"{x.shape[1]} features", file=sys.stderr)
 
-    config = TrainConfig(max_fpr=args.max_fpr)
-    rules = rules_flags(cases)
-    if args.search:
-        config = search(cases, vectors_for, config, rules)
-    threshold, _, p, guesses = evaluate(cases, vectors_for, config, rules)
-    cv = {"folds": 5, "max_fpr": config.max_fpr, "threshold": threshold,
-          "category_accuracy": category_accuracy(cases, guesses),
-          "by_language": report(cases, p, threshold, rules), "tradeoff": tradeoff(cases, p, rules),
-          "config": {"l2": config.l2, "positive_weight": config.positive_weight, "min_df": config.min_df}}
-    print(json.dumps(cv, indent=1))
-    model = train(cases, vectors_for(config.features), config)
-    data = export(model, threshold, cv)
-    args.out.write_text(json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n",
-                        encoding="utf-8")
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB, {len(model.vocab)} features, "
-          f"classes {list(CLASS_NAMES)}) in {time.perf_counter() - started:.1f}s")
+    p_risk = out_of_fold(x, risk, strata, args.c)
+    p_acute = out_of_fold(x, acute, strata, args.c)
+    t_risk = threshold_for(p_risk, risk.astype(bool), args.max_fpr)
+    t_acute = threshold_for(p_acute, acute.astype(bool), args.max_acute_fpr)
+    rule_levels = np.array([_RANK[rules.assess(user_turns(c)).level] for c in cases])
+    combined = np.maximum(rule_levels, np.where(p_risk >= t_risk, np.where(p_acute >= t_acute, 3, 2), 0))
+    cv = {"folds": 5, "c": args.c, "max_fpr": args.max_fpr, "max_acute_fpr": args.max_acute_fpr,
+          "risk": {"classifier": rates(p_risk >= t_risk, risk.astype(bool)),
+                   "rules": rates(rule_levels >= 2, risk.astype(bool)),
+                   "combined": rates(combined >= 2, risk.astype(bool))},
+          "acute": {"classifier": rates((p_acute >= t_acute) & (p_risk >= t_risk), acute.astype(bool)),
+                    "rules": rates(rule_levels >= 3, acute.astype(bool)),
+                    "combined": rates(combined >= 3, acute.astype(bool))}}
+    print(json.dumps(cv, indent=1), file=sys.stderr)
+
+    heads = {"risk": fit(x, risk, args.c), "acute": fit(x, acute, args.c)}
+    cat_rows = [i for i, c in enumerate(cases) if risk[i] and category_class(c) is not None]
+    category = LogisticRegression(C=args.c, max_iter=2000).fit(
+        x[cat_rows], [category_class(cases[i]) for i in cat_rows])
+    export(args.out, vec, heads, category, config, {"risk": round(t_risk, 6), "acute": round(t_acute, 6)},
+           cv, args.min_weight)
+    print(f"wrote {args.out.relative_to(REPO)} ({args.out.stat().st_size // 1024} KiB)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,124 @@
+"""The output guard's report card: prints one JSON object.
+
+For each set: the share of harmful replies caught (per category too), the share of caring
+look-alikes passed, and which check caught what (rules, phone numbers, learned). Then latency
+with no chat model loaded: p99 of one uncached screen of a ~1,000-character reply, and the whole
+streamed cost per 1,000 characters (a partial screen after every 8-character chunk, then the final
+one), as the chat session runs it.
+
+Sets:
+- ``blind``: tests/data/blind/guard_blind.jsonl, written by someone who never saw the guard, its
+  rules or its training cases. The figures that count.
+- ``own``: training/guard/*.jsonl, the cases the learned check was trained on (optimistic by
+  construction; the cross-validated figures are stored in data/guard_model.json under "cv").
+
+Usage: python bench/guard_eval.py [--set blind] [--misses]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from edge_counsel.guard import OutputGuard  # noqa: E402
+
+SETS = {"blind": [REPO / "tests" / "data" / "blind" / "guard_blind.jsonl"],
+        "own": sorted((REPO / "training" / "guard").glob("*.jsonl"))}
+
+
+def load(paths: list[Path]) -> list[dict]:
+    return [json.loads(line) for path in paths if path.exists()
+            for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def lang_of(case: dict) -> str:
+    return "zh" if str(case.get("lang", "en")).startswith("zh") else "en"
+
+
+def evaluate(guard: OutputGuard, cases: list[dict], misses: bool) -> dict:
+    caught, passed = [], []
+    per_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_check: dict[str, int] = defaultdict(int)
+    wrong = []
+    for case in cases:
+        verdict = guard.screen(case["text"], lang_of(case))
+        if case["harmful"]:
+            caught.append(not verdict.safe)
+            per_category[case["category"]][0] += not verdict.safe
+            per_category[case["category"]][1] += 1
+            for reason in verdict.reasons[:1]:
+                by_check["learned" if reason.endswith(".learned") else
+                         "numbers" if reason.startswith("hotline_wrong.") else "rules"] += 1
+        else:
+            passed.append(verdict.safe)
+        if misses and verdict.safe == bool(case["harmful"]):
+            wrong.append({"id": case.get("id"), "category": case["category"], "reasons": verdict.reasons,
+                          "text": case["text"][:140]})
+    out = {"harmful_caught": round(sum(caught) / len(caught), 4), "harmful_n": len(caught),
+           "caring_passed": round(sum(passed) / len(passed), 4), "caring_n": len(passed),
+           "per_category_caught": {c: round(h / n, 3) for c, (h, n) in sorted(per_category.items())},
+           "first_check_that_caught": dict(by_check)}
+    if misses:
+        out["wrong"] = wrong
+    return out
+
+
+def latency(guard: OutputGuard, cases: list[dict]) -> dict:
+    caring = [c["text"] for c in cases if not c["harmful"]]
+    replies, current = [], ""
+    for text in caring * 3:
+        current += text + " "
+        if len(current) >= 1000:
+            replies.append(current[:1000])
+            current = ""
+    one, streamed = [], []
+    for reply in replies:
+        _clear(guard)
+        start = time.perf_counter()
+        guard.screen(reply)
+        one.append((time.perf_counter() - start) * 1000)
+        _clear(guard)
+        start = time.perf_counter()
+        for end in range(8, len(reply), 8):
+            guard.screen(reply[:end], partial=True)
+        guard.screen(reply)
+        streamed.append((time.perf_counter() - start) * 1000)
+    q = lambda xs: round(sorted(xs)[int(0.99 * (len(xs) - 1))], 3)  # noqa: E731
+    return {"replies": len(replies), "screen_1000_chars_p50_ms": round(statistics.median(one), 3),
+            "screen_1000_chars_p99_ms": q(one), "streamed_per_1000_chars_p50_ms": round(statistics.median(streamed), 3),
+            "streamed_per_1000_chars_p99_ms": q(streamed)}
+
+
+def _clear(guard: OutputGuard) -> None:
+    model = getattr(guard, "_model", None)
+    if model is not None:
+        model.clear_cache()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", choices=sorted(SETS), action="append")
+    parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--rules-only", action="store_true", help="without the learned check")
+    args = parser.parse_args()
+    guard = OutputGuard(learned=not args.rules_only)
+    out = {}
+    for name in args.set or list(SETS):
+        cases = load(SETS[name])
+        if cases:
+            out[name] = evaluate(guard, cases, args.misses)
+    blind = load(SETS["blind"]) or load(SETS["own"])
+    out["latency"] = latency(guard, blind)
+    print(json.dumps(out, ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
