@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_chat(sub)
     _add_models(sub)
     _add_check_risk(sub)
+    _add_check_reply(sub)
     _add_history(sub)
     _add_journal(sub)
     _add_mood(sub)
@@ -70,8 +71,15 @@ def _add_models(sub) -> None:
 
 
 def _add_check_risk(sub) -> None:
-    p = sub.add_parser("check-risk", help='assess JSON lines {"turns": [...]} or {"messages": [...]} from stdin for crisis risk')
+    p = sub.add_parser("check-risk",
+                       help='assess JSON lines {"turns": [...]} or {"messages": [...]} from stdin for crisis risk')
     p.set_defaults(handler=_cmd_check_risk)
+
+
+def _add_check_reply(sub) -> None:
+    p = sub.add_parser("check-reply",
+                       help='screen JSON lines {"text": ..., "lang": ...} from stdin with the output guard')
+    p.set_defaults(handler=_cmd_check_reply)
 
 
 def _add_history(sub) -> None:
@@ -160,6 +168,12 @@ def _cmd_check_risk(args) -> int:
     from .screening import check_risk_stream
 
     return check_risk_stream(sys.stdin, sys.stdout)
+
+
+def _cmd_check_reply(args) -> int:
+    from .guard import check_reply_stream
+
+    return check_reply_stream(sys.stdin, sys.stdout)
 
 
 def _cmd_history(args) -> int:

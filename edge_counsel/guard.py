@@ -37,14 +37,15 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TextIO
 
-__all__ = ["GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply", "CATEGORIES"]
+__all__ = ["GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply", "check_reply_stream",
+           "CATEGORIES"]
 
 _DATA = Path(__file__).resolve().parent / "data" / "guard.json"
 _MODEL = Path(__file__).resolve().parent / "data" / "guard_model.json"
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？\n]*")
-_MIN_PARTIAL = 12  # a trailing unfinished sentence is scored once it is this long
+_MIN_PARTIAL = 12  # the finished clauses of an unfinished sentence are scored once this long
 _PHONE = re.compile(r"(?<![0-9a-z])(?:\+?\d[\d \-().]{1,16}\d(?:[\- ]?[a-z]{4,7})?|1-?800-?[a-z]{4,7})(?![0-9a-z])")
 _YEARISH = re.compile(r"(?:19|20)\d\d")
 CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
@@ -241,11 +242,15 @@ class ReplyClassifier:
 
     @staticmethod
     def _sentences(text: str, partial: bool) -> list[str]:
-        """The sentences of ``text``; an unfinished last one only once it is long enough to mean
-        something."""
+        """The sentences of ``text``. While streaming, an unfinished last sentence counts up to its
+        last finished clause, once that is long enough to mean something: a harmful clause is cut
+        before the sentence ends, and half a word ("你最好死" before "心吧") is never judged."""
         sentences = [m.group().strip() for m in _SENTENCE.finditer(text) if m.group().strip()]
-        if partial and sentences and text.rstrip()[-1:] not in _SENTENCE_END and len(sentences[-1]) < _MIN_PARTIAL:
-            sentences.pop()
+        if partial and sentences and text.rstrip()[-1:] not in _SENTENCE_END:
+            tail = sentences.pop()
+            cut = max(tail.rfind(c) for c in _CLAUSE_END)  # score only up to the last finished clause
+            if cut + 1 >= _MIN_PARTIAL:
+                sentences.append(tail[:cut + 1])
         return sentences
 
     def _sentence_features(self, sentence: str) -> tuple[frozenset[str], float]:
@@ -328,3 +333,31 @@ def _directory_numbers() -> frozenset[str]:
 def default_guard() -> OutputGuard:
     """The guard built from the packaged patterns, compiled once per process."""
     return OutputGuard()
+
+
+def check_reply_stream(infile: TextIO, outfile: TextIO, guard: OutputGuard | None = None) -> int:
+    """Screen JSON lines ``{"text": ..., "lang": "en"|"zh"|...}`` (or plain text lines) and write
+    ``{"safe": bool, "reasons": [...]}`` per line; other keys are echoed back. Returns 0, or 2 when
+    some line had no text (that line gets an "error" key and ``"safe": null``)."""
+    guard = guard or default_guard()
+    status = 0
+    for line in infile:
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            record = {"text": line.rstrip("\r\n")}
+        text, lang = record.get("text"), str(record.get("lang") or "en")
+        row = {k: v for k, v in record.items() if k != "text"}
+        if not isinstance(text, str):
+            status = 2
+            row.update(safe=None, reasons=[], error='expected "text": a string')
+        else:
+            verdict = guard.screen(text, "zh" if lang.lower().startswith("zh") else "en")
+            row.update(safe=verdict.safe, reasons=list(verdict.reasons))
+        outfile.write(json.dumps(row, ensure_ascii=False) + "\n")
+        outfile.flush()
+    return status

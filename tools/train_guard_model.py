@@ -30,7 +30,7 @@ from scipy.sparse import vstack
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from edge_counsel.guard import ReplyClassifier  # noqa: E402
+from edge_counsel.guard import CATEGORIES, ReplyClassifier  # noqa: E402
 from edge_counsel.risk_model import FeatureConfig  # noqa: E402
 
 CASE_FILES = sorted((REPO / "training" / "guard").glob("*.jsonl"))
@@ -40,8 +40,16 @@ SEED = 0
 
 
 def load_cases() -> list[dict]:
-    return [json.loads(line) for path in CASE_FILES for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
+    """The labelled replies, plus the guard's own replacement texts as caring replies (a
+    replacement must never be replaced)."""
+    cases = [json.loads(line) for path in CASE_FILES for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    guard = json.loads((REPO / "edge_counsel" / "data" / "guard.json").read_text(encoding="utf-8"))
+    for name, category in guard["categories"].items():
+        for lang, text in category["replacement"].items():
+            cases.append({"id": f"replacement-{name}-{lang}", "lang": lang, "text": text, "harmful": False,
+                          "category": "caring_replacement"})
+    return cases
 
 
 class Data:
@@ -120,7 +128,7 @@ def main() -> None:
 
     everything = np.arange(len(cases))
     model = fit(*data.training_set(everything), args.c)
-    harmful = [i for i in everything if data.y[i]]
+    harmful = [i for i in everything if data.y[i] and cases[i]["category"] in CATEGORIES]
     category = LogisticRegression(C=args.c, max_iter=3000).fit(data.whole[harmful],
                                                                 [cases[i]["category"] for i in harmful])
     names = data.vec.get_feature_names_out()
