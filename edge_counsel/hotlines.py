@@ -30,10 +30,16 @@ __all__ = [
     "HotlineConfigError",
     "region_from_locale",
     "FALLBACK",
+    "LANGUAGE_REGIONS",
+    "CHOOSE_REGION",
     "KINDS",
 ]
 
 FALLBACK = "INTL"
+# With no region chosen and none in the locale, the conversation's language picks these.
+LANGUAGE_REGIONS = {"zh": ("CN", "HK", "TW")}
+CHOOSE_REGION = {"en": "Not your region? Choose yours in Settings → Region, or with --region XX in the terminal.",
+                 "zh": "不是你所在的地区？可以在“设置 → 地区”中选择，终端里用 --region XX。"}
 KINDS = ("crisis", "emergency", "text")
 _DEFAULT_FILE = PACKAGE_DATA / "hotlines.json"
 _LINE_KEYS = ("name", "number", "kind", "hours", "verified")
@@ -77,6 +83,19 @@ class HotlineDirectory:
     def regions(self) -> list[str]:
         """Region codes, sorted, the fallback included."""
         return sorted(self._regions)
+
+    def regions_for(self, region: str | None, lang: str = "en") -> list[str]:
+        """The regions to show someone writing in ``lang``: their own region when it is known;
+        otherwise the regions most people writing that language live in, then the fallback
+        (Chinese: mainland China, Hong Kong, Taiwan, then INTL)."""
+        code = _normalise_region(region)
+        if code in self._regions and code != FALLBACK:
+            return [code]
+        return [r for r in LANGUAGE_REGIONS.get(_lang_key(lang), ()) if r in self._regions] + [FALLBACK]
+
+    def for_person(self, region: str | None, lang: str = "en") -> list[RegionLines]:
+        """``for_region`` for each of ``regions_for(region, lang)``."""
+        return [self.for_region(code, lang) for code in self.regions_for(region, lang)]
 
     def for_region(self, region: str | None, lang: str = "en") -> RegionLines:
         """The lines for ``region`` in ``lang`` ("zh" or "en"); unknown or None gives INTL."""

@@ -29,9 +29,10 @@ EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def crisis_notice(text: str, err: TextIO) -> bool:
-    """Run the crisis detector on ``text``; when it escalates, print the crisis reply and hotlines."""
+    """Run the crisis detector on ``text``; from "moderate" up (a journal has no safety dialogue to
+    hold the check), print the crisis reply and hotlines."""
     assessment = default_detector().assess([text])
-    if not assessment.escalate:
+    if not assessment.at_least("moderate"):
         return False
     lang = detect_language(text)
     err.write(crisis_replies.crisis_reply(assessment.categories, lang) + "\n")

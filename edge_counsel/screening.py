@@ -79,13 +79,15 @@ class SafetyDialogue:
 
     def step_asked(self, assistant_text: str) -> str | None:
         """The screening step the last question in an assistant message asks, if any."""
-        questions = _QUESTION.findall(_lower(assistant_text))
+        low = _lower(assistant_text)
+        questions = list(_QUESTION.finditer(low))
         if not questions:
             return None
         last = questions[-1]
-        for name in ("safe",) + self.ladder:
-            if self.steps[name].recognise.search(last):
-                return name
+        for span in (last.group(), low[max(0, last.start() - 160):last.end()]):  # then with its lead-in
+            for name in ("safe",) + self.ladder:
+                if self.steps[name].recognise.search(span):
+                    return name
         return None
 
     def answer(self, text: str, step: str) -> str:

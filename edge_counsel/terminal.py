@@ -1,7 +1,10 @@
 """``edge-counsel chat``: the counselor in a terminal, one user turn per input line.
 
 Replies stream to stdout; everything else (loading, notices) goes to stderr so stdout stays the
-conversation. A crisis turn prints the scripted reply and the hotlines for the region.
+conversation. The graded response (``risk.RESPONSES``) is the session's: a takeover prints the
+scripted reply and the hotlines for the person (their region, or their language's regions); a
+safety check prints the counselor's reply, the screening question and a one-line help hint;
+"/help" prints the hotlines at any time.
 """
 
 from __future__ import annotations
@@ -9,14 +12,14 @@ from __future__ import annotations
 from typing import TextIO
 
 from .engine import GenerationParams
-from .hotlines import HotlineDirectory, region_from_locale
+from .hotlines import CHOOSE_REGION, HotlineDirectory, region_from_locale
 from .model import open_engine
 from .recorder import StoreRecorder
 from .session import ChatSession, Delta, Done, Replace
 from .settings import load_settings
 from .unlock import open_store_for
 
-__all__ = ["run_chat", "format_hotlines"]
+__all__ = ["run_chat", "format_hotlines", "format_help_hint"]
 
 
 def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
@@ -47,6 +50,10 @@ def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _turn(session: ChatSession, line: str, directory, region: str, out: TextIO) -> None:
+    if line.strip().lower() in ("/help", "/求助"):  # help without the detector, at any time
+        out.write(format_hotlines(directory, region, session.lang) + "\n")
+        out.flush()
+        return
     for event in session.send(line):
         if isinstance(event, Delta):
             out.write(event.text)
@@ -56,11 +63,27 @@ def _turn(session: ChatSession, line: str, directory, region: str, out: TextIO) 
             out.write("\n")
             if event.reply.source == "crisis":
                 out.write(format_hotlines(directory, region, event.reply.lang) + "\n")
+            elif event.reply.safety_check or (event.reply.assessment and event.reply.assessment.answer == "no"):
+                out.write(format_help_hint(directory, region, event.reply.lang) + "\n")
         out.flush()
 
 
 def format_hotlines(directory: HotlineDirectory, region: str, lang: str) -> str:
-    lines = directory.for_region(region, lang)
+    """The lines for the person writing: their region, or with none known, their language's."""
     head = "现在就可以联系的人：" if lang == "zh" else "People you can reach right now:"
-    rows = [f"  {h.name}: {h.number} ({h.hours})" for h in lines.lines]
-    return "\n".join([f"[{lines.region_name}] {head}", *rows])
+    out = [head]
+    regions = directory.for_person(region, lang)
+    for lines in regions:
+        out.append(f"[{lines.region_name}]")
+        out += [f"  {h.name}: {h.number} ({h.hours})" for h in lines.lines]
+    if len(regions) > 1:
+        out.append(CHOOSE_REGION["zh" if lang == "zh" else "en"])
+    return "\n".join(out)
+
+
+def format_help_hint(directory: HotlineDirectory, region: str, lang: str) -> str:
+    """One line after a safety check: the first line to call, and that help is always there."""
+    first = directory.for_person(region, lang)[0].lines[0]
+    if lang == "zh":
+        return f"（需要马上找人聊聊：{first.name} {first.number}。输入 /help 可随时查看全部热线。）"
+    return f"(If you need someone now: {first.name}, {first.number}. Type /help at any time for all the lines.)"

@@ -59,12 +59,63 @@ def test_crisis_works_with_no_model_at_all():
     assert text in _all_crisis_texts("zh")
 
 
-def test_risk_spread_over_turns_is_caught(engine):
-    counting = CountingEngine(engine)
-    session = ChatSession(counting, params=GREEDY)
+def test_risk_spread_over_turns_gets_the_safety_check(scripted_engine):
+    """Moderate risk: the counselor answers, then the first screening question, in one turn."""
+    fake = scripted_engine(["That sounds really heavy. ", "I'm listening."])
+    session = ChatSession(fake, params=GREEDY)
     _reply(session.send("I wrote letters to my family."))
-    _, reply = _reply(session.send("They'll understand after I'm gone."))
-    assert reply.source == "crisis"
+    text, reply = _reply(session.send("They'll understand after I'm gone."))
+    assert reply.assessment.level == "moderate" and reply.source == "model"
+    assert reply.safety_check in session.dialogue.ladder and text.startswith("That sounds really heavy.")
+    assert session.dialogue.step_asked(text) == reply.safety_check
+    assert session.turns[-1].meta["safety_check"] == reply.safety_check
+    asked = [t.meta.get("safety_check") for t in session.turns if t.role == "assistant"]
+    assert len(set(filter(None, asked))) == len(list(filter(None, asked)))  # never the same question twice
+
+
+def test_yes_to_a_screening_question_takes_over(scripted_engine):
+    fake = scripted_engine(["I hear you."])
+    session = ChatSession(fake, params=GREEDY)
+    _, reply = _reply(session.send("everyone would be better off without me"))
+    assert reply.safety_check == "wish"
+    calls = len(fake.calls)
+    text, reply = _reply(session.send("yes"))
+    assert reply.source == "model" and reply.assessment.level == "moderate" and reply.safety_check == "thoughts"
+    text, reply = _reply(session.send("yeah. tonight"))
+    assert reply.source == "crisis" and reply.assessment.level == "imminent"
+    assert len(fake.calls) == calls + 1  # the takeover turn never reached the model
+
+
+def test_a_denial_de_escalates_with_a_note(scripted_engine):
+    fake = scripted_engine(["It sounds like you are worn out."])
+    session = ChatSession(fake, params=GREEDY)
+    _reply(session.send("everyone would be better off without me"))
+    text, reply = _reply(session.send("no, not really, I'm just exhausted"))
+    assert reply.assessment.level == "low" and reply.assessment.answer == "no"
+    assert reply.source == "model" and "one click away" in text and reply.safety_check is None
+    _, reply = _reply(session.send("work has been a lot"))
+    assert reply.assessment.level in ("none", "low")  # what came before the denial no longer counts
+
+
+def test_a_denial_never_lowers_an_imminent_statement(scripted_engine):
+    session = ChatSession(scripted_engine(["ok"]), params=GREEDY)
+    _reply(session.send("everyone would be better off without me"))
+    _, reply = _reply(session.send("no. I already took all the pills"))
+    assert reply.source == "crisis" and reply.assessment.level == "imminent"
+
+
+def test_the_safety_check_works_with_no_model():
+    session = ChatSession(None)
+    text, reply = _reply(session.send("everyone would be better off without me"))
+    assert reply.source == "check" and reply.safety_check == "wish" and "?" in text
+
+
+def test_chinese_answers_are_understood():
+    session = ChatSession(None)
+    _, reply = _reply(session.send("感觉大家没有我会更好"))
+    assert reply.safety_check == "wish" and "？" in reply.text
+    _, reply = _reply(session.send("没有，就是累"))
+    assert reply.assessment.level == "low"
 
 
 def test_asking_if_it_is_human_gets_the_disclosure(engine):

@@ -36,6 +36,10 @@ __all__ = ["ChatPanel", "MessageBox"]
 _USER_STYLE = "background:#e3f2fd; border-radius:6px; margin:6px 4px 2px 60px; padding:6px;"
 _BOT_STYLE = "background:#f3f3f3; border-radius:6px; margin:2px 60px 6px 4px; padding:6px;"
 _NOTE_STYLE = "color:#666; font-style:italic; margin:2px 4px;"
+_HELP_STYLE = "color:#b71c1c; font-weight:bold;"
+_HELP_STYLE_CHECK = "color:white; background:#c62828; font-weight:bold; padding:4px 10px;"
+_WITHHELD = ("(A reply was withheld by the safety check and replaced with this one.) / "
+             "（有一条回复因安全原因被拦下，已替换为上面这段。）")
 
 
 class MessageBox(QPlainTextEdit):
@@ -88,6 +92,9 @@ class ChatPanel(QWidget):
         self.stop_button = QPushButton("Stop / 停止", clicked=self.stop)
         self.regen_button = QPushButton("Regenerate / 重新回答", clicked=self.regenerate)
         self.new_button = QPushButton("New conversation / 新对话", clicked=self.new_conversation)
+        self.help_button = QPushButton("Get help now / 立即求助", clicked=self.show_help)
+        self.help_button.setObjectName("helpButton")
+        self.help_button.setStyleSheet(_HELP_STYLE)
         self.approach_box = QComboBox()
         for approach in persona.APPROACHES:
             self.approach_box.addItem(persona.approach_label(approach, "en") + " / "
@@ -104,7 +111,7 @@ class ChatPanel(QWidget):
 
     def _button_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        for widget in (self.send_button, self.stop_button, self.regen_button, self.new_button):
+        for widget in (self.send_button, self.stop_button, self.regen_button, self.new_button, self.help_button):
             row.addWidget(widget)
         row.addWidget(QLabel("Approach / 方式:"))
         row.addWidget(self.approach_box)
@@ -140,6 +147,10 @@ class ChatPanel(QWidget):
     @property
     def user_texts(self) -> list[str]:
         return [m["content"] for m in self.conversation if m["role"] == "user"]
+
+    def show_help(self) -> None:
+        """The hotlines and the safety plan, one click away whatever the detector says."""
+        self.crisis_panel.show_for(self.lang, self.safety_plan_provider())
 
     def open_crisis_panel(self, assessment) -> None:
         self.crisis_panel.show_for(self.lang, self.safety_plan_provider())
@@ -192,6 +203,11 @@ class ChatPanel(QWidget):
                                         {"source": reply.source, "cancelled": reply.cancelled})
         if reply.cancelled:
             self.show_note("(stopped / 已停止)")
+        if reply.source == "guard":
+            self.show_note(_WITHHELD)
+        assessment = reply.assessment
+        checking = bool(reply.safety_check) or (assessment is not None and assessment.at_least("moderate"))
+        self.help_button.setStyleSheet(_HELP_STYLE_CHECK if checking else _HELP_STYLE)
         self.reply_finished.emit(reply)
 
     def on_failed(self, message: str) -> None:

@@ -1,7 +1,7 @@
 """The crisis panel: hotlines, the person's own safety plan and trusted contact, two clear choices.
 
-It opens on any escalated assessment, whatever the model is doing or whether a model is loaded at
-all, and sits above the conversation where it cannot be missed. An institution's counselor on duty
+It opens on the takeover (a high or imminent assessment) and whenever the person asks for help,
+whatever the model is doing or whether a model is loaded at all, and sits above the conversation where it cannot be missed. An institution's counselor on duty
 (kiosk) is shown before the hotlines.
 """
 
@@ -12,7 +12,7 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from ..hotlines import HotlineDirectory
+from ..hotlines import CHOOSE_REGION, HotlineDirectory
 
 __all__ = ["CrisisPanel", "PLAN_SECTIONS"]
 
@@ -90,8 +90,8 @@ class CrisisPanel(QFrame):
             parts.append(self._plan_html(lang, safety_plan or {}))
         return "".join(parts)
 
-    def hotline_numbers(self) -> list[str]:
-        return [h.number for h in self.directory.for_region(self.region).lines]
+    def hotline_numbers(self, lang: str = "en") -> list[str]:
+        return [h.number for region in self.directory.for_person(self.region, lang) for h in region.lines]
 
     def _counselor_html(self, lang: str) -> str:
         c = {k: html.escape(str(v)) for k, v in self.counselor.items()}
@@ -100,9 +100,16 @@ class CrisisPanel(QFrame):
                 f"<br>{details}</p>")
 
     def _hotlines_html(self, lang: str) -> str:
-        region = self.directory.for_region(self.region, lang)
-        rows = "".join(self._hotline_row(h, lang) for h in region.lines)
-        return f"<p>{_t('lead', lang)} <small>[{html.escape(region.region_name)}]</small></p><ul>{rows}</ul>"
+        """The person's region's lines; with no region known, those for the language they write
+        in (for Chinese: mainland China, Hong Kong, Taiwan) and the international fallback."""
+        parts = [f"<p>{_t('lead', lang)}</p>"]
+        regions = self.directory.for_person(self.region, lang)
+        for region in regions:
+            rows = "".join(self._hotline_row(h, lang) for h in region.lines)
+            parts.append(f"<p><small>[{html.escape(region.region_name)}]</small></p><ul>{rows}</ul>")
+        if len(regions) > 1:
+            parts.append(f"<p><small>{html.escape(CHOOSE_REGION['zh' if lang == 'zh' else 'en'])}</small></p>")
+        return "".join(parts)
 
     def _hotline_row(self, line, lang: str) -> str:
         flag = "" if line.verified else f" <small style='color:#8a6d00'>[{_t('unverified', lang)}]</small>"

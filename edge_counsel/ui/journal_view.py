@@ -217,7 +217,7 @@ class JournalPage(QWidget):
 
     def _check_risk(self, entry) -> None:
         assessment = self.detector.assess([entry.text])
-        if assessment.escalate and self.crisis_hook is not None:
+        if assessment.at_least("moderate") and self.crisis_hook is not None:
             self.crisis_hook(assessment)
         self.entry_saved.emit(entry, assessment)
 
@@ -264,7 +264,7 @@ class JournalPage(QWidget):
     def _risky(self, entry, notify: bool) -> bool:
         """A crisis entry gets the crisis flow, never a model's reading (as in the chat)."""
         assessment = self.detector.assess([entry.text])
-        if not assessment.escalate:
+        if not assessment.at_least("moderate"):
             return False
         if notify and self.crisis_hook is not None:  # a save just now has opened it already
             self.crisis_hook(assessment)

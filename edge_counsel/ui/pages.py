@@ -100,7 +100,7 @@ def _wire(window, pages: dict[str, QWidget]) -> None:
 
 
 def _after_journal(bar: SuggestionBar, entry, assessment) -> None:
-    if assessment.escalate:
+    if assessment.at_least("moderate"):
         bar.clear()
     else:
         bar.refresh(None, detect_language(entry.text))

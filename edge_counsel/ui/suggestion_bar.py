@@ -138,7 +138,7 @@ class SuggestionBar(QFrame):
     def on_chat_reply(self, reply) -> None:
         """After a chat turn (``worker.done``): look again, except after a crisis reply."""
         assessment = getattr(reply, "assessment", None)
-        if reply.source == "crisis" or (assessment is not None and assessment.escalate):
+        if reply.source == "crisis" or (assessment is not None and assessment.at_least("moderate")):
             self.clear()
             return
         last_chat, lang = self.chat_context()
