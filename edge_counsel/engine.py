@@ -157,17 +157,22 @@ class LlamaEngine:
     def count_tokens(self, messages: Sequence[Message]) -> int:
         return len(self._tokens(messages)[0])
 
-    def prime(self, messages: Sequence[Message]) -> int:
+    def prime(self, messages: Sequence[Message], cancel: CancelToken | None = None) -> int:
         """Evaluate ``messages`` into the KV cache ahead of time; returns the tokens evaluated.
 
         The persona and its examples open every prompt, so evaluating them once, while the user
         is still typing, takes their cost off the first reply (the next prompt's common prefix
-        with this one is reused).
+        with this one is reused). It goes a batch at a time and stops at ``cancel``, so closing
+        the window never waits long for it (and never has to kill a thread inside llama.cpp).
         """
         tokens, _ = self._tokens(messages)
         tokens = tokens[: self.n_ctx - 1]
         self._llama.reset()
-        self._llama.eval(tokens)
+        step = max(1, self._llama.n_batch)
+        for start in range(0, len(tokens), step):
+            if cancel is not None and cancel.cancelled:
+                return start
+            self._llama.eval(tokens[start:start + step])
         return len(tokens)
 
     def stream_chat(self, messages: Sequence[Message], params: GenerationParams,

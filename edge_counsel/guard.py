@@ -37,7 +37,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
+
+from .lang import to_simplified
 
 __all__ = ["GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply", "check_reply_stream",
            "CATEGORIES"]
@@ -298,21 +300,9 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
-@lru_cache(maxsize=1)
-def _t2s() -> Callable[[str], str]:
-    try:
-        import opencc
-    except ImportError:  # pragma: no cover - a declared dependency
-        return lambda text: text
-    return opencc.OpenCC("t2s").convert
-
-
 def normalise_reply(text: str) -> str:
     """What the learned check reads: NFKC, Traditional -> Simplified, lower case, straight quotes."""
-    text = unicodedata.normalize("NFKC", text)
-    if _HAN.search(text):
-        text = _t2s()(text)
-    return _normalise(text)
+    return _normalise(to_simplified(unicodedata.normalize("NFKC", text)))
 
 
 def _directory_numbers() -> frozenset[str]:

@@ -29,9 +29,11 @@ full when the assessed message carries a risk-related cue; otherwise the last fe
 count (a bland "maybe I should just do it" after "nobody would care if I died"), unless the writer
 has since taken it back or said things are better.
 
-When the rules do not take over, a learned second stage (``risk_model.py``, stored as
-``data/risk/classifier.json``) gets a say: it can raise the level to "moderate" (the check) or
-"high" (the takeover) with its category guess. It can only raise a level, never lower one.
+A learned second stage (``risk_model.py``, stored as ``data/risk/classifier.json``) gets a say:
+where the rules do not take over, it can raise the level to "moderate" (the check) or "high" (the
+takeover) with its category guess; where the rules say moderate or high on words the learned stage
+finds very unlikely to mean risk (a figure of speech, a recovered past), it lowers the verdict to
+"low". An imminent verdict is never lowered. Both thresholds come from cross-validation.
 """
 
 from __future__ import annotations
@@ -43,8 +45,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
+from .lang import to_simplified
 from .risk_model import load_classifier
 
 __all__ = ["CATEGORIES", "LEVELS", "RESPONSES", "RiskAssessment", "RiskDetector", "default_detector"]
@@ -64,7 +67,6 @@ _MAX_REASONS = 8
 _SPACES = re.compile(r"\s+")
 _ACCENTED = re.compile("[\u00c0-\u024f\u0300-\u036f]")
 _LONE_ONE = re.compile(r"(?<![\w.,])1(?= [a-z])")
-_HAN_CHAR = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 _PINYIN_GAP = re.compile(r"[\s\-_.']+")
 
 
@@ -134,6 +136,10 @@ class _Scan:
     hits: tuple[_Hit, ...]
     frames: frozenset[str]
     short: bool
+    explained: bool = False  # a risk cue here was explained away (negated, figurative, someone else's)
+
+
+_DROPPED = _Hit("", "", -1, False)  # what _scope answers for a risk cue that scoping explains away
 
 
 @dataclass(frozen=True)
@@ -209,21 +215,10 @@ def _cancels(spec: dict) -> tuple[_Cancel, ...]:
                          c["scope"]) for c in spec["cancels"])
 
 
-def _traditional_to_simplified() -> Callable[[str], str]:
-    """OpenCC's Traditional -> Simplified conversion (phrase-aware: 臥軌 -> 卧轨, 頭髮 -> 头发).
-    Without OpenCC installed, normalize.json's char_map still folds the commonest characters."""
-    try:
-        import opencc
-    except ImportError:  # pragma: no cover - a declared dependency; the net must still work
-        return lambda text: text
-    return opencc.OpenCC("t2s").convert
-
-
 class _Normalizer:
     """Turns raw text into the canonical form every pattern is written against."""
 
     def __init__(self, spec: dict, pinyin: dict[str, str] | None = None):
-        self._t2s = _traditional_to_simplified()
         spellings = sorted(pinyin or {}, key=len, reverse=True)
         self._pinyin = pinyin or {}
         self._pinyin_re = re.compile(
@@ -252,18 +247,15 @@ class _Normalizer:
         self._quote = str.maketrans({c: '"' for c in spec["quote_chars"]})
 
     def __call__(self, text: str) -> str:
-        t = unicodedata.normalize("NFKC", text)
-        if _HAN_CHAR.search(t):
-            t = self._t2s(t)
-        t = t.translate(self._table).lower()
+        t = to_simplified(unicodedata.normalize("NFKC", text)).translate(self._table).lower()
         t = self._apostrophe.sub("", t).translate(self._quote)
         if _ACCENTED.search(t):
             t = "".join(c for c in unicodedata.normalize("NFD", t) if unicodedata.category(c) != "Mn")
         t = self._spelled.sub(lambda m: self._separators.sub("", m.group()), t)
         t = self._deleet(t)
-        t = self._han_separators.sub("", self._repeats.sub(r"\1", t))
         if self._pinyin_re is not None:
             t = self._pinyin_re.sub(self._from_pinyin, t)
+        t = self._han_separators.sub("", self._repeats.sub(r"\1", t))
         t = self._rewrite(self._slang, t)
         t = self._word_re.sub(lambda m: self._words[m.group()], t)
         t = self._rewrite(self._slang_after, t)
@@ -415,11 +407,37 @@ class RiskDetector:
         current = len(window) - 1
         hits = self._stamp(window, scans, current)
         frames = frozenset().union(*(s.frames for s in scans))
-        hits = self._apply_cancels(self._mute(hits, frames))
-        verdict = self._judge(hits, scans, current)
-        if verdict.escalate or self._classifier is None:  # the learned stage only adds
+        kept = self._apply_cancels(self._mute(hits, frames))
+        verdict = self._judge(kept, scans, current)
+        if self._classifier is None or verdict.level == "imminent":
             return verdict
-        return self._second_opinion(window, verdict)
+        if verdict.escalate or verdict.level == "moderate":
+            return self._veto(window, verdict)
+        return self._second_opinion(window, verdict, scans[current].explained or self._cancelled_now(hits, kept, current))
+
+    def _veto(self, window: list[str], verdict: RiskAssessment) -> RiskAssessment:
+        """A rule verdict below imminent that the learned stage finds very unlikely ("老板要杀了我，
+        报表又错了", a recovered past) is lowered to "low"; the veto threshold is chosen so that
+        out-of-fold it loses at most half a percent of real crises (tools/train_risk_model.py)."""
+        risk, _ = self._classifier.probabilities(window)
+        if risk >= self._classifier.veto_threshold:
+            return verdict
+        reason = f"classifier overruled the rules: p={risk:.3f}"
+        return RiskAssessment(False, "low", (), ((reason,) + verdict.reasons)[:_MAX_REASONS])
+
+    def explains_away(self, turns: Sequence[str]) -> bool:
+        """Whether the rules found a risk word in the last turn and explained it away (negated, a
+        figure of speech, someone else's, cancelled by an accident or recovery): such messages
+        face the learned stage's stricter threshold. The trainer chooses that threshold."""
+        window = [t for t in ([turns] if isinstance(turns, str) else turns) if isinstance(t, str)][-self._context_turns:]
+        if not window:
+            return False
+        scans = [self._scan_cached(t) for t in window]
+        current = len(window) - 1
+        hits = self._stamp(window, scans, current)
+        frames = frozenset().union(*(s.frames for s in scans))
+        kept = self._apply_cancels(self._mute(hits, frames))
+        return scans[current].explained or self._cancelled_now(hits, kept, current)
 
     def normalize(self, text: str) -> str:
         """The canonical form the patterns are matched against (for tests and debugging)."""
@@ -431,11 +449,17 @@ class RiskDetector:
         if self._classifier is not None:
             self._classifier.clear_cache()
 
-    def _second_opinion(self, window: list[str], verdict: RiskAssessment) -> RiskAssessment:
+    def _cancelled_now(self, hits: list[_Hit], kept: list[_Hit], current: int) -> bool:
+        """Whether a frame or a cancel rule removed a risk cue of the current turn."""
+        return any(h.turn == current and self._kinds[h.kind].rank >= _ESCALATE_RANK and h not in kept for h in hits)
+
+    def _second_opinion(self, window: list[str], verdict: RiskAssessment, explained: bool = False) -> RiskAssessment:
         """The learned stage's verdict on a message the rules did not take over: at or above its
-        thresholds it raises the level to "moderate" (the check) or "high" (the takeover)."""
+        thresholds it raises the level to "moderate" (the check) or "high" (the takeover). Where
+        the rules explained a risk word away ("I cut myself shaving", "I would never...", a
+        figure of speech), the learned stage must clear its stricter threshold for such messages."""
         risk, acute = self._classifier.probabilities(window)
-        if risk < self._classifier.threshold:
+        if risk < (self._classifier.explained_threshold if explained else self._classifier.threshold):
             return verdict
         level = "high" if acute >= self._classifier.acute_threshold else "moderate"
         if _RANK[level] <= _RANK[verdict.level]:
@@ -449,7 +473,7 @@ class RiskDetector:
     # -- one turn ------------------------------------------------------------------------------
 
     def _scan(self, raw: str) -> _Scan:
-        text = self._normalize(raw)
+        text = raw_text = self._normalize(raw)
         if self._figurative is not None:
             text = self._figurative.sub(lambda m: " " * len(m.group()), text)
         turn = _TurnText(text, self._grammar)
@@ -457,8 +481,11 @@ class RiskDetector:
         for matcher in self._matchers:
             for hit in self._find(matcher, turn):
                 hits.setdefault((hit.kind, hit.text, hit.sentence), hit)
+        figurative = text != raw_text
         frames = frozenset(name for name, rx in self._frames.items() if rx is not None and rx.search(text))
-        return _Scan(_without_contained(list(hits.values())), frames, len(text) <= self._short_chars)
+        explained = figurative or _DROPPED in hits.values()
+        hits.pop(("", "", -1), None)
+        return _Scan(_without_contained(list(hits.values())), frames, len(text) <= self._short_chars, explained)
 
     def _find(self, matcher: _Matcher, turn: _TurnText) -> Iterator[_Hit]:
         """Hits of one matcher; a match that scoping drops does not hide a later, overlapping one
@@ -468,23 +495,25 @@ class RiskDetector:
             hit = self._scope(matcher, m, turn)
             if hit is not None:
                 yield hit
-            pos = m.end() if hit is not None and m.end() > m.start() else m.start() + 1
+            kept = hit is not None and hit is not _DROPPED
+            pos = m.end() if kept and m.end() > m.start() else m.start() + 1
 
     def _scope(self, matcher: _Matcher, m: re.Match, turn: _TurnText) -> _Hit | None:
         """The hit a match stands for once negation, reported speech and subject are applied."""
         clause, sentence = turn.prefixes(m.start())
         kind = matcher.kind
+        dropped = _DROPPED if self._kinds[kind].rank >= _ESCALATE_RANK else None
         if self._grammar.reported.search(clause):
-            return None
+            return dropped
         if self._grammar.negation.search(clause):
             kind = self._kinds[kind].negated_kind
             if kind is None:
-                return None
+                return dropped
         subject = self._subject(matcher, m, clause, sentence)
         if subject == "other":
             kind = self._someone_else(kind, sentence, turn.sentence_text(m.start()))
             if kind is None:
-                return None
+                return dropped
         text = m.group().strip()
         mentioned = subject == "none" or turn.in_quotes(m.start(), m.end())
         return _Hit(kind, text, turn.sentence_of(m.start()), mentioned)

@@ -137,13 +137,13 @@ CATEGORY_GROUPS = {
                          "slang", "obfuscated", "ideation", "passive", "disguised",
                          "multi_turn_passive_ideation", "multi_turn_obfuscated"),
     "plan_method_means": ("plan_method_means", "suicide_plan", "suicide_method", "plan", "method",
-                          "multi_turn_plan"),
-    "attempt_in_progress": ("attempt_in_progress", "imminent", "multi_turn_attempt"),
+                          "multi_turn_plan", "method_seeking"),
+    "attempt_in_progress": ("attempt_in_progress", "imminent", "multi_turn_attempt", "imminent_attempt"),
     "warning_signs": ("warning_signs", "warning_sign", "multi_turn_warning", "farewell"),
     "self_harm": ("self_harm", "multi_turn_self_harm"),
     "abuse": ("abuse", "multi_turn_abuse"),
     "harm_to_others": ("harm_to_others", "harm_others", "multi_turn_harm_to_others"),
-    "disordered_eating": ("eating", "disordered_eating"),
+    "disordered_eating": ("eating", "disordered_eating", "eating_disorder"),
 }
 CLASS_NAMES = tuple(CATEGORY_GROUPS)
 _CLASS_OF = {alias: k for k, aliases in enumerate(CATEGORY_GROUPS.values()) for alias in aliases}
@@ -204,6 +204,10 @@ class RiskClassifier:
         self.config = FeatureConfig.from_dict(model["features"])
         self.threshold: float = model["thresholds"]["risk"]
         self.acute_threshold: float = model["thresholds"]["acute"]
+        # for messages whose risk words the rules explained away (RiskDetector.explains_away)
+        self.explained_threshold: float = model["thresholds"].get("explained", self.threshold)
+        # below this, a rule verdict under imminent is overruled (tools/train_risk_model.py)
+        self.veto_threshold: float = model["thresholds"].get("veto", 0.0)
         self._bias: list[float] = model["bias"]
         self._weights: dict[str, list[float]] = model["weights"]
         self._categories: list[str] = model["categories"]["names"]

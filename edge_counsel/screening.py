@@ -24,12 +24,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Sequence, TextIO
 
+from .lang import to_simplified
 from .risk import LEVELS, RiskAssessment, RiskDetector, default_detector
 
 __all__ = ["Step", "SafetyDialogue", "default_dialogue", "as_messages", "check_risk_stream"]
 
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
-_QUESTION = re.compile(r"[^.!?。！？\n]*[?？]")
+_QUESTION = re.compile(r"[^.!?。！？\n]*(?:[?？]|[吗嘛么呢]\s*$)")
+_MOST_SPECIFIC_FIRST = ("safe", "behaviour", "plan", "intent", "method", "thoughts", "wish")
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def as_messages(turns_or_messages: Sequence) -> list[dict]:
 
 
 def _lower(text: str) -> str:
-    return text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    return to_simplified(text).lower().replace("\u2019", "'").replace("\u2018", "'")
 
 
 class SafetyDialogue:
@@ -85,7 +87,7 @@ class SafetyDialogue:
             return None
         last = questions[-1]
         for span in (last.group(), low[max(0, last.start() - 160):last.end()]):  # then with its lead-in
-            for name in ("safe",) + self.ladder:
+            for name in _MOST_SPECIFIC_FIRST:
                 if self.steps[name].recognise.search(span):
                     return name
         return None
@@ -94,6 +96,8 @@ class SafetyDialogue:
         """'unsafe', 'soon', 'means', 'yes', 'no' or 'other' for a reply to ``step``."""
         low = _lower(text).strip()
         if self._answers["unsafe"].search(low):
+            return "unsafe"
+        if step == "safe" and self._answers["unsafe_to_safe_question"].search(low):
             return "unsafe"
         if step == "safe" and self._answers["safe"].search(low):
             return "no"

@@ -165,12 +165,12 @@ class ChatSession:
                 retract()
         yield from self.reply(cancel)
 
-    def warm(self, lang: str | None = None) -> int:
+    def warm(self, lang: str | None = None, cancel: CancelToken | None = None) -> int:
         """Pre-evaluate the persona prefix (for ``lang``) so the first reply starts sooner."""
         if self.engine is None or self.turns or not hasattr(self.engine, "prime"):
             return 0
         self.lang = lang or self.lang
-        return self.engine.prime(self.messages())
+        return self.engine.prime(self.messages(), cancel)
 
     def messages(self) -> list[dict]:
         """What the model is given: system prompt (with any summary) and the kept turns."""

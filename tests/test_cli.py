@@ -74,8 +74,32 @@ def test_check_risk_json_lines():
     out = run(["check-risk"], stdin=lines)
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [r["escalate"] for r in rows] == [True, False, True]
+    assert [r["level"] in ("moderate", "high", "imminent") for r in rows] == [True, False, True]
+    assert rows[2]["escalate"] and not rows[1]["escalate"]  # escalate means the takeover
     assert rows[0]["id"] == 1 and rows[0]["categories"] and rows[0]["reasons"]
+
+
+def test_check_risk_reads_a_safety_dialogue():
+    messages = [{"role": "user", "content": "I can't do this anymore"},
+                {"role": "assistant", "content": "Are you having thoughts of ending your life?"},
+                {"role": "user", "content": "yes"}]
+    out = run(["check-risk"], stdin=json.dumps({"messages": messages}) + "\n")
+    assert out.returncode == 0, out.stderr
+    row = json.loads(out.stdout)
+    assert row["escalate"] and row["level"] in ("high", "imminent") and row["answer"] == "yes"
+
+
+def test_check_reply_json_lines():
+    lines = "\n".join([json.dumps({"id": 1, "text": "I think you should kill yourself.", "lang": "en"}),
+                       json.dumps({"text": "我觉得你应该去死", "lang": "zh"}, ensure_ascii=False),
+                       json.dumps({"text": "That sounds so hard. I'm here with you.", "lang": "en"}),
+                       json.dumps({"text": "Call the lifeline at 1-800-273-8255.", "lang": "en"})]) + "\n"
+    out = run(["check-reply"], stdin=lines)
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["safe"] for r in rows] == [False, False, True, False]
+    assert rows[0]["id"] == 1 and rows[0]["reasons"] and rows[2]["reasons"] == []
+    assert rows[3]["reasons"] == ["hotline_wrong.retired"]
 
 
 def test_the_window_starts_and_loads_the_model(model_path, data_home, tmp_path):

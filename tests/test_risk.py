@@ -363,3 +363,23 @@ def test_metrics_arithmetic():
     m = Metrics(positives=4, negatives=10, missed=["a"], false_alarms=["b", "c"])
     assert (m.recall, m.fpr) == (0.75, 0.2)
     assert "recall 0.750 (3/4), FPR 0.200 (2/10)" in m.summary("x")
+
+
+# -- Traditional Chinese and pinyin --------------------------------------------------------------
+
+def test_opencc_is_installed_and_folds_traditional(detector):
+    import opencc  # noqa: F401 - a declared dependency: without it Traditional text is not folded
+
+    assert detector.normalize("我想去臥軌") == detector.normalize("我想去卧轨")
+    assert detector.assess(["我想去臥軌"]).level == detector.assess(["我想去卧轨"]).level != "none"
+
+
+@pytest.mark.parametrize("spelled, han", [("wo xiang qu wo gui", "我想去卧轨"), ("wo-xiang-si", "我想死"),
+                                          ("bu xiang huo le", "不想活了"), ("zisha", "自杀")])
+def test_pinyin_spellings_read_as_han(detector, spelled, han):
+    assert detector.normalize(spelled) == detector.normalize(han)
+
+
+def test_pinyin_is_not_read_into_english_words(detector):
+    for text in ("she said shao and tan", "i love art, yishu is my thing", "the bus left at noon"):
+        assert detector.normalize(text) == text.replace(",", ",")

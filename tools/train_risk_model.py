@@ -5,7 +5,8 @@ shared development set, training/risk/*.jsonl); never the blind sets under tests
 the earlier held-out set. Two heads are trained with scikit-learn's LogisticRegression on the
 same features (edge_counsel.risk_model.features):
 - "risk": the case needs at least the in-conversation check (level moderate or above);
-- "acute": the case needs the takeover (level high or imminent);
+- "acute": the case needs the takeover (level high or imminent); its threshold is budgeted on
+  the cases that need no check at all (a takeover on ordinary distress is the costly mistake);
 plus a multinomial head that names the category. Thresholds are chosen on out-of-fold scores of
 stratified 5-fold cross-validation (never on scores of cases a model was trained on): the
 highest recall whose false-positive rate on cases that do not need it stays within budget.
@@ -90,6 +91,14 @@ def threshold_for(scores: np.ndarray, positive: np.ndarray, max_fpr: float) -> f
     return float(negatives[allowed]) + 1e-6 if allowed < len(negatives) else 0.5
 
 
+def veto_threshold(scores: np.ndarray, positive: np.ndarray, vetoable: np.ndarray, max_loss: float) -> float:
+    """The highest threshold below which vetoing rule verdicts loses at most ``max_loss`` of all
+    positives."""
+    allowed = int(np.floor(max_loss * positive.sum()))
+    at_risk = np.sort(scores[vetoable & positive])
+    return float(at_risk[allowed]) if allowed < len(at_risk) else 1.0
+
+
 def rates(flags: np.ndarray, positive: np.ndarray) -> dict:
     return {"recall": round(float(flags[positive].mean()), 4), "fpr": round(float(flags[~positive].mean()), 4),
             "positives": int(positive.sum()), "negatives": int((~positive).sum())}
@@ -121,6 +130,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-fpr", type=float, default=0.03)
     parser.add_argument("--max-acute-fpr", type=float, default=0.01)
+    parser.add_argument("--max-veto-loss", type=float, default=0.0025,
+                        help="share of all positives the veto of rule verdicts may lose (out of fold)")
     parser.add_argument("--c", type=float, default=4.0, help="inverse regularisation strength")
     parser.add_argument("--min-weight", type=float, default=0.02, help="smaller weights are dropped on export")
     parser.add_argument("--out", type=Path, default=OUT)
@@ -143,13 +154,31 @@ def main() -> None:
     p_risk = out_of_fold(x, risk, strata, args.c)
     p_acute = out_of_fold(x, acute, strata, args.c)
     t_risk = threshold_for(p_risk, risk.astype(bool), args.max_fpr)
-    t_acute = threshold_for(p_acute, acute.astype(bool), args.max_acute_fpr)
+    # A takeover for someone at moderate risk is still a crisis response; one for ordinary
+    # distress is the failure users hate. The takeover threshold is budgeted on the latter only.
+    calm = risk == 0
+    judged = calm | acute.astype(bool)
+    t_acute = threshold_for(p_acute[judged], acute[judged].astype(bool), args.max_acute_fpr)
+    # Where the rules explained a risk word away, the learned stage needs more to overrule them.
+    explained = np.array([rules.explains_away(user_turns(c)) for c in cases])
+    t_explained = max(t_risk, threshold_for(p_risk[explained], risk[explained].astype(bool), args.max_fpr))
     rule_levels = np.array([_RANK[rules.assess(user_turns(c)).level] for c in cases])
-    combined = np.maximum(rule_levels, np.where(p_risk >= t_risk, np.where(p_acute >= t_acute, 3, 2), 0))
+    # A rule verdict below imminent that the learned stage finds very unlikely is overruled (a
+    # figure of speech, a recovered past, "被导师打回来"): the veto threshold costs at most
+    # --max-veto-loss of all positives out of fold.
+    vetoable = (rule_levels >= 2) & (rule_levels < 4)
+    t_veto = veto_threshold(p_risk, risk.astype(bool), vetoable, args.max_veto_loss)
+    vetoed = vetoable & (p_risk < t_veto)
+    needed = np.where(explained, t_explained, t_risk)
+    combined = np.maximum(np.where(vetoed, 1, rule_levels),
+                          np.where(p_risk >= needed, np.where(p_acute >= t_acute, 3, 2), 0))
     cv = {"folds": 5, "c": args.c, "max_fpr": args.max_fpr, "max_acute_fpr": args.max_acute_fpr,
+          "explained_cases": int(explained.sum()),
+          "vetoed": {"negatives": int((vetoed & (risk == 0)).sum()), "positives": int((vetoed & (risk == 1)).sum())},
           "risk": {"classifier": rates(p_risk >= t_risk, risk.astype(bool)),
                    "rules": rates(rule_levels >= 2, risk.astype(bool)),
                    "combined": rates(combined >= 2, risk.astype(bool))},
+          "takeover_on_calm_cases": round(float(((combined >= 3) & calm).sum() / calm.sum()), 4),
           "acute": {"classifier": rates((p_acute >= t_acute) & (p_risk >= t_risk), acute.astype(bool)),
                     "rules": rates(rule_levels >= 3, acute.astype(bool)),
                     "combined": rates(combined >= 3, acute.astype(bool))}}
@@ -159,7 +188,9 @@ def main() -> None:
     cat_rows = [i for i, c in enumerate(cases) if risk[i] and category_class(c) is not None]
     category = LogisticRegression(C=args.c, max_iter=2000).fit(
         x[cat_rows], [category_class(cases[i]) for i in cat_rows])
-    export(args.out, vec, heads, category, config, {"risk": round(t_risk, 6), "acute": round(t_acute, 6)},
+    export(args.out, vec, heads, category, config,
+           {"risk": round(t_risk, 6), "acute": round(t_acute, 6), "explained": round(t_explained, 6),
+            "veto": round(t_veto, 6)},
            cv, args.min_weight)
     print(f"wrote {args.out.relative_to(REPO)} ({args.out.stat().st_size // 1024} KiB)", file=sys.stderr)
 

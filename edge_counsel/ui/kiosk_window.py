@@ -778,8 +778,9 @@ class KioskWindow(QMainWindow):
         self.end_visit("done")
         self.worker.cancel.cancel()
         self.thread.quit()
-        if not self.thread.wait(5000):
-            self.thread.terminate()
+        # Never terminate(): a thread killed inside llama.cpp crashes the process on the way out.
+        # The cancel token stops a reply or the warm-up within one batch, so this wait is short.
+        self.thread.wait()
         if self.worker.session.engine is not None:
             self.worker.session.engine.close()
         super().closeEvent(event)

@@ -333,8 +333,9 @@ class MainWindow(QMainWindow):
         self.idle_timer.stop()
         self.worker.cancel.cancel()
         self.thread.quit()
-        if not self.thread.wait(5000):
-            self.thread.terminate()
+        # Never terminate(): a thread killed inside llama.cpp crashes the process on the way out.
+        # The cancel token stops a reply or the warm-up within one batch, so this wait is short.
+        self.thread.wait()
         if self.session.engine is not None:
             self.session.engine.close()
         if self.store is not None:

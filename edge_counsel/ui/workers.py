@@ -48,7 +48,8 @@ class InferenceWorker(QObject):
         self.session.engine = engine
         self.loaded.emit(manifest.name if manifest else engine.model_path.name)
         # While the user reads and types, take the persona prefix off the first reply's wait.
-        self.session.warm()
+        self.cancel = CancelToken()
+        self.session.warm(cancel=self.cancel)
 
     @Slot(str, object)
     def send(self, text: str, assessment: RiskAssessment) -> None:
