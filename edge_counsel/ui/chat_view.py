@@ -199,8 +199,12 @@ class ChatPanel(QWidget):
         self.set_busy(False)
         if reply.text:
             self.conversation.append({"role": "assistant", "content": reply.text})
-            self.message_committed.emit("assistant", reply.text,
-                                        {"source": reply.source, "cancelled": reply.cancelled})
+            meta = {"source": reply.source, "cancelled": reply.cancelled}
+            if reply.withheld:
+                meta["withheld"] = list(reply.withheld)
+            if reply.safety_check:
+                meta["safety_check"] = reply.safety_check
+            self.message_committed.emit("assistant", reply.text, meta)
         if reply.cancelled:
             self.show_note("(stopped / 已停止)")
         if reply.source == "guard":
@@ -225,13 +229,16 @@ class ChatPanel(QWidget):
     def show_note(self, text: str) -> None:
         self._append_html(f"<p style='{_NOTE_STYLE}'>{_escape(text)}</p>")
 
-    def load_transcript(self, messages: list[tuple[str, str]]) -> None:
-        """Show a stored conversation (role, text) so it can be continued."""
+    def load_transcript(self, messages: list[tuple]) -> None:
+        """Show a stored conversation ((role, text) or (role, text, meta)) so it can be continued;
+        a reply the guard withheld is marked as it was when it happened."""
         self.transcript.clear()
-        self.conversation = [{"role": role, "content": text} for role, text in messages]
-        for role, text in messages:
+        self.conversation = [{"role": m[0], "content": m[1]} for m in messages]
+        for role, text, *meta in messages:
             style = _USER_STYLE if role == "user" else _BOT_STYLE
             self._append_bubble("You / 你" if role == "user" else "Edge Counsel", text, style)
+            if meta and (meta[0] or {}).get("source") == "guard":
+                self.show_note(_WITHHELD)
         self._last_reply_range = None
         self.set_busy(False)
 

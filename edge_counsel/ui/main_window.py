@@ -220,10 +220,10 @@ class MainWindow(QMainWindow):
 
     def continue_conversation(self, conv_id: int) -> None:
         """Show a saved conversation and carry on in it."""
-        messages = [(m.role, m.content) for m in self.store.list_messages(conv_id)]
+        messages = [(m.role, m.content, m.flagged or {}) for m in self.store.list_messages(conv_id)]
         self.chat.new_conversation()
         self.chat.load_transcript(messages)
-        self.session.turns = [Turn(role, text) for role, text in messages]
+        self.session.turns = [Turn(role, text, dict(meta)) for role, text, meta in messages]
         self.recorder.restart(conv_id)
         self.tabs.setCurrentWidget(self.chat)
 
