@@ -1,9 +1,12 @@
-"""Crisis risk detector latency: how long one message takes to assess, context turns included.
+"""Crisis safety net latency: how long one message takes to assess, context turns included.
+
+What is timed is what every front end runs per message: the safety dialogue (screening questions
+and answers) over the rules and the learned stage, no chat model loaded.
 
 Prints one JSON object:
   messages        how many messages (cases) were timed
   p50_ms, p99_ms, max_ms   per-message latency across messages
-  target_p99_ms   the budget (2 ms)
+  target_p99_ms   the budget (5 ms, issue 11)
   meets_target    p99_ms <= target_p99_ms
 
 Each case is assessed with its earlier turns as context and with the detector's per-turn cache
@@ -23,11 +26,11 @@ import statistics
 import time
 from pathlib import Path
 
-from edge_counsel.risk import RiskDetector
+from edge_counsel.screening import SafetyDialogue
 
 REPO = Path(__file__).resolve().parents[1]
 CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"]
-TARGET_P99_MS = 2.0
+TARGET_P99_MS = 5.0
 
 
 def load_cases() -> list[list[str]]:
@@ -39,13 +42,13 @@ def load_cases() -> list[list[str]]:
     return cases
 
 
-def time_case(detector: RiskDetector, turns: list[str], rounds: int) -> float:
+def time_case(dialogue: SafetyDialogue, turns: list[str], rounds: int) -> float:
     """Median milliseconds to assess ``turns[-1]`` with its context, from a cold cache."""
     samples = []
     for _ in range(rounds):
-        detector.clear_cache()
+        dialogue.detector.clear_cache()
         start = time.perf_counter()
-        detector.assess(turns)
+        dialogue.assess(turns)
         samples.append((time.perf_counter() - start) * 1000)
     return statistics.median(samples)
 
@@ -57,13 +60,13 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="timed runs per message (median taken)")
+    parser.add_argument("--rounds", type=int, default=5, help="timed runs per message (median taken)")
     args = parser.parse_args()
-    detector = RiskDetector()
+    dialogue = SafetyDialogue()
     cases = load_cases()
     for turns in cases:  # warm up the interpreter and regex caches
-        detector.assess(turns)
-    latencies = sorted(time_case(detector, turns, args.rounds) for turns in cases)
+        dialogue.assess(turns)
+    latencies = sorted(time_case(dialogue, turns, args.rounds) for turns in cases)
     p99 = percentile(latencies, 0.99)
     print(json.dumps({"messages": len(latencies), "p50_ms": round(percentile(latencies, 0.5), 3),
                       "p99_ms": round(p99, 3), "max_ms": round(latencies[-1], 3),

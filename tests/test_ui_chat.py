@@ -162,3 +162,13 @@ def test_help_button_opens_the_hotlines_at_any_time(window, qtbot):
     assert not window.crisis_panel.isVisible()
     qtbot.mouseClick(window.chat.help_button, Qt.LeftButton)
     assert window.crisis_panel.isVisible() and "988" in window.crisis_panel.body.text()
+
+
+def test_im_safe_is_read_as_the_answer_to_the_safety_question(window, qtbot):
+    """No model needed: the takeover is scripted; "I'm safe right now" then de-escalates."""
+    send(qtbot, window, "I can't do this anymore, I want to kill myself")
+    assert window.crisis_panel.isVisible()
+    qtbot.mouseClick(window.crisis_panel.safe_button, Qt.LeftButton)
+    assert not window.crisis_panel.isVisible()
+    after = window.chat.conversation + [{"role": "user", "content": "ok"}]
+    assert window.chat.dialogue.assess(after).level in ("none", "low")

@@ -101,7 +101,7 @@ def fit(x, y, c: float) -> LogisticRegression:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-fpr", type=float, default=0.02)
-    parser.add_argument("--c", type=float, default=8.0)
+    parser.add_argument("--c", type=float, default=32.0, help="inverse regularisation strength (chosen by CV)")
     parser.add_argument("--min-weight", type=float, default=0.02)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()

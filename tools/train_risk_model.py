@@ -132,7 +132,7 @@ def main() -> None:
     parser.add_argument("--max-acute-fpr", type=float, default=0.01)
     parser.add_argument("--max-veto-loss", type=float, default=0.0025,
                         help="share of all positives the veto of rule verdicts may lose (out of fold)")
-    parser.add_argument("--c", type=float, default=4.0, help="inverse regularisation strength")
+    parser.add_argument("--c", type=float, default=32.0, help="inverse regularisation strength (chosen by CV recall)")
     parser.add_argument("--min-weight", type=float, default=0.02, help="smaller weights are dropped on export")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()

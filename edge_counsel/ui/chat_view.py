@@ -152,6 +152,13 @@ class ChatPanel(QWidget):
         """The hotlines and the safety plan, one click away whatever the detector says."""
         self.crisis_panel.show_for(self.lang, self.safety_plan_provider())
 
+    def record_safe(self) -> None:
+        """The panel's "I'm safe right now": read as the answer to "are you safe right now?", so
+        the safety dialogue de-escalates on the next message as it would for a typed answer."""
+        question = self.dialogue.steps["safe"].question["zh" if self.lang == "zh" else "en"]
+        self.conversation += [{"role": "assistant", "content": question},
+                              {"role": "user", "content": "我现在是安全的" if self.lang == "zh" else "I'm safe right now"}]
+
     def open_crisis_panel(self, assessment) -> None:
         self.crisis_panel.show_for(self.lang, self.safety_plan_provider())
         self.crisis_detected.emit(assessment)

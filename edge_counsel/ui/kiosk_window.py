@@ -489,6 +489,7 @@ class KioskWindow(QMainWindow):
         box = self.chat.approach_box
         box.setCurrentIndex(max(0, box.findData(_APPROACH)))
         box.currentIndexChanged.connect(self._on_approach)
+        self.crisis_panel.marked_safe.connect(self.chat.record_safe)
         self.crisis_panel.marked_safe.connect(lambda: self._note(crisis_replies.message("glad_safe", self.chat.lang)))
         self.crisis_panel.keep_talking.connect(lambda: self._note(crisis_replies.message("still_here", self.chat.lang)))
         self.pages["visit"].holder.addWidget(self.chat)

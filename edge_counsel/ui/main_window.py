@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         w.done.connect(c.on_done)
         w.failed.connect(c.on_failed)
         c.approach_box.currentIndexChanged.connect(self._on_approach)
+        self.crisis_panel.marked_safe.connect(c.record_safe)
         self.crisis_panel.marked_safe.connect(lambda: c.show_note(crisis_replies.message("glad_safe", c.lang)))
         self.crisis_panel.keep_talking.connect(lambda: c.show_note(crisis_replies.message("still_here", c.lang)))
         c.message_committed.connect(self._persist)
