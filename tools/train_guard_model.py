@@ -102,7 +102,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-fpr", type=float, default=0.02)
     parser.add_argument("--c", type=float, default=32.0, help="inverse regularisation strength (chosen by CV)")
-    parser.add_argument("--min-weight", type=float, default=0.02)
+    parser.add_argument("--min-weight", type=float, default=0.1, help="smaller weights are dropped on export")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
@@ -142,7 +142,7 @@ def main() -> None:
            "cv": cv}
     args.out.write_text(json.dumps(out, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n",
                         encoding="utf-8")
-    print(f"wrote {args.out.relative_to(REPO)} ({args.out.stat().st_size // 1024} KiB)", file=sys.stderr)
+    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB)", file=sys.stderr)
 
 
 if __name__ == "__main__":
