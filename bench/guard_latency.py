@@ -39,8 +39,12 @@ ZH = (
 
 
 def _timings(guard: OutputGuard, text: str, runs: int) -> list[float]:
+    """Cold timings: the learned check's per-sentence cache is cleared before every screen, so
+    each run pays for every sentence (in a streamed reply, only the newest one is new)."""
     times = []
     for _ in range(runs):
+        if guard._model is not None:
+            guard._model.clear_cache()
         start = time.perf_counter()
         guard.screen(text)
         times.append((time.perf_counter() - start) * 1000)
@@ -53,7 +57,7 @@ def _p(times: list[float], q: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=1000)
     args = parser.parse_args()
     guard = OutputGuard()
     en_1k, zh_1k, en_4k = (EN * 2)[:1000], (ZH * 3)[:1000], (EN * 5)[:4000]
