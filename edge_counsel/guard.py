@@ -41,7 +41,7 @@ from typing import TextIO
 
 from .lang import to_simplified
 
-__all__ = ["GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply", "check_reply_stream",
+__all__ = ["LOOKAHEAD", "GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply", "check_reply_stream",
            "CATEGORIES"]
 
 _DATA = Path(__file__).resolve().parent / "data" / "guard.json"
@@ -55,7 +55,8 @@ CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "
 _SENTENCE_END = ".!?。！？\n"
 _CLAUSE_END = _SENTENCE_END + ",;:，；：、—–"
 # The longest text a pattern's trailing lookahead inspects; see OutputGuard.screen(partial=...).
-_LOOKAHEAD = 16
+# A front end that cannot take text back (the terminal) holds back this much of a streamed reply.
+LOOKAHEAD = _LOOKAHEAD = 16
 _HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 _WORD_ANCHOR = re.compile("[a-z0-9]+")
 # Maps every byte that is not [a-z0-9] to a space, so bytes.split() yields the text's words.

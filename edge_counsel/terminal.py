@@ -4,7 +4,8 @@ Replies stream to stdout; everything else (loading, notices) goes to stderr so s
 conversation. The graded response (``risk.RESPONSES``) is the session's: a takeover prints the
 scripted reply and the hotlines for the person (their region, or their language's regions); a
 safety check prints the counselor's reply, the screening question and a one-line help hint;
-"/help" prints the hotlines at any time.
+"/help" prints the hotlines at any time. Replies are printed a clause at a time, so a clause the
+output guard stops is never on screen (a terminal cannot take text back).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from .engine import GenerationParams
+from .guard import LOOKAHEAD
 from .hotlines import CHOOSE_REGION, HotlineDirectory, region_from_locale
 from .model import open_engine
 from .recorder import StoreRecorder
@@ -54,18 +56,35 @@ def _turn(session: ChatSession, line: str, directory, region: str, out: TextIO) 
         out.write(format_hotlines(directory, region, session.lang) + "\n")
         out.flush()
         return
+    pending = ""  # text after the last finished clause: a terminal cannot take back what it printed
     for event in session.send(line):
         if isinstance(event, Delta):
-            out.write(event.text)
+            pending += event.text
+            # up to the last finished clause that the guard has also seen _HOLD characters past
+            # (its rules wait that long before judging a match at the very end of the text)
+            head = pending[:max(0, len(pending) - _HOLD)]
+            cut = max(head.rfind(c) for c in _CLAUSE_ENDS) + 1
+            out.write(pending[:cut])
+            pending = pending[cut:]
         elif isinstance(event, Replace):
-            out.write("\n" + event.text)
+            pending = ""  # the clause the guard stopped is never printed
+            out.write("\n" + _withheld(session.lang) + "\n" + event.text)
         elif isinstance(event, Done):
-            out.write("\n")
+            out.write(pending + "\n")
+            pending = ""
             if event.reply.source == "crisis":
                 out.write(format_hotlines(directory, region, event.reply.lang) + "\n")
             elif event.reply.safety_check or (event.reply.assessment and event.reply.assessment.answer == "no"):
                 out.write(format_help_hint(directory, region, event.reply.lang) + "\n")
         out.flush()
+
+
+_CLAUSE_ENDS = ".!?。！？,，;；:：\n"
+_HOLD = LOOKAHEAD
+
+
+def _withheld(lang: str) -> str:
+    return "（有一条回复因安全原因被拦下，以下是替换内容。）" if lang == "zh" else "(A reply was withheld by the safety check; this replaces it.)"
 
 
 def format_hotlines(directory: HotlineDirectory, region: str, lang: str) -> str:
