@@ -398,46 +398,47 @@ class RiskDetector:
 
     def assess(self, turns: Sequence[str]) -> RiskAssessment:
         """Assess ``turns[-1]``; earlier items are the user's earlier turns in this conversation."""
-        if isinstance(turns, str):
-            turns = [turns]
-        window = [t for t in turns if isinstance(t, str)][-self._context_turns:]
-        if not window:
+        read = self._read(turns)
+        if read is None:
             return NO_RISK
-        scans = [self._scan_cached(t) for t in window]
-        current = len(window) - 1
-        hits = self._stamp(window, scans, current)
-        frames = frozenset().union(*(s.frames for s in scans))
-        kept = self._apply_cancels(self._mute(hits, frames))
-        verdict = self._judge(kept, scans, current)
+        window, scans, verdict, explained = read
         if self._classifier is None or verdict.level == "imminent":
             return verdict
         if verdict.escalate or verdict.level == "moderate":
             return self._veto(window, verdict)
-        return self._second_opinion(window, verdict, scans[current].explained or self._cancelled_now(hits, kept, current))
-
-    def _veto(self, window: list[str], verdict: RiskAssessment) -> RiskAssessment:
-        """A rule verdict below imminent that the learned stage finds very unlikely ("老板要杀了我，
-        报表又错了", a recovered past) is lowered to "low"; the veto threshold is chosen so that
-        out-of-fold it loses at most half a percent of real crises (tools/train_risk_model.py)."""
-        risk, _ = self._classifier.probabilities(window)
-        if risk >= self._classifier.veto_threshold:
-            return verdict
-        reason = f"classifier overruled the rules: p={risk:.3f}"
-        return RiskAssessment(False, "low", (), ((reason,) + verdict.reasons)[:_MAX_REASONS])
+        return self._second_opinion(window, verdict, explained)
 
     def explains_away(self, turns: Sequence[str]) -> bool:
         """Whether the rules found a risk word in the last turn and explained it away (negated, a
         figure of speech, someone else's, cancelled by an accident or recovery): such messages
         face the learned stage's stricter threshold. The trainer chooses that threshold."""
-        window = [t for t in ([turns] if isinstance(turns, str) else turns) if isinstance(t, str)][-self._context_turns:]
+        read = self._read(turns)
+        return read is not None and read[3]
+
+    def _read(self, turns: Sequence[str]) -> tuple[list[str], list[_Scan], RiskAssessment, bool] | None:
+        """(window, scans, the rules' verdict, whether a risk word was explained away), or None."""
+        if isinstance(turns, str):
+            turns = [turns]
+        window = [t for t in turns if isinstance(t, str)][-self._context_turns:]
         if not window:
-            return False
+            return None
         scans = [self._scan_cached(t) for t in window]
         current = len(window) - 1
         hits = self._stamp(window, scans, current)
         frames = frozenset().union(*(s.frames for s in scans))
         kept = self._apply_cancels(self._mute(hits, frames))
-        return scans[current].explained or self._cancelled_now(hits, kept, current)
+        explained = scans[current].explained or self._cancelled_now(hits, kept, current)
+        return window, scans, self._judge(kept, scans, current), explained
+
+    def _veto(self, window: list[str], verdict: RiskAssessment) -> RiskAssessment:
+        """A rule verdict below imminent that the learned stage finds very unlikely ("老板要杀了我，
+        报表又错了", a recovered past) is lowered to "low"; the veto threshold is chosen so that
+        out-of-fold it loses at most a quarter of a percent of real crises (tools/train_risk_model.py)."""
+        risk, _ = self._classifier.probabilities(window)
+        if risk >= self._classifier.veto_threshold:
+            return verdict
+        reason = f"classifier overruled the rules: p={risk:.3f}"
+        return RiskAssessment(False, "low", (), ((reason,) + verdict.reasons)[:_MAX_REASONS])
 
     def normalize(self, text: str) -> str:
         """The canonical form the patterns are matched against (for tests and debugging)."""
