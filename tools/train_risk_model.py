@@ -5,15 +5,16 @@ shared development set, training/risk/*.jsonl); never the blind sets under tests
 the earlier held-out set. Two heads are trained with scikit-learn's LogisticRegression on the
 same features (edge_counsel.risk_model.features):
 - "risk": the case needs at least the in-conversation check (level moderate or above);
-- "acute": the case needs the takeover (level high or imminent); its threshold is budgeted on
-  the cases that need no check at all (a takeover on ordinary distress is the costly mistake);
+- "acute": the case needs the takeover (level high or imminent); its threshold is the lowest
+  that keeps takeovers on calm cases (none/low), rules and classifier together, within
+  --max-calm-takeover (a takeover on ordinary distress is the costly mistake);
 plus a multinomial head that names the category. Thresholds are chosen on out-of-fold scores of
 stratified 5-fold cross-validation (never on scores of cases a model was trained on): the
 highest recall whose false-positive rate on cases that do not need it stays within budget.
 The model is exported as plain JSON weights (no pickle): edge_counsel/risk_model.py scores it
 with the standard library and numpy.
 
-Usage: python tools/train_risk_model.py [--max-fpr 0.03] [--max-acute-fpr 0.01] [--out PATH]
+Usage: python tools/train_risk_model.py [--max-fpr 0.03] [--max-calm-takeover 0.02] [--out PATH]
 Needs: pip install -e ".[train]"
 """
 
@@ -39,6 +40,7 @@ CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO / "tests" / "
               REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"] + sorted((REPO / "training" / "risk").glob("*.jsonl"))
 OUT = REPO / "edge_counsel" / "data" / "risk" / "classifier.json"
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
+ACUTE_BUDGETS = (0.03, 0.025, 0.02, 0.015, 0.01, 0.005, 0.0)  # tried largest first
 # Old-format cases (escalate + category) whose category means the takeover.
 _ACUTE_CATEGORIES = {"attempt_in_progress", "plan_method_means", "suicide_plan", "suicide_method", "multi_turn_plan",
                      "multi_turn_attempt", "harm_to_others", "harm_others", "multi_turn_harm_to_others", "imminent",
@@ -129,9 +131,8 @@ def export(path: Path, vec: DictVectorizer, heads: dict, category: LogisticRegre
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-fpr", type=float, default=0.03)
-    parser.add_argument("--max-acute-fpr", type=float, default=0.03,
-                        help="share of calm cases the learned takeover may hit out of fold; 0.03 is the "
-                             "largest that keeps rules and classifier under 2%% takeovers on calm cases")
+    parser.add_argument("--max-calm-takeover", type=float, default=0.02,
+                        help="takeovers on calm cases (none/low), rules and classifier together, out of fold")
     parser.add_argument("--max-veto-loss", type=float, default=0.0025,
                         help="share of all positives the veto of rule verdicts may lose (out of fold)")
     parser.add_argument("--c", type=float, default=32.0, help="inverse regularisation strength (chosen by CV recall)")
@@ -161,7 +162,6 @@ def main() -> None:
     # distress is the failure users hate. The takeover threshold is budgeted on the latter only.
     calm = risk == 0
     judged = calm | acute.astype(bool)
-    t_acute = threshold_for(p_acute[judged], acute[judged].astype(bool), args.max_acute_fpr)
     # Where the rules explained a risk word away, the learned stage needs more to overrule them.
     explained = np.array([rules.explains_away(user_turns(c)) for c in cases])
     t_explained = max(t_risk, threshold_for(p_risk[explained], risk[explained].astype(bool), args.max_fpr))
@@ -173,9 +173,21 @@ def main() -> None:
     t_veto = veto_threshold(p_risk, risk.astype(bool), vetoable, args.max_veto_loss)
     vetoed = vetoable & (p_risk < t_veto)
     needed = np.where(explained, t_explained, t_risk)
-    combined = np.maximum(np.where(vetoed, 1, rule_levels),
+
+    def combine(t_acute: float) -> np.ndarray:
+        """The levels rules and classifier give together, out of fold."""
+        return np.maximum(np.where(vetoed, 1, rule_levels),
                           np.where(p_risk >= needed, np.where(p_acute >= t_acute, 3, 2), 0))
-    cv = {"folds": 5, "c": args.c, "max_fpr": args.max_fpr, "max_acute_fpr": args.max_acute_fpr,
+
+    # The takeover threshold: the largest budget of learned takeovers on calm cases whose
+    # combined takeover rate on calm cases (rules included) stays within --max-calm-takeover.
+    for budget in ACUTE_BUDGETS:
+        t_acute = threshold_for(p_acute[judged], acute[judged].astype(bool), budget)
+        combined = combine(t_acute)
+        if ((combined >= 3) & calm).sum() / calm.sum() <= args.max_calm_takeover:
+            break
+    cv = {"folds": 5, "c": args.c, "max_fpr": args.max_fpr, "acute_budget": budget,
+          "max_calm_takeover": args.max_calm_takeover,
           "explained_cases": int(explained.sum()),
           "vetoed": {"negatives": int((vetoed & (risk == 0)).sum()), "positives": int((vetoed & (risk == 1)).sum())},
           "risk": {"classifier": rates(p_risk >= t_risk, risk.astype(bool)),
