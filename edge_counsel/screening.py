@@ -132,22 +132,17 @@ class SafetyDialogue:
     def _answered(self, text: str, step: str, base: RiskAssessment,
                   carried: tuple[str, str, str] | None) -> RiskAssessment:
         kind = self.answer(text, step)
-        category = self.steps[step].category
         if kind == "no":
             alone = self.detector.assess([text])
             if _RANK[alone.level] >= _RANK["high"]:
                 return alone
             return RiskAssessment(False, "low", (), (f"denied when asked ({step}); help stays one click away",),
                                   answer="no", step=step)
-        found = {"unsafe": ("imminent", "attempt_in_progress", "not safe right now"),
-                 "soon": ("imminent", "plan_method_means", "a time, when asked"),
-                 "means": ("high", "plan_method_means", "means at hand, when asked"),
-                 "yes": (self.steps[step].yes_level, category, "yes, when asked")}.get(kind)
+        found = self._finding(kind, step)
         if found is None:
             result = _raise(base, carried) if carried else base
             return replace(result, step=step, answer="other")
-        level, cat, why = found
-        result = _raise(base, (level, cat, f"{why} ({step})"))
+        result = _raise(base, found)
         if carried:
             result = _raise(result, carried)
         return replace(result, step=step, answer=kind)
@@ -165,13 +160,20 @@ class SafetyDialogue:
             if step is None:
                 continue
             kind = self.answer(messages[i]["content"], step)
+            found = self._finding(kind, step)
             if kind == "no":
                 start, carried = i + 1, None
-            elif kind in ("yes", "soon", "means", "unsafe"):
-                level = {"unsafe": "imminent", "soon": "imminent", "means": "high"}.get(kind, self.steps[step].yes_level)
-                if carried is None or _RANK[level] > _RANK[carried[0]]:
-                    carried = (level, self.steps[step].category, f"answered {kind} earlier ({step})")
+            elif found is not None and (carried is None or _RANK[found[0]] > _RANK[carried[0]]):
+                carried = (found[0], found[1], found[2] + ", earlier")
         return start, carried
+
+    def _finding(self, kind: str, step: str) -> tuple[str, str, str] | None:
+        """(level, category, reason) an answer of ``kind`` to ``step`` raises to, or None."""
+        found = {"unsafe": ("imminent", "attempt_in_progress", "not safe right now"),
+                 "soon": ("imminent", "plan_method_means", "a time, when asked"),
+                 "means": ("high", "plan_method_means", "means at hand, when asked"),
+                 "yes": (self.steps[step].yes_level, self.steps[step].category, "yes, when asked")}.get(kind)
+        return None if found is None else (found[0], found[1], f"{found[2]} ({step})")
 
     # -- what to ask next --------------------------------------------------------------------
 
