@@ -136,8 +136,8 @@ class ChatSession:
             yield from self._model_reply(assessment, cancel, self._check_text(assessment))
 
     def _check_text(self, assessment: RiskAssessment | None) -> tuple[str | None, str]:
-        """(screening step, text) to add after the model's reply: the next question at moderate,
-        a note after a denial, nothing otherwise."""
+        """(screening step, text) to add after the model's reply: the next question at moderate
+        (none once every question has been asked), a note after a denial, nothing otherwise."""
         if assessment is None:
             return None, ""
         if assessment.answer == "no":
@@ -145,7 +145,7 @@ class ChatSession:
         if assessment.response != "check":
             return None, ""
         nxt = self.dialogue.next_question(self._conversation(), self.lang)
-        return nxt if nxt is not None else (None, self.dialogue.denial_note(self.lang))
+        return nxt if nxt is not None else (None, "")  # every question asked: the help button stays lit
 
     def send(self, text: str, cancel: CancelToken | None = None) -> Iterator[Event]:
         """``add_user`` then ``reply``: the whole turn."""
