@@ -37,12 +37,15 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .lang import to_simplified
 
-__all__ = ["LOOKAHEAD", "GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply", "check_reply_stream",
-           "CATEGORIES"]
+if TYPE_CHECKING:
+    from .risk_model import FeatureConfig
+
+__all__ = ["LOOKAHEAD", "GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply",
+           "reply_sentences", "sentence_features", "unit_features", "check_reply_stream", "CATEGORIES"]
 
 _DATA = Path(__file__).resolve().parent / "data" / "guard.json"
 _MODEL = Path(__file__).resolve().parent / "data" / "guard_model.json"
@@ -208,8 +211,8 @@ class OutputGuard:
 class ReplyClassifier:
     """The learned check: P(harmful) of each sentence and of each pair of adjacent sentences.
 
-    A sentence's features are computed once (cached); a pair's are the union of its two
-    sentences', so screening a streamed reply costs one new sentence per chunk."""
+    A sentence's features and their weight sum are computed once (cached); a pair's are the union
+    of its two sentences', so screening a streamed reply costs one new sentence per chunk."""
 
     def __init__(self, path: Path):
         from .risk_model import FeatureConfig
@@ -226,43 +229,23 @@ class ReplyClassifier:
 
     def reasons(self, text: str, partial: bool = False) -> tuple[str, ...]:
         """("<category>.learned",) when some unit of ``text`` scores at or above the threshold."""
+        from .risk_model import sigmoid
+
         best, unit = -math.inf, None
-        sentences = self._sentences(text, partial)
+        sentences = reply_sentences(text, partial)
         for i, sentence in enumerate(sentences):
             for key in ((sentence,), (sentences[i - 1], sentence)) if i else ((sentence,),):
                 z = self._logit(key)
                 if z > best:
                     best, unit = z, key
-        if unit is None or _sigmoid(best) < self.threshold:
+        if unit is None or sigmoid(best) < self.threshold:
             return ()
         return (f"{self.category(frozenset().union(*(self._sentence(s)[0] for s in unit)))}.learned",)
 
-    def unit_features(self, text: str, partial: bool = False) -> list[frozenset[str]]:
-        """The feature sets of each sentence and of each pair of adjacent sentences (the units the
-        guard scores; the trainer reads them from here)."""
-        singles = [self._sentence(s)[0] for s in self._sentences(text, partial)]
-        return singles + [a | b for a, b in zip(singles, singles[1:])]
-
-    @staticmethod
-    def _sentences(text: str, partial: bool) -> list[str]:
-        """The sentences of ``text``. While streaming, an unfinished last sentence counts up to its
-        last finished clause, once that is long enough to mean something: a harmful clause is cut
-        before the sentence ends, and half a word ("你最好死" before "心吧") is never judged."""
-        sentences = [m.group().strip() for m in _SENTENCE.finditer(text) if m.group().strip()]
-        if partial and sentences and text.rstrip()[-1:] not in _SENTENCE_END:
-            tail = sentences.pop()
-            cut = max(tail.rfind(c) for c in _CLAUSE_END)  # score only up to the last finished clause
-            if cut + 1 >= _MIN_PARTIAL:
-                sentences.append(tail[:cut + 1])
-        return sentences
-
     def _sentence_features(self, sentence: str) -> tuple[frozenset[str], float]:
         """A sentence's feature set and the sum of their weights (cached per sentence)."""
-        from .risk_model import turn_features
-
-        features = turn_features(normalise_reply(sentence), self.config)
-        weights = getattr(self, "_weights", {})
-        return features, sum(weights.get(f, 0.0) for f in features)
+        features = sentence_features(sentence, self.config)
+        return features, sum(self._weights.get(f, 0.0) for f in features)
 
     def _logit(self, key: tuple[str, ...]) -> float:
         """The logit of one sentence or of a pair: the union's weight sum is the two sums less the
@@ -277,28 +260,43 @@ class ReplyClassifier:
             n = len(a) + len(b) - len(shared)
         return self._bias + total / math.sqrt(n) if n else -math.inf
 
-    def probability(self, text: str) -> float:
-        """The highest unit score of ``text`` (for evaluation)."""
-        sentences = self._sentences(text, False)
-        keys = [(s,) for s in sentences] + list(zip(sentences, sentences[1:]))
-        return max((_sigmoid(self._logit(k)) for k in keys), default=0.0)
-
     def category(self, features: frozenset[str]) -> str:
-        logits = list(self._category_bias)
+        from .risk_model import argmax_class
+
         scale = 1.0 / math.sqrt(len(features)) if features else 0.0
-        for name in features:
-            for k, w in enumerate(self._category_weights.get(name, ())):
-                logits[k] += scale * w
-        return self._names[logits.index(max(logits))]
+        return argmax_class({f: scale for f in features}, self._category_bias, self._category_weights,
+                            self._names)
 
     def clear_cache(self) -> None:
         self._sentence.cache_clear()
 
 
-def _sigmoid(z: float) -> float:
-    if z == -math.inf:
-        return 0.0
-    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+def reply_sentences(text: str, partial: bool = False) -> list[str]:
+    """The sentences of a reply. While streaming, an unfinished last sentence counts up to its last
+    finished clause, once that is long enough to mean something: a harmful clause is cut before
+    the sentence ends, and half a word ("你最好死" before "心吧") is never judged."""
+    sentences = [m.group().strip() for m in _SENTENCE.finditer(text) if m.group().strip()]
+    if partial and sentences and text.rstrip()[-1:] not in _SENTENCE_END:
+        tail = sentences.pop()
+        cut = max(tail.rfind(c) for c in _CLAUSE_END)  # score only up to the last finished clause
+        if cut + 1 >= _MIN_PARTIAL:
+            sentences.append(tail[:cut + 1])
+    return sentences
+
+
+def sentence_features(sentence: str, config: FeatureConfig) -> frozenset[str]:
+    """The learned check's features of one sentence: ``risk_model.turn_features`` of its
+    normalised text."""
+    from .risk_model import turn_features
+
+    return turn_features(normalise_reply(sentence), config)
+
+
+def unit_features(text: str, config: FeatureConfig) -> list[frozenset[str]]:
+    """The feature sets of the units the learned check scores in a whole reply: each sentence and
+    each pair of adjacent sentences (the trainer reads its training units from here)."""
+    singles = [sentence_features(s, config) for s in reply_sentences(text)]
+    return singles + [a | b for a, b in zip(singles, singles[1:])]
 
 
 def normalise_reply(text: str) -> str:

@@ -2,32 +2,35 @@
 
 The rules in ``risk.py`` know the phrasings they were written for; people in crisis often say it
 another way ("dear future me, I hope you're not here to read this", "学校天台的门没锁,我去看过了").
-This stage scores the last message for "needs a human" from learned sub-word features, so it can
-generalise to paraphrases that no pattern names. ``RiskDetector.assess`` consults it only when the
-rules do not escalate; it never lowers what the rules decided.
+This stage scores the last message from learned sub-word features, so it can generalise to
+paraphrases that no pattern names. ``RiskDetector.assess`` uses its two heads: "risk" (needs at
+least the in-conversation check) can raise a message the rules let through, "acute" (needs the
+takeover) decides between the check and the takeover; a rule verdict below imminent that "risk"
+finds very unlikely is overruled (its veto threshold is in the model file).
 
 Why this model (the choices were made by stratified 5-fold cross-validation in
-``tools/train_risk_model.py``; the figures are stored in ``classifier.json`` under ``"cv"``):
-- Features are read off the detector's normalised text, so leetspeak, full-width letters and slang
-  such as "紫砂" are folded before the model sees them. Chinese has no spaces and Latin words get
-  misspelt, so sub-word features carry the signal: character 1-3 grams inside runs of Han text;
-  character 3-5 grams inside Latin words (digits folded to "0"), plus word unigrams and bigrams
-  within a clause; symbols such as emoji count as themselves. Features are binary and the vector
-  is scaled to unit length, so a long message does not score high just for being long.
-- L2-regularised logistic regression: with ~2,600 cases a linear model is what the data can
-  support, and its weights explain a verdict. Cross-validation found no gain from class weights,
-  negation-scoped features, Han 4-grams or naive-Bayes scaling; recall is favoured through the
-  threshold instead (the highest CV recall whose CV false-positive rate is at most 3%).
+``tools/train_risk_model.py``, scikit-learn; the figures are stored in ``classifier.json`` under
+``"cv"``):
+- Features are read off the detector's normalised text, so leetspeak, full-width letters, slang
+  such as "紫砂", Traditional characters and pinyin are folded before the model sees them.
+  Chinese has no spaces and Latin words get misspelt, so sub-word features carry the signal:
+  character 1-3 grams inside runs of Han text; character 3-5 grams inside Latin words (digits
+  folded to "0"), plus word unigrams and bigrams within a clause; symbols such as emoji count as
+  themselves. Features are binary and the vector is scaled to unit length, so a long message does
+  not score high just for being long.
+- Logistic regression: with ~13,000 cases a linear model is what the data can support, and its
+  weights explain a verdict (the cues in a reason). A static multilingual embedding was measured
+  as an extra block and gave no recall at the operating point (``tools/eval_encoder.py``).
+  Thresholds come from out-of-fold scores, never from scores of cases a model was trained on.
 - A softmax head over the same features names the likely category (self-harm, abuse, harm to
-  others, ...); its most likely class is used, which cross-validated better than falling back to
-  passive ideation whenever the head is unsure.
+  others, ...).
 - Earlier turns are light context: their features count at half and a quarter of their weight
   (the last turn's own features always count in full), so "i counted them" / "there's thirty"
-  can combine; cross-validation preferred this to scoring the last turn alone.
+  can combine.
 
 Invariants:
-- Standard library only, so importing it costs nothing; numpy is needed only to train
-  (``edge_counsel.risk_train``). The model file is read once per path per process.
+- Standard library only, so importing it costs nothing; scikit-learn is needed only to train
+  (``tools/train_risk_model.py``). The model file is plain JSON, read once per path per process.
 - Deterministic: the same turns always give the same score, cues and category.
 - Feature extraction is the same function at training and scoring time, driven by the
   ``"features"`` block stored with the weights; a model never runs with settings it was not
@@ -48,8 +51,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 __all__ = ["MODEL_FILE", "DEFAULT_CATEGORY", "CATEGORY_GROUPS", "CLASS_NAMES", "FeatureConfig", "Featurizer",
-           "Prediction", "RiskClassifier", "category_class", "turn_features", "conversation_vector",
-           "load_classifier"]
+           "Prediction", "RiskClassifier", "argmax_class", "category_class", "sigmoid", "turn_features",
+           "conversation_vector", "load_classifier"]
 
 MODEL_FILE = "classifier.json"
 DEFAULT_CATEGORY = "passive_ideation"
@@ -228,7 +231,7 @@ class RiskClassifier:
         if not texts:
             return Prediction(0.0, 0.0, DEFAULT_CATEGORY, ())
         risk, acute = self._logits(vector)
-        return Prediction(_sigmoid(risk), _sigmoid(acute), self._category(vector), self._cues(texts[-1]))
+        return Prediction(sigmoid(risk), sigmoid(acute), self._category(vector), self._cues(texts[-1]))
 
     def probabilities(self, turns: Sequence[str]) -> tuple[float, float]:
         """(needs the check, needs the takeover): the cheap path, without cues or category."""
@@ -238,7 +241,7 @@ class RiskClassifier:
         if not vector:
             return 0.0, 0.0
         risk, acute = self._logits(vector)
-        return _sigmoid(risk), _sigmoid(acute)
+        return sigmoid(risk), sigmoid(acute)
 
     def probability(self, turns: Sequence[str]) -> float:
         return self.probabilities(turns)[0]
@@ -257,11 +260,7 @@ class RiskClassifier:
         self._featurizer.clear_cache()
 
     def _category(self, vector: dict[str, float]) -> str:
-        logits = list(self._category_bias)
-        for name, value in vector.items():
-            for k, w in enumerate(self._category_weights.get(name, ())):
-                logits[k] += value * w
-        return self._categories[logits.index(max(logits))]
+        return argmax_class(vector, self._category_bias, self._category_weights, self._categories)
 
     def _risk_weight(self, name: str) -> float:
         w = self._weights.get(name)
@@ -300,8 +299,19 @@ class RiskClassifier:
         return spans
 
 
-def _sigmoid(z: float) -> float:
+def sigmoid(z: float) -> float:
+    """The logistic function, without overflow for large |z| (0.0 for -inf)."""
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def argmax_class(vector: dict[str, float], bias: Sequence[float], weights: dict[str, list[float]],
+                 names: Sequence[str]) -> str:
+    """The most likely class of a softmax head (bias, per-feature weight rows) for ``vector``."""
+    logits = list(bias)
+    for name, value in vector.items():
+        for k, w in enumerate(weights.get(name, ())):
+            logits[k] += value * w
+    return names[logits.index(max(logits))]
 
 
 def _default_path() -> Path:

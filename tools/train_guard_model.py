@@ -2,7 +2,7 @@
 
 Reads training/guard/*.jsonl ({"text", "lang", "harmful", "category"}); never the blind set under
 tests/data/blind/. Each reply is cut into the units the guard scores (sentences and adjacent
-pairs, ``ReplyClassifier.unit_features``); a harmful reply counts as one positive (its whole text), and
+pairs, ``guard.unit_features``); a harmful reply counts as one positive (its whole text), and
 every unit of a caring reply is a negative, so that a kind sentence does not learn to look harmful
 because it sat next to a harmful one. Logistic regression (scikit-learn) over the crisis
 normalised character n-grams (``guard.normalise_reply``); the threshold is chosen on out-of-fold scores of
@@ -30,7 +30,7 @@ from scipy.sparse import vstack
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from edge_counsel.guard import CATEGORIES, ReplyClassifier  # noqa: E402
+from edge_counsel.guard import CATEGORIES, unit_features  # noqa: E402
 from edge_counsel.risk_model import FeatureConfig  # noqa: E402
 
 CASE_FILES = sorted((REPO / "training" / "guard").glob("*.jsonl"))
@@ -54,13 +54,14 @@ def load_cases() -> list[dict]:
 
 class Data:
     """Feature vectors of every reply and of every unit (sentence, adjacent pair) of every reply,
-    computed exactly as ``ReplyClassifier`` computes them at run time."""
+    computed exactly as the guard computes them at run time (``guard.unit_features``)."""
 
-    def __init__(self, cases: list[dict], units: ReplyClassifier):
+    def __init__(self, cases: list[dict]):
         self.cases = cases
         self.y = np.array([int(bool(c["harmful"])) for c in cases])
-        self.unit_rows = [[_row(f) for f in units.unit_features(c["text"])] for c in cases]
-        rows = [_row(frozenset().union(*(units.unit_features(c["text"]) or [frozenset()]))) for c in cases]
+        units = [unit_features(c["text"], CONFIG) for c in cases]
+        self.unit_rows = [[_row(f) for f in u] for u in units]
+        rows = [_row(frozenset().union(*u)) for u in units]
         self.vec = DictVectorizer()
         self.vec.fit(rows + [r for rs in self.unit_rows for r in rs])
         self.whole = self._x(rows)
@@ -107,10 +108,7 @@ def main() -> None:
     args = parser.parse_args()
 
     cases = load_cases()
-    units = ReplyClassifier.__new__(ReplyClassifier)  # only its feature extraction, no model yet
-    units.config = CONFIG
-    units._sentence = units._sentence_features  # with no weights yet, only the feature sets count
-    data = Data(cases, units)
+    data = Data(cases)
     strata = np.array([f'{c["category"]}' for c in cases])
     oof = np.zeros(len(cases))
     for train, test in StratifiedKFold(5, shuffle=True, random_state=SEED).split(np.zeros(len(cases)), strata):
