@@ -71,9 +71,8 @@ def user_turns(case: dict) -> list[str]:
     return [m["content"] for m in case["messages"] if m["role"] == "user"]
 
 
-def fit(x, y, c: float, weight: float = 1.0) -> LogisticRegression:
-    model = LogisticRegression(C=c, max_iter=2000, class_weight={0: 1.0, 1: weight}, solver="liblinear")
-    return model.fit(x, y)
+def fit(x, y, c: float) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=2000, solver="liblinear").fit(x, y)
 
 
 def out_of_fold(x, y, strata, c: float) -> np.ndarray:

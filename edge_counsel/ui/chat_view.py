@@ -67,7 +67,6 @@ class ChatPanel(QWidget):
 
     def __init__(self, detector: RiskDetector, crisis_panel: CrisisPanel, parent=None) -> None:
         super().__init__(parent)
-        self.detector = detector
         self.dialogue = SafetyDialogue(detector)
         self.crisis_panel = crisis_panel
         self.safety_plan_provider = lambda: None
