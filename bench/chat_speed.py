@@ -26,9 +26,9 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("EDGE_COUNSEL_HOME", tempfile.mkdtemp(prefix="ec-bench-"))
 
-from edge_counsel import manifest as mf  # noqa: E402
-from edge_counsel.engine import GenerationParams, LlamaEngine, default_threads  # noqa: E402
-from edge_counsel.session import ChatSession, Delta, Done  # noqa: E402
+from edge_counsel.engine import manifest as mf  # noqa: E402
+from edge_counsel.engine.llama import GenerationParams, LlamaEngine, default_threads  # noqa: E402
+from edge_counsel.services.conversation import ChatSession, Delta, Done  # noqa: E402
 
 SAMPLING = dict(max_tokens=128, temperature=0.0, top_p=0.9, top_k=40, repeat_penalty=1.1, seed=1)
 PROMPT = [{"role": "system", "content": "You are a patient storyteller."},
@@ -154,7 +154,7 @@ def measure_ttft(path: Path) -> dict:
 def measure_ui_stall(path: Path) -> dict:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
-    from edge_counsel.app import create_qt_app
+    from edge_counsel.app.desktop import create_qt_app
     from edge_counsel.settings import Settings
     from edge_counsel.ui.main_window import MainWindow
 

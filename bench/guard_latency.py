@@ -14,7 +14,7 @@ import json
 import statistics
 import time
 
-from edge_counsel.guard import OutputGuard
+from edge_counsel.safety.guard import OutputGuard
 
 EN = (
     "It sounds like this week has been exhausting, and that you have been holding a lot on your own. "

@@ -26,7 +26,7 @@ import statistics
 import time
 from pathlib import Path
 
-from edge_counsel.screening import SafetyDialogue
+from edge_counsel.safety.screening import SafetyDialogue
 
 REPO = Path(__file__).resolve().parents[1]
 CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"]

@@ -64,14 +64,14 @@ smoke() {
     echo "FAIL: the model was assembled into the data directory instead of read from the bundle" >&2; return 1
   fi
 
-  if grep -q "run_kiosk" "$ROOT/edge_counsel/cli.py"; then
+  if grep -q "run_kiosk" "$ROOT/edge_counsel/cli/main.py"; then
     say "smoke: kiosk, offscreen, until the model is ready"
     QT_QPA_PLATFORM=offscreen EDGE_COUNSEL_QUIT_WHEN_READY=1 timeout "$SMOKE_TIMEOUT" \
       "$BIN" --kiosk --config "$tmp/kiosk.json" --data-dir "$tmp/kiosk-data" 2> "$tmp/kiosk.err" || true
     grep -q "edge-counsel: ready (" "$tmp/kiosk.err" || { cat "$tmp/kiosk.err" >&2; echo "FAIL: the kiosk never became ready" >&2; return 1; }
     echo "kiosk ready" >&2
   else
-    echo "(kiosk smoke skipped: edge_counsel/cli.py does not route --kiosk to run_kiosk yet)" >&2
+    echo "(kiosk smoke skipped: edge_counsel/cli/main.py does not route --kiosk to run_kiosk yet)" >&2
   fi
 
   say "smoke: one chat turn"

@@ -2,7 +2,7 @@
 
 import sys
 
-from edge_counsel.cli import main
+from edge_counsel.cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

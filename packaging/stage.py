@@ -20,7 +20,7 @@ FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"))
 
 
 def stage_model(out: Path) -> Path:
-    from edge_counsel import manifest as mf
+    from edge_counsel.engine import manifest as mf
 
     path, manifest = mf.resolve_model(None)  # assembles and verifies (sha256) when needed
     folder = out / "models"

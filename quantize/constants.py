@@ -1,17 +1,17 @@
 """Every GGUF metadata key, file name and schema name the toolchain uses, in one place.
 
 No other module of ``quantize`` spells a GGUF key or an output file name by hand. Keys the app
-also reads come from ``edge_counsel.gguf_keys``; the ones only the toolchain needs are below.
+also reads come from ``edge_counsel.engine.gguf_keys``; the ones only the toolchain needs are below.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from edge_counsel.gguf_keys import ARCHITECTURE as KEY_ARCHITECTURE
-from edge_counsel.gguf_keys import CHAT_TEMPLATE as KEY_CHAT_TEMPLATE
-from edge_counsel.gguf_keys import NAME as KEY_NAME
-from edge_counsel.gguf_keys import context_length_key
+from edge_counsel.engine.gguf_keys import ARCHITECTURE as KEY_ARCHITECTURE
+from edge_counsel.engine.gguf_keys import CHAT_TEMPLATE as KEY_CHAT_TEMPLATE
+from edge_counsel.engine.gguf_keys import NAME as KEY_NAME
+from edge_counsel.engine.gguf_keys import context_length_key
 
 __all__ = [
     "KEY_ARCHITECTURE", "KEY_CHAT_TEMPLATE", "KEY_FILE_TYPE", "KEY_LICENSE", "KEY_NAME", "KEY_GENERAL_TYPE",
@@ -100,6 +100,6 @@ NOIMATRIX_SUFFIX = "-noimatrix"
 RAM_TIERS_GB = (4, 8, 16)
 RAM_BUDGET_FRACTION = 0.5
 
-# The app's manifest schema (edge_counsel.manifest.Manifest), in the order we write it.
+# The app's manifest schema (edge_counsel.engine.manifest.Manifest), in the order we write it.
 MANIFEST_FIELDS = ("id", "name", "description", "source", "license", "file", "sha256", "size_bytes",
                    "quant", "context_length", "chat_format", "languages")

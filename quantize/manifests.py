@@ -1,7 +1,7 @@
 """Model manifests for the app: one per output GGUF, in edge_counsel's manifest schema.
 
 A manifest is written only after its GGUF is complete, with the file's sha256, and is read back
-through ``edge_counsel.manifest.Manifest`` before it counts, so the app can always load it.
+through ``edge_counsel.engine.manifest.Manifest`` before it counts, so the app can always load it.
 ``register`` copies a GGUF and its manifest into a models/ folder the app searches.
 """
 
@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from edge_counsel.manifest import Manifest, sha256_file
+from edge_counsel.engine.manifest import Manifest, sha256_file
 
 from . import constants as C
 from .files import copy_file, write_json

@@ -26,8 +26,8 @@ def load_prompts(path: Path | None = None) -> list[dict]:
 def _app_safety():
     """The app's detector and guard, or the reason they cannot be had."""
     try:
-        from edge_counsel.guard import default_guard
-        from edge_counsel.risk import default_detector
+        from edge_counsel.safety.guard import default_guard
+        from edge_counsel.safety.risk import default_detector
     except (ImportError, AttributeError):
         return SKIPPED
     try:

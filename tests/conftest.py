@@ -30,7 +30,7 @@ def data_home(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory) -> Path:
     """The embedded default model, assembled from its PyPI chunks and sha256-verified once."""
-    from edge_counsel import manifest as mf
+    from edge_counsel.engine import manifest as mf
 
     manifest = mf.get_manifest(mf.DEFAULT_MODEL_ID)
     return mf.assemble(manifest, target_dir=tmp_path_factory.mktemp("models"))
@@ -39,7 +39,7 @@ def model_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def engine(model_path):
     """One loaded engine for the whole session (loading is the slow part)."""
-    from edge_counsel.engine import LlamaEngine
+    from edge_counsel.engine.llama import LlamaEngine
 
     eng = LlamaEngine(model_path, n_ctx=2048)
     eng.load()
@@ -80,7 +80,7 @@ def scripted_engine():
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """A real, freshly created SQLCipher store (Argon2 at test cost)."""
-    from edge_counsel.keys import unlock_store
+    from edge_counsel.store.keys import unlock_store
 
     monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
     opened = unlock_store(tmp_path / "store", "pass phrase", create=True)

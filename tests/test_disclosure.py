@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge_counsel.disclosure import ai_answer, asks_if_human, first_run_text
-from edge_counsel.guard import OutputGuard
+from edge_counsel.safety.disclosure import ai_answer, asks_if_human, first_run_text
+from edge_counsel.safety.guard import OutputGuard
 
 ASKS_EN = [
     "are you a real person?", "Am I talking to a bot?", "r u human", "is this an AI", "Is this an AI?",

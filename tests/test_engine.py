@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge_counsel.engine import CancelToken, GenerationParams, LlamaEngine
+from edge_counsel.engine.llama import CancelToken, GenerationParams, LlamaEngine
 from edge_counsel.errors import (
     InputTooLongError,
     ModelCorruptError,

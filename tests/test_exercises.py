@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from edge_counsel.exercises import (
+from edge_counsel.services.exercises import (
     EXERCISES_DIR,
     ContentError,
     ExerciseRun,

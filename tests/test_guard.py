@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from edge_counsel.guard import CATEGORIES, GuardVerdict, OutputGuard, default_guard
+from edge_counsel.safety.guard import CATEGORIES, GuardVerdict, OutputGuard, default_guard
 
 from pathlib import Path
 
@@ -167,7 +167,7 @@ def test_latency_on_a_long_reply(guard):
 
 
 def _data_text() -> str:
-    from edge_counsel import guard as module
+    from edge_counsel.safety import guard as module
     return module._DATA.read_text(encoding="utf-8")
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from edge_counsel import paths
 from edge_counsel.errors import ConversationNotFoundError, ExportFormatError
-from edge_counsel.history import EXPORT_WARNING, export, list_lines, show_lines
-from edge_counsel.store import Store
+from edge_counsel.cli.history import EXPORT_WARNING, export, list_lines, show_lines
+from edge_counsel.store.database import Store
 
 KEY = bytes.fromhex("11" * 32)
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from edge_counsel import crisis_replies
-from edge_counsel.crisis_replies import SEVERITY, crisis_reply, message
+from edge_counsel.safety import crisis_replies
+from edge_counsel.safety.crisis_replies import SEVERITY, crisis_reply, message
 from edge_counsel.errors import EdgeCounselError
-from edge_counsel.hotlines import (
+from edge_counsel.safety.hotlines import (
     FALLBACK,
     KINDS,
     HotlineConfigError,
@@ -281,8 +281,8 @@ def test_holdout_schema_and_balance():
 
 
 def test_kiosk_crisis_replies_never_mention_a_safety_plan():
-    from edge_counsel.crisis_replies import PLAN_MENTIONS, crisis_reply
-    from edge_counsel.risk import CATEGORIES
+    from edge_counsel.safety.crisis_replies import PLAN_MENTIONS, crisis_reply
+    from edge_counsel.safety.risk import CATEGORIES
 
     for category in CATEGORIES + ("default",):
         for lang in ("en", "zh"):

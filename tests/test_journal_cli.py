@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 
-from edge_counsel import journal_cli
+from edge_counsel.cli import journal as journal_cli
 from edge_counsel.errors import JournalEntryNotFoundError
 
 

@@ -21,7 +21,7 @@ from edge_counsel.errors import (
     StoreCorruptError,
     WrongPassphraseError,
 )
-from edge_counsel.keys import KeyVault, kdf_params, read_passphrase_file, unlock_store
+from edge_counsel.store.keys import KeyVault, kdf_params, read_passphrase_file, unlock_store
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ import stat
 import pytest
 from argon2 import PasswordHasher
 
-from edge_counsel import kiosk
+from edge_counsel.services import kiosk
 from edge_counsel.errors import KioskConfigError, KioskLockedError, KioskPinError
 
 FAST = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # argon2id, cheap for tests

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from edge_counsel import manifest as mf
-from edge_counsel.chat_formats import (
+from edge_counsel.engine import manifest as mf
+from edge_counsel.engine.chat_formats import (
     chat_format_names,
     get_chat_format,
     register_chat_format,

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 import sqlcipher3
 
-from edge_counsel import migrations, paths
+from edge_counsel.store import migrations
+from edge_counsel import paths
 from edge_counsel.errors import StoreTooNewError
-from edge_counsel.store import Store, open_store
+from edge_counsel.store.database import Store, open_store
 
 DATA = Path(__file__).resolve().parent / "data"
 FROZEN_V1 = DATA / "store_v1.db"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from edge_counsel import manifest as mf
+from edge_counsel.engine import manifest as mf
 from edge_counsel.errors import ModelChecksumError, ModelCorruptError
-from edge_counsel.model_manager import delete_model, import_gguf, verify_model
+from edge_counsel.engine.model_files import delete_model, import_gguf, verify_model
 from edge_counsel.settings import Settings, load_settings
 
 

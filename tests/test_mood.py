@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from edge_counsel.mood import (
+from edge_counsel.services.mood import (
     EMOJI_SCALE,
     EMOTION_TAGS,
     MoodCheckin,

@@ -41,7 +41,7 @@ def test_spec_is_python_and_bundles_model_fonts_and_llama_libs():
 
 
 def test_example_kiosk_config_loads(tmp_path):
-    from edge_counsel import kiosk
+    from edge_counsel.services import kiosk
 
     config = kiosk.load_config(PACKAGING / "kiosk" / "kiosk.example.json")
     assert config.pin_hash is None and config.counselor["name"] and config.alerts_enabled
@@ -61,7 +61,7 @@ def test_staged_manifest_names_the_file_beside_it(tmp_path, monkeypatch, model_p
     monkeypatch.syspath_prepend(str(PACKAGING))
     import stage
 
-    from edge_counsel import manifest as mf
+    from edge_counsel.engine import manifest as mf
 
     monkeypatch.setattr(mf, "resolve_model", lambda ref: (model_path, mf.get_manifest(mf.DEFAULT_MODEL_ID)))
     target = stage.stage_model(tmp_path)

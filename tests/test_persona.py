@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from edge_counsel import persona
-from edge_counsel.persona import (
+from edge_counsel.services import persona
+from edge_counsel.services.persona import (
     APPROACHES,
     approach_label,
     reflection_instruction,

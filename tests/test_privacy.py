@@ -34,8 +34,8 @@ DRIVER = textwrap.dedent('''
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtGui import QInputMethodEvent
     from PySide6.QtWidgets import QApplication
-    from edge_counsel.app import create_qt_app
-    from edge_counsel.keys import unlock_store
+    from edge_counsel.app.desktop import create_qt_app
+    from edge_counsel.store.keys import unlock_store
     from edge_counsel.settings import Settings
     from edge_counsel.ui.main_window import MainWindow
 
@@ -117,7 +117,7 @@ def test_no_network_connection_during_a_session(guarded_session):
 
 def test_wrong_passphrase_is_clear_and_leaves_the_file(tmp_path, data_home, monkeypatch):
     monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
-    from edge_counsel.keys import unlock_store
+    from edge_counsel.store.keys import unlock_store
 
     unlock_store(data_home, "right one", create=True).close()
     db = data_home / "counsel.db"
@@ -134,7 +134,7 @@ def test_wrong_passphrase_is_clear_and_leaves_the_file(tmp_path, data_home, monk
 
 def test_corrupt_database_names_its_path(tmp_path, data_home, monkeypatch):
     monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
-    from edge_counsel.keys import unlock_store
+    from edge_counsel.store.keys import unlock_store
 
     unlock_store(data_home, "right one", create=True).close()
     db = data_home / "counsel.db"
@@ -150,7 +150,7 @@ def test_corrupt_database_names_its_path(tmp_path, data_home, monkeypatch):
 
 
 def test_kill_9_while_a_reply_streams_keeps_finished_messages(tmp_path, data_home, model_path):
-    from edge_counsel.keys import unlock_store
+    from edge_counsel.store.keys import unlock_store
 
     pw = tmp_path / "pw.txt"
     pw.write_text("kill test passphrase")
@@ -210,7 +210,7 @@ class _Collector:
 
 
 def _wait_for_messages(home: Path, passphrase: str, count: int, timeout: float = 120) -> None:
-    from edge_counsel.keys import unlock_store
+    from edge_counsel.store.keys import unlock_store
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

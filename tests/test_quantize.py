@@ -18,7 +18,7 @@ import pytest
 from quantize_fixtures.fixtures import short_eval_text, smollm_hf, spm_dir, tiny_model  # noqa: F401
 from quantize_fixtures.tiny_models import TINY_BUILDERS, smollm2_gguf
 
-from edge_counsel.manifest import Manifest, sha256_file
+from edge_counsel.engine.manifest import Manifest, sha256_file
 from quantize import Options, cli, pipeline
 from quantize import constants as C
 from quantize.imatrix import compute_imatrix

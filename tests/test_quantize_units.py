@@ -13,7 +13,7 @@ import pytest
 from quantize_fixtures.fixtures import smollm_hf, spm_dir, tiny_model  # noqa: F401
 
 import quantize
-from edge_counsel.chat_formats import get_chat_format
+from edge_counsel.engine.chat_formats import get_chat_format
 from quantize import cli, errors, safety
 from quantize import constants as C
 from quantize.convert import check_model_folder
@@ -276,7 +276,7 @@ def test_recommendations_pick_the_best_that_fits():
 
 
 def test_safety_is_skipped_without_the_apps_detector(monkeypatch):
-    monkeypatch.setitem(sys.modules, "edge_counsel.risk", None)
+    monkeypatch.setitem(sys.modules, "edge_counsel.safety.risk", None)
     assert safety.judge(safety.load_prompts(), []) == safety.SKIPPED
 
 

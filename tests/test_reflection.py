@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from edge_counsel.lang import detect_language
-from edge_counsel.reflection import (
+from edge_counsel.services.reflection import (
     Reflection,
     extract_json_object,
     fallback_reflection,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from edge_counsel.risk import (
+from edge_counsel.safety.risk import (
     CATEGORIES,
     LEVELS,
     RiskAssessment,
     RiskDetector,
     default_detector,
 )
-from edge_counsel.screening import check_risk_stream
+from edge_counsel.safety.screening import check_risk_stream
 
 DATA = Path(__file__).resolve().parent / "data"
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "crisis_dev.jsonl"

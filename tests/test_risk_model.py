@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from edge_counsel.risk import RiskDetector, default_detector
-from edge_counsel.risk_model import MODEL_FILE, RiskClassifier, category_class, load_classifier
+from edge_counsel.safety.risk import RiskDetector, default_detector
+from edge_counsel.safety.classifier import MODEL_FILE, RiskClassifier, category_class, load_classifier
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "tests" / "data"

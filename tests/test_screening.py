@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from edge_counsel.screening import SafetyDialogue, check_risk_stream, default_dialogue
+from edge_counsel.safety.screening import SafetyDialogue, check_risk_stream, default_dialogue
 
 
 @pytest.fixture(scope="module")

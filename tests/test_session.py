@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from edge_counsel import crisis_replies, persona
-from edge_counsel.engine import GenerationParams
+from edge_counsel.safety import crisis_replies
+from edge_counsel.services import persona
+from edge_counsel.engine.llama import GenerationParams
 from edge_counsel.errors import InputTooLongError
-from edge_counsel.session import ChatSession, Delta, Done, Replace
+from edge_counsel.services.conversation import ChatSession, Delta, Done, Replace
 
 GREEDY = GenerationParams(max_tokens=32, temperature=0.0, seed=5)
 
@@ -153,7 +154,7 @@ def test_regenerate_replaces_the_last_reply(engine):
 
 
 def test_stop_keeps_the_partial_reply(engine):
-    from edge_counsel.engine import CancelToken
+    from edge_counsel.engine.llama import CancelToken
 
     cancel = CancelToken()
     session = ChatSession(engine, params=GenerationParams(max_tokens=200, temperature=0.0))
@@ -177,7 +178,7 @@ def test_a_huge_paste_is_refused_clearly():
 
 
 def test_thirty_turns_past_the_context_window(model_path):
-    from edge_counsel.engine import LlamaEngine
+    from edge_counsel.engine.llama import LlamaEngine
 
     small = LlamaEngine(model_path, n_ctx=768)
     small.load()
@@ -199,7 +200,7 @@ def test_thirty_turns_past_the_context_window(model_path):
 
 
 def _all_crisis_texts(lang: str) -> set[str]:
-    from edge_counsel.risk import CATEGORIES
+    from edge_counsel.safety.risk import CATEGORIES
 
     texts = set()
     for cat in CATEGORIES + ("default",):
@@ -209,7 +210,7 @@ def _all_crisis_texts(lang: str) -> set[str]:
 
 
 def test_a_withheld_reply_is_stored_as_its_replacement_and_marked(scripted_engine, store):
-    from edge_counsel.recorder import StoreRecorder
+    from edge_counsel.services.recorder import StoreRecorder
 
     harmful = "Honestly, I think you should kill yourself."
     fake = scripted_engine(["Honestly, ", "I think you should ", "kill yourself."])

@@ -16,7 +16,7 @@ from edge_counsel.errors import (
     JournalEntryNotFoundError,
     StoreLockedError,
 )
-from edge_counsel.store import SAFETY_PLAN_SECTIONS, Store, empty_safety_plan
+from edge_counsel.store.database import SAFETY_PLAN_SECTIONS, Store, empty_safety_plan
 
 KEY = bytes.fromhex("c0ffee" * 10 + "beef")
 

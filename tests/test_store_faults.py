@@ -19,7 +19,7 @@ import pytest
 
 from edge_counsel import paths
 from edge_counsel.errors import DiskFullError, StoreCorruptError, WrongPassphraseError
-from edge_counsel.store import Store, move_aside, open_store
+from edge_counsel.store.database import Store, move_aside, open_store
 
 KEY = bytes.fromhex("0123456789abcdef" * 4)
 OTHER_KEY = bytes.fromhex("fedcba9876543210" * 4)
@@ -102,7 +102,7 @@ def test_move_aside_takes_the_wal_along_and_never_overwrites(db_path):
 WRITER = """
 import sys
 from pathlib import Path
-from edge_counsel.store import Store
+from edge_counsel.store.database import Store
 store = Store.open(Path(sys.argv[1]), bytes.fromhex(sys.argv[2]))
 conv = store.create_conversation("durability")
 for i in range(1_000_000):
@@ -201,7 +201,7 @@ FSIZE_WRITER = """
 import os, resource, signal, sys
 from pathlib import Path
 from edge_counsel.errors import DiskFullError
-from edge_counsel.store import Store
+from edge_counsel.store.database import Store
 path = Path(sys.argv[1])
 store = Store.open(path, bytes.fromhex(sys.argv[2]))
 conv = store.create_conversation("filling")

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from edge_counsel.exercises import ContentError, load_exercises
-from edge_counsel.mood import MoodCheckin
-from edge_counsel.suggestions import (
+from edge_counsel.services.exercises import ContentError, load_exercises
+from edge_counsel.services.mood import MoodCheckin
+from edge_counsel.services.suggestions import (
     RULES_FILE,
     SuggestionContext,
     load_rules,

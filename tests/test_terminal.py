@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-from edge_counsel.engine import GenerationParams
-from edge_counsel.hotlines import HotlineDirectory
-from edge_counsel.session import ChatSession
-from edge_counsel.terminal import _turn
+from edge_counsel.engine.llama import GenerationParams
+from edge_counsel.safety.hotlines import HotlineDirectory
+from edge_counsel.services.conversation import ChatSession
+from edge_counsel.cli.terminal import _turn
 
 GREEDY = GenerationParams(max_tokens=32, temperature=0.0, seed=5)
 

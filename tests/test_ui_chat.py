@@ -138,7 +138,7 @@ def test_fonts_for_chinese_and_emoji_are_installed(qapp):
 
 
 def test_crisis_panel_shows_every_safety_plan_section():
-    from edge_counsel.store import SAFETY_PLAN_SECTIONS
+    from edge_counsel.store.database import SAFETY_PLAN_SECTIONS
     from edge_counsel.ui.crisis_panel import PLAN_SECTIONS
 
     assert tuple(key for key, _en, _zh in PLAN_SECTIONS) == SAFETY_PLAN_SECTIONS

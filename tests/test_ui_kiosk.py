@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QInputMethodEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
-from edge_counsel import kiosk
-from edge_counsel.hotlines import HotlineDirectory
+from edge_counsel.services import kiosk
+from edge_counsel.safety.hotlines import HotlineDirectory
 from edge_counsel.ui.kiosk_window import KioskWindow
 
 PIN = "246810"

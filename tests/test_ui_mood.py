@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from PySide6.QtCore import Qt
 
-from edge_counsel import store as store_module
-from edge_counsel.session import Reply
+from edge_counsel.store import database as store_module
+from edge_counsel.services.conversation import Reply
 from edge_counsel.settings import Settings
 from edge_counsel.ui.main_window import MainWindow
 from edge_counsel.ui.mood_view import MoodPage

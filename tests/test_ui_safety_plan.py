@@ -6,7 +6,7 @@ from conftest import type_text
 from PySide6.QtCore import Qt
 
 from edge_counsel.settings import Settings
-from edge_counsel.store import SAFETY_PLAN_SECTIONS
+from edge_counsel.store.database import SAFETY_PLAN_SECTIONS
 from edge_counsel.ui.main_window import MainWindow
 from edge_counsel.ui.pages import install_pages, set_store
 from edge_counsel.ui.safety_plan_view import SafetyPlanPage, section_labels

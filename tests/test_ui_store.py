@@ -11,7 +11,7 @@ import json
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from edge_counsel.keys import unlock_store
+from edge_counsel.store.keys import unlock_store
 from edge_counsel.settings import Settings
 from edge_counsel.ui.main_window import MainWindow
 from edge_counsel.ui.unlock_dialog import UnlockDialog

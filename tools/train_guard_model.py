@@ -30,8 +30,8 @@ from scipy.sparse import vstack
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from edge_counsel.guard import CATEGORIES, unit_features  # noqa: E402
-from edge_counsel.risk_model import FeatureConfig  # noqa: E402
+from edge_counsel.safety.guard import CATEGORIES, unit_features  # noqa: E402
+from edge_counsel.safety.classifier import FeatureConfig  # noqa: E402
 
 CASE_FILES = sorted((REPO / "training" / "guard").glob("*.jsonl"))
 OUT = REPO / "edge_counsel" / "data" / "guard_model.json"

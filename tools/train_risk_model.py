@@ -3,7 +3,7 @@
 Reads every labelled case we wrote (tests/data/crisis_cases.jsonl, crisis_train_extra.jsonl, the
 shared development set, training/risk/*.jsonl); never the blind sets under tests/data/blind/ or
 the earlier held-out set. Two heads are trained with scikit-learn's LogisticRegression on the
-same features (edge_counsel.risk_model.features):
+same features (edge_counsel.safety.classifier.features):
 - "risk": the case needs at least the in-conversation check (level moderate or above);
 - "acute": the case needs the takeover (level high or imminent); its threshold is the lowest
   that keeps takeovers on calm cases (none/low), rules and classifier together, within
@@ -11,7 +11,7 @@ same features (edge_counsel.risk_model.features):
 plus a multinomial head that names the category. Thresholds are chosen on out-of-fold scores of
 stratified 5-fold cross-validation (never on scores of cases a model was trained on): the
 highest recall whose false-positive rate on cases that do not need it stays within budget.
-The model is exported as plain JSON weights (no pickle): edge_counsel/risk_model.py scores it
+The model is exported as plain JSON weights (no pickle): edge_counsel/safety/classifier.py scores it
 with the standard library and numpy.
 
 Usage: python tools/train_risk_model.py [--max-fpr 0.03] [--max-calm-takeover 0.02] [--out PATH]
@@ -33,8 +33,8 @@ from sklearn.model_selection import StratifiedKFold
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from edge_counsel.risk import LEVELS, RiskDetector  # noqa: E402
-from edge_counsel.risk_model import CLASS_NAMES, FeatureConfig, Featurizer, category_class  # noqa: E402
+from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
+from edge_counsel.safety.classifier import CLASS_NAMES, FeatureConfig, Featurizer, category_class  # noqa: E402
 
 CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO / "tests" / "data" / "crisis_train_extra.jsonl",
               REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"] + sorted((REPO / "training" / "risk").glob("*.jsonl"))

@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import persona
+from ..services import persona
 from ..lang import detect_language
-from ..risk import RiskDetector
-from ..screening import SafetyDialogue
-from ..session import MAX_INPUT_CHARS, Reply
+from ..safety.risk import RiskDetector
+from ..safety.screening import SafetyDialogue
+from ..services.conversation import MAX_INPUT_CHARS, Reply
 from .crisis_panel import CrisisPanel
 
 __all__ = ["ChatPanel", "MessageBox"]

@@ -12,7 +12,7 @@ import html
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-from ..hotlines import CHOOSE_REGION, HotlineDirectory
+from ..safety.hotlines import CHOOSE_REGION, HotlineDirectory
 
 __all__ = ["CrisisPanel", "PLAN_SECTIONS"]
 

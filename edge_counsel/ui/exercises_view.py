@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import EdgeCounselError
-from ..exercises import (
+from ..services.exercises import (
     Exercise,
     ExerciseRun,
     InvalidAnswerError,

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import history
-from ..store import Store
+from ..cli import history
+from ..store.database import Store
 
 __all__ = ["HistoryPage"]
 

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import EdgeCounselError, JournalEntryNotFoundError
-from ..journal_cli import first_line, local_time
-from ..reflection import Reflection, recent_context, reflect
-from ..risk import default_detector
+from ..cli.journal import first_line, local_time
+from ..services.reflection import Reflection, recent_context, reflect
+from ..safety.risk import default_detector
 
 __all__ = ["JournalPage"]
 

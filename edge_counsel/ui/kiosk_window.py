@@ -41,14 +41,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import crisis_replies, kiosk
-from .. import manifest as mf
-from ..engine import GenerationParams
+from ..safety import crisis_replies
+from ..services import kiosk
+from ..engine import manifest as mf
+from ..engine.llama import GenerationParams
 from ..errors import EdgeCounselError, KioskLockedError
-from ..hotlines import HotlineDirectory, region_from_locale
-from ..kiosk import AlertPolicy, KioskConfig, KioskState, PinGuard
-from ..risk import default_detector
-from ..session import ChatSession
+from ..safety.hotlines import HotlineDirectory, region_from_locale
+from ..services.kiosk import AlertPolicy, KioskConfig, KioskState, PinGuard
+from ..safety.risk import default_detector
+from ..services.conversation import ChatSession
 from .chat_view import ChatPanel
 from .crisis_panel import CrisisPanel
 from .workers import InferenceWorker, WorkerThread

@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import crisis_replies, disclosure, paths
-from ..engine import GenerationParams
+from ..safety import crisis_replies, disclosure
+from .. import paths
+from ..engine.llama import GenerationParams
 from ..errors import EdgeCounselError
-from ..hotlines import HotlineDirectory, region_from_locale
-from ..recorder import StoreRecorder
-from ..risk import default_detector
-from ..session import ChatSession, Turn
+from ..safety.hotlines import HotlineDirectory, region_from_locale
+from ..services.recorder import StoreRecorder
+from ..safety.risk import default_detector
+from ..services.conversation import ChatSession, Turn
 from ..settings import Settings, save_settings
 from .chat_view import ChatPanel
 from .crisis_panel import CrisisPanel

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import EdgeCounselError
-from ..exercises import normalize_lang
-from ..mood import (
+from ..services.exercises import normalize_lang
+from ..services.mood import (
     EMOJI_SCALE,
     EMOTION_TAGS,
     MoodCheckin,

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import EdgeCounselError
-from ..store import SAFETY_PLAN_SECTIONS, TRUSTED_CONTACT_FIELDS
+from ..store.database import SAFETY_PLAN_SECTIONS, TRUSTED_CONTACT_FIELDS
 from .crisis_panel import PLAN_SECTIONS
 
 __all__ = ["SafetyPlanPage", "section_labels"]

@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
                                QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
-from .. import manifest as mf
-from ..chat_formats import chat_format_names
-from ..hotlines import HotlineDirectory
-from ..model_manager import delete_model, import_gguf, verify_model
+from ..engine import manifest as mf
+from ..engine.chat_formats import chat_format_names
+from ..safety.hotlines import HotlineDirectory
+from ..engine.model_files import delete_model, import_gguf, verify_model
 from ..settings import Settings, save_settings
 from .workers import run_in_background
 

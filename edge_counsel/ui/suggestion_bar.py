@@ -17,8 +17,8 @@ from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from ..errors import EdgeCounselError
-from ..mood import MoodCheckin, as_datetime
-from ..suggestions import Suggestion, SuggestionContext, suggest
+from ..services.mood import MoodCheckin, as_datetime
+from ..services.suggestions import Suggestion, SuggestionContext, suggest
 
 __all__ = ["SuggestionBar", "maybe_suggest", "dismissed_rules", "DISMISS_DAYS"]
 

@@ -25,8 +25,8 @@ from ..errors import (
     StoreCorruptError,
     WrongPassphraseError,
 )
-from ..keys import KeyVault, open_with_key
-from ..store import DB_FILENAME, Store, move_aside
+from ..store.keys import KeyVault, open_with_key
+from ..store.database import DB_FILENAME, Store, move_aside
 
 __all__ = ["UnlockDialog", "unlock_interactively", "change_passphrase_dialog"]
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
-from ..engine import CancelToken, GenerationParams
+from ..engine.llama import CancelToken, GenerationParams
 from ..errors import EdgeCounselError
-from ..model import open_engine
-from ..risk import RiskAssessment
-from ..session import ChatSession, Delta, Done, Replace
+from ..engine.loader import open_engine
+from ..safety.risk import RiskAssessment
+from ..services.conversation import ChatSession, Delta, Done, Replace
 
 __all__ = ["InferenceWorker", "WorkerThread", "run_in_background"]
 

@@ -1,0 +1,63 @@
+"""Start the desktop app as a short, readable sequence.
+
+Parse arguments (done by cli.py), load settings, unlock the store, build the window, then load the
+model in the background so the window is there at once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+__all__ = ["run_app", "create_qt_app"]
+
+
+def create_qt_app():
+    from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from ..ui.fonts import register_bundled_fonts
+
+    register_bundled_fonts()  # a bundle's own CJK and emoji fonts; nothing outside a bundle
+    app.setApplicationName("Edge Counsel")
+    app.setOrganizationName("")  # nothing of ours goes to Qt's settings folders
+    font = QFont()
+    font.setFamilies(["Noto Sans", "DejaVu Sans", "WenQuanYi Micro Hei", "Noto Color Emoji"])
+    app.setFont(font)
+    return app
+
+
+def _unlock(args):
+    from .. import paths
+    from ..ui.unlock_dialog import unlock_interactively
+    from ..cli.unlock import open_store_for
+
+    if getattr(args, "passphrase_file", None):
+        return open_store_for(args, create=True)
+    return unlock_interactively(paths.data_dir())
+
+
+def run_app(args) -> int:
+    from PySide6.QtCore import QTimer
+
+    from datetime import date
+
+    from ..settings import load_settings, needs_disclosure, save_settings
+    from ..ui.main_window import MainWindow
+
+    app = create_qt_app()
+    settings = load_settings()
+    store = _unlock(args)
+    if store is None:
+        return 0  # the user chose not to unlock
+    window = MainWindow(settings, store=store)
+    window.show()
+    if needs_disclosure(settings):
+        QTimer.singleShot(0, window.show_disclosure)
+    settings.last_opened = date.today().isoformat()
+    save_settings(settings)
+    QTimer.singleShot(0, lambda: window.load_model(args.model or settings.model))
+    if os.environ.get("EDGE_COUNSEL_QUIT_WHEN_READY"):  # for the cold-start benchmark and smoke tests
+        window.model_ready.connect(lambda _name: QTimer.singleShot(0, window.close))
+    return app.exec()

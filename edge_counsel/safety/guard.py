@@ -1,0 +1,353 @@
+"""The output guard: every model reply is screened before the user sees it.
+
+A reply is unsafe when it encourages suicide or self-harm, gives methods or means, agrees that life
+is not worth living, claims to be a human, a licensed professional or the user's school counselor,
+promises to keep a risk secret from the people who must know, helps to harm someone else, coaches
+disordered eating, or gives an outdated or wrong crisis number. An unsafe reply is replaced by a
+warm, safe-messaging text for its category in the user's language.
+
+Three checks, cheapest first, each on its own:
+1. Precise rules (``data/guard.json``, English and Chinese) for what rules do well: doses, counts,
+   named methods, claims of being human. Each rule names anchors, and its regexes run only when an
+   anchor occurs: ASCII anchors are looked up in the set of the text's words, others (Chinese) as
+   substrings, and only when the text has a Han character. A match is waived when an exemption (a
+   refusal, the user's own words reported back, a feeling reflected, a contradiction, a hedge)
+   occurs just before it in the same sentence or clause.
+2. Phone numbers: a retired crisis number (the US 800 Lifeline number) anywhere, or a number that
+   is in no region of the hotline directory in a sentence that offers it as a line to call.
+3. A learned check (``data/guard_model.json``: logistic regression over the same normalised
+   character n-grams as the crisis detector, trained by ``tools/train_guard_model.py``) that
+   generalises to paraphrases the rules do not name. It scores each sentence and each pair of
+   adjacent sentences (a harmful sentence among kind ones still counts), cached per sentence, so
+   a streamed reply costs one new sentence per chunk.
+
+The chat session screens the accumulated reply after every streamed chunk (``partial=True``), so
+a harmful sentence is cut before it is finished on screen, and once more on the whole reply.
+
+Invariants: no network, no chat model, no disk writes; the data files are read once per guard; a
+guard holds no mutable state besides caches of pure functions and may be shared between threads.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from ..lang import to_simplified
+from ..paths import PACKAGE_DATA
+
+if TYPE_CHECKING:
+    from .classifier import FeatureConfig
+
+__all__ = ["LOOKAHEAD", "GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply",
+           "reply_sentences", "sentence_features", "unit_features", "check_reply_stream", "CATEGORIES"]
+
+_DATA = PACKAGE_DATA / "guard.json"
+_MODEL = PACKAGE_DATA / "guard_model.json"
+_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？\n]*")
+_MIN_PARTIAL = 12  # the finished clauses of an unfinished sentence are scored once this long
+_PHONE = re.compile(r"(?<![0-9a-z])(?:\+?\d[\d \-().]{1,16}\d(?:[\- ]?[a-z]{4,7})?|1-?800-?[a-z]{4,7})(?![0-9a-z])")
+_YEARISH = re.compile(r"(?:19|20)\d\d")
+CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
+                               "hotline_wrong", "human_claim")
+_SENTENCE_END = ".!?。！？\n"
+_CLAUSE_END = _SENTENCE_END + ",;:，；：、—–"
+# The longest text a pattern's trailing lookahead inspects; see OutputGuard.screen(partial=...).
+# A front end that cannot take text back (the terminal) holds back this much of a streamed reply.
+LOOKAHEAD = _LOOKAHEAD = 16
+_HAN = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+_WORD_ANCHOR = re.compile("[a-z0-9]+")
+# Maps every byte that is not [a-z0-9] to a space, so bytes.split() yields the text's words.
+_TO_WORDS = bytes(c if 97 <= c <= 122 or 48 <= c <= 57 else 32 for c in range(256))
+
+
+@dataclass(frozen=True)
+class GuardVerdict:
+    """``safe`` is False exactly when ``reasons`` (ids of the rules that fired) is non-empty;
+    ``replacement`` is then the text to show instead of the reply."""
+    safe: bool
+    reasons: tuple[str, ...] = ()
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
+class _Rule:
+    id: str
+    category: str
+    words: frozenset[bytes]   # ASCII anchors, matched as whole words
+    substrings: tuple[str, ...]  # other anchors, matched as substrings of Han text
+    patterns: tuple[re.Pattern, ...]
+    unless: re.Pattern | None
+    stops: str
+
+
+_SAFE = GuardVerdict(True)
+
+
+def _normalise(text: str) -> str:
+    # Lower-casing keeps offsets; curly apostrophes would defeat "i'm" and "don't".
+    return text.lower().replace("\u2019", "'").replace("\u2018", "'")
+
+
+def _words(low: str) -> frozenset[bytes]:
+    return frozenset(low.encode("ascii", "replace").translate(_TO_WORDS).split())
+
+
+def _inside_word(low: str, start: int) -> bool:
+    """True when a match at ``start`` would begin in the middle of an English word."""
+    return start > 0 and low[start].isascii() and low[start].isalnum() \
+        and low[start - 1].isascii() and low[start - 1].isalnum()
+
+
+def _prefix(low: str, start: int, window: int, stops: str) -> str:
+    """The text before ``start`` in the same sentence or clause, at most ``window`` characters."""
+    head = low[max(0, start - window):start]
+    return head[max(head.rfind(c) for c in stops) + 1:]
+
+
+class OutputGuard:
+    """Screens model replies against the patterns in ``data_path`` (default: the packaged ones)."""
+
+    def __init__(self, data_path: Path | None = None, model_path: Path | None = None, *, learned: bool = True):
+        data = json.loads(Path(data_path or _DATA).read_text(encoding="utf-8"))
+        self._window = int(data["window"])
+        self._rules = tuple(self._compile(r, data["exemptions"]) for r in data["rules"])
+        self._category_of = {r.id: r.category for r in self._rules}
+        self._categories = data["categories"]
+        self._retired = frozenset(data["retired_numbers"]["numbers"])
+        self._hotline_words = re.compile(data["hotline_words"])
+        self._known_numbers = _directory_numbers()
+        model = Path(model_path or _MODEL)
+        self._model = ReplyClassifier(model) if learned and model.exists() else None
+
+    @staticmethod
+    def _compile(raw: dict, exemptions: dict[str, str]) -> _Rule:
+        if raw["category"] not in CATEGORIES:
+            raise ValueError(f"guard rule {raw['id']!r}: unknown category {raw['category']!r}")
+        words = [a for a in raw["anchors"] if a.isascii()]
+        if any(not _WORD_ANCHOR.fullmatch(a) for a in words):
+            raise ValueError(f"guard rule {raw['id']!r}: ASCII anchors must be single words")
+        unless = "|".join(f"(?:{exemptions[name]})" for name in raw["unless_before"])
+        return _Rule(raw["id"], raw["category"], frozenset(a.encode() for a in words),
+                     tuple(a for a in raw["anchors"] if not a.isascii()),
+                     tuple(re.compile(p) for p in raw["patterns"]),
+                     re.compile(unless) if unless else None,
+                     _CLAUSE_END if raw["scope"] == "clause" else _SENTENCE_END)
+
+    def screen(self, text: str, lang: str = "en", *, partial: bool = False) -> GuardVerdict:
+        """Safe verdict, or the ids of the rules that fired and a replacement text in ``lang``.
+
+        ``partial=True`` while the reply is still streaming: a match ending in the last
+        ``_LOOKAHEAD`` characters may not be final ("I'm a person" before "-centred AI" arrives,
+        "end it" before "with him"), so it is left for a later call; the last screen of a reply
+        must be made without ``partial``."""
+        low = _normalise(text)
+        words = _words(low)
+        han = not low.isascii() and _HAN.search(low) is not None
+        horizon = len(low) - _LOOKAHEAD if partial else len(low)
+        reasons = tuple(r.id for r in self._rules
+                        if self._triggered(r, low, words, han) and self._fires(r, low, horizon))
+        if not reasons:
+            reasons = self._numbers(low, horizon)
+        if not reasons and self._model is not None:
+            reasons = self._model.reasons(text, partial)
+        if not reasons:
+            return _SAFE
+        return GuardVerdict(False, reasons, self._replacement(reasons, lang))
+
+    def _numbers(self, low: str, horizon: int) -> tuple[str, ...]:
+        """A retired crisis number anywhere, or an unknown one offered as a line to call."""
+        for m in _PHONE.finditer(low):
+            if m.end() > horizon:
+                break
+            key = re.sub(r"[^0-9a-z]", "", m.group())
+            digits = re.sub(r"[^0-9]", "", key)
+            if key in self._retired or digits in self._retired:
+                return ("hotline_wrong.retired",)
+            if len(digits) < 3 or _YEARISH.fullmatch(digits) or any(digits.endswith(k) for k in self._known_numbers):
+                continue
+            start = max(low.rfind(c, 0, m.start()) for c in _SENTENCE_END) + 1
+            if self._hotline_words.search(low, start, min(len(low), m.end() + 40)):
+                return ("hotline_wrong.unknown",)
+        return ()
+
+    @staticmethod
+    def _triggered(rule: _Rule, low: str, words: frozenset[bytes], han: bool) -> bool:
+        if not rule.words.isdisjoint(words):
+            return True
+        return han and any(a in low for a in rule.substrings)
+
+    def _fires(self, rule: _Rule, low: str, horizon: int) -> bool:
+        for pattern in rule.patterns:
+            match = pattern.search(low)
+            while match:
+                start = match.start()
+                if match.end() <= horizon and not _inside_word(low, start) \
+                        and not self._exempt(rule, low, start):
+                    return True
+                match = pattern.search(low, start + 1)
+        return False
+
+    def _exempt(self, rule: _Rule, low: str, start: int) -> bool:
+        if rule.unless is None:
+            return False
+        return rule.unless.search(_prefix(low, start, self._window, rule.stops)) is not None
+
+    def _replacement(self, reasons: tuple[str, ...], lang: str) -> str:
+        fired = {self._category_of.get(r, r.split(".")[0]) for r in reasons}
+        return self.replacement(min(fired, key=lambda c: self._categories[c]["priority"]), lang)
+
+    def replacement(self, category: str, lang: str = "en") -> str:
+        """The replacement text for one of ``CATEGORIES``."""
+        texts = self._categories[category]["replacement"]
+        return texts.get(lang, texts["en"])
+
+
+class ReplyClassifier:
+    """The learned check: P(harmful) of each sentence and of each pair of adjacent sentences.
+
+    A sentence's features and their weight sum are computed once (cached); a pair's are the union
+    of its two sentences', so screening a streamed reply costs one new sentence per chunk."""
+
+    def __init__(self, path: Path):
+        from .classifier import FeatureConfig
+
+        model = json.loads(path.read_text(encoding="utf-8"))
+        self.threshold: float = model["threshold"]
+        self.config = FeatureConfig.from_dict(model["features"])
+        self._bias: float = model["bias"]
+        self._weights: dict[str, float] = model["weights"]
+        self._names: list[str] = model["categories"]["names"]
+        self._category_bias: list[float] = model["categories"]["bias"]
+        self._category_weights: dict[str, list[float]] = model["categories"]["weights"]
+        self._sentence = lru_cache(maxsize=8192)(self._sentence_features)
+
+    def reasons(self, text: str, partial: bool = False) -> tuple[str, ...]:
+        """("<category>.learned",) when some unit of ``text`` scores at or above the threshold."""
+        from .classifier import sigmoid
+
+        best, unit = -math.inf, None
+        sentences = reply_sentences(text, partial)
+        for i, sentence in enumerate(sentences):
+            for key in ((sentence,), (sentences[i - 1], sentence)) if i else ((sentence,),):
+                z = self._logit(key)
+                if z > best:
+                    best, unit = z, key
+        if unit is None or sigmoid(best) < self.threshold:
+            return ()
+        return (f"{self.category(frozenset().union(*(self._sentence(s)[0] for s in unit)))}.learned",)
+
+    def _sentence_features(self, sentence: str) -> tuple[frozenset[str], float]:
+        """A sentence's feature set and the sum of their weights (cached per sentence)."""
+        features = sentence_features(sentence, self.config)
+        return features, sum(self._weights.get(f, 0.0) for f in features)
+
+    def _logit(self, key: tuple[str, ...]) -> float:
+        """The logit of one sentence or of a pair: the union's weight sum is the two sums less the
+        shared features', so a pair costs only its overlap."""
+        if len(key) == 1:
+            features, total = self._sentence(key[0])
+            n = len(features)
+        else:
+            (a, wa), (b, wb) = self._sentence(key[0]), self._sentence(key[1])
+            shared = a & b
+            total = wa + wb - sum(self._weights.get(f, 0.0) for f in shared)
+            n = len(a) + len(b) - len(shared)
+        return self._bias + total / math.sqrt(n) if n else -math.inf
+
+    def category(self, features: frozenset[str]) -> str:
+        from .classifier import argmax_class
+
+        scale = 1.0 / math.sqrt(len(features)) if features else 0.0
+        return argmax_class({f: scale for f in features}, self._category_bias, self._category_weights,
+                            self._names)
+
+    def clear_cache(self) -> None:
+        self._sentence.cache_clear()
+
+
+def reply_sentences(text: str, partial: bool = False) -> list[str]:
+    """The sentences of a reply. While streaming, an unfinished last sentence counts up to its last
+    finished clause, once that is long enough to mean something: a harmful clause is cut before
+    the sentence ends, and half a word ("你最好死" before "心吧") is never judged."""
+    sentences = [m.group().strip() for m in _SENTENCE.finditer(text) if m.group().strip()]
+    if partial and sentences and text.rstrip()[-1:] not in _SENTENCE_END:
+        tail = sentences.pop()
+        cut = max(tail.rfind(c) for c in _CLAUSE_END)  # score only up to the last finished clause
+        if cut + 1 >= _MIN_PARTIAL:
+            sentences.append(tail[:cut + 1])
+    return sentences
+
+
+def sentence_features(sentence: str, config: FeatureConfig) -> frozenset[str]:
+    """The learned check's features of one sentence: ``risk_model.turn_features`` of its
+    normalised text."""
+    from .classifier import turn_features
+
+    return turn_features(normalise_reply(sentence), config)
+
+
+def unit_features(text: str, config: FeatureConfig) -> list[frozenset[str]]:
+    """The feature sets of the units the learned check scores in a whole reply: each sentence and
+    each pair of adjacent sentences (the trainer reads its training units from here)."""
+    singles = [sentence_features(s, config) for s in reply_sentences(text)]
+    return singles + [a | b for a, b in zip(singles, singles[1:])]
+
+
+def normalise_reply(text: str) -> str:
+    """What the learned check reads: NFKC, Traditional -> Simplified, lower case, straight quotes."""
+    return _normalise(to_simplified(unicodedata.normalize("NFKC", text)))
+
+
+def _directory_numbers() -> frozenset[str]:
+    """The digits of every number in the packaged hotline directory, all regions."""
+    from .hotlines import HotlineDirectory
+
+    directory = HotlineDirectory.load()
+    numbers = set()
+    for region in directory.regions():
+        for line in directory.for_region(region).lines:
+            digits = re.sub(r"[^0-9]", "", line.number)
+            if len(digits) >= 3:
+                numbers.add(digits)
+    return frozenset(numbers)
+
+
+@lru_cache(maxsize=1)
+def default_guard() -> OutputGuard:
+    """The guard built from the packaged patterns, compiled once per process."""
+    return OutputGuard()
+
+
+def check_reply_stream(infile: TextIO, outfile: TextIO, guard: OutputGuard | None = None) -> int:
+    """Screen JSON lines ``{"text": ..., "lang": "en"|"zh"|...}`` (or plain text lines) and write
+    ``{"safe": bool, "reasons": [...]}`` per line; other keys are echoed back. Returns 0, or 2 when
+    some line had no text (that line gets an "error" key and ``"safe": null``)."""
+    guard = guard or default_guard()
+    status = 0
+    for line in infile:
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            record = {"text": line.rstrip("\r\n")}
+        text, lang = record.get("text"), str(record.get("lang") or "en")
+        row = {k: v for k, v in record.items() if k != "text"}
+        if not isinstance(text, str):
+            status = 2
+            row.update(safe=None, reasons=[], error='expected "text": a string')
+        else:
+            verdict = guard.screen(text, "zh" if lang.lower().startswith("zh") else "en")
+            row.update(safe=verdict.safe, reasons=list(verdict.reasons))
+        outfile.write(json.dumps(row, ensure_ascii=False) + "\n")
+        outfile.flush()
+    return status

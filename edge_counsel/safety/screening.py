@@ -1,0 +1,256 @@
+"""The safety dialogue: the app's screening questions and what the user's answers mean.
+
+A crisis detector that reads only the user's words cannot tell what "yes" or "tonight" means.
+This module reads the conversation with roles: when the assistant's last message asked one of the
+screening questions (ours or any similar wording) and the user answers, the answer moves the level
+the way the Columbia screener's yes/no ladder does (wish to be dead -> thoughts of ending one's
+life -> method -> intent -> plan -> recent behaviour, plus "are you safe right now").
+
+Invariants:
+- The detector's verdict on the user's words always counts; an affirmative answer can only raise
+  it. A denial lowers it to "low", and what came before the denial stops counting for later turns;
+  it never lowers what the answering message itself says at high or imminent ("no, I already took
+  them").
+- No model, no I/O beyond reading ``data/risk/screening.json`` once; deterministic.
+- Questions are asked one at a time, in the user's language, and never twice in a conversation.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from ..lang import to_simplified
+from .risk import LEVELS, RiskAssessment, RiskDetector, default_detector
+
+__all__ = ["Step", "SafetyDialogue", "default_dialogue", "as_messages", "check_risk_stream"]
+
+_RANK = {level: rank for rank, level in enumerate(LEVELS)}
+_QUESTION = re.compile(r"[^.!?。！？\n]*(?:[?？]|[吗嘛么呢]\s*$)")
+_MOST_SPECIFIC_FIRST = ("safe", "behaviour", "plan", "intent", "method", "thoughts", "wish")
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    yes_level: str
+    no_means_safe: bool
+    category: str
+    recognise: re.Pattern
+    question: dict[str, str]
+
+
+def as_messages(turns_or_messages: Sequence) -> list[dict]:
+    """Messages with roles from either a list of user turns or a list of role/content dicts."""
+    out = []
+    for item in turns_or_messages:
+        if isinstance(item, str):
+            out.append({"role": "user", "content": item})
+        elif isinstance(item, dict) and isinstance(item.get("content"), str):
+            out.append({"role": "assistant" if item.get("role") == "assistant" else "user",
+                        "content": item["content"]})
+    return out
+
+
+def _lower(text: str) -> str:
+    return to_simplified(text).lower().replace("\u2019", "'").replace("\u2018", "'")
+
+
+class SafetyDialogue:
+    """Assesses a conversation with roles, and picks the next screening question to ask."""
+
+    def __init__(self, detector: RiskDetector | None = None, data_path: Path | None = None):
+        from ..paths import PACKAGE_DATA
+
+        data = json.loads(Path(data_path or PACKAGE_DATA / "risk" / "screening.json").read_text(encoding="utf-8"))
+        self.detector = detector or default_detector()
+        self.steps = {name: Step(name, s["yes_level"], s["no_means_safe"], s["category"],
+                                 re.compile("|".join(f"(?:{p})" for p in s["recognise"])), s["question"])
+                      for name, s in data["steps"].items()}
+        self.ladder: tuple[str, ...] = tuple(data["ladder"])
+        self._answers = {name: re.compile("|".join(f"(?:{p})" for p in patterns))
+                         for name, patterns in data["answers"].items()}
+        self._unsure = re.compile(r"\b(?:not sure|don't know|dont know|idk|dunno|unsure)\b|不知道|说不清|不确定|不清楚")
+        self._denial_note: dict[str, str] = data["denial_note"]
+
+    # -- reading the conversation ----------------------------------------------------------------
+
+    def step_asked(self, assistant_text: str) -> str | None:
+        """The screening step the last question in an assistant message asks, if any."""
+        low = _lower(assistant_text)
+        questions = list(_QUESTION.finditer(low))
+        if not questions:
+            return None
+        last = questions[-1]
+        for span in (last.group(), low[max(0, last.start() - 160):last.end()]):  # then with its lead-in
+            for name in _MOST_SPECIFIC_FIRST:
+                if self.steps[name].recognise.search(span):
+                    return name
+        return None
+
+    def answer(self, text: str, step: str) -> str:
+        """'unsafe', 'soon', 'means', 'yes', 'no' or 'other' for a reply to ``step``."""
+        low = _lower(text).strip()
+        if self._answers["unsafe"].search(low):
+            return "unsafe"
+        if step == "safe" and self._answers["unsafe_to_safe_question"].search(low):
+            return "unsafe"
+        if step == "safe" and self._answers["safe"].search(low):
+            return "no"
+        means = self._answers["means_at_hand"].search(low) is not None
+        if self._answers["no"].search(low) and not means:
+            return "no" if self.steps[step].no_means_safe else "unsafe"
+        if means:
+            return "means"
+        yes = self._answers["yes"].search(low) is not None
+        if step != "safe" and self._answers["soon"].search(low) and (yes or len(low) <= 20):
+            return "soon"
+        if self._unsure.search(low):
+            return "other"
+        if yes:
+            return "no" if not self.steps[step].no_means_safe else "yes"
+        return "other"
+
+    def assess(self, conversation: Sequence) -> RiskAssessment:
+        """The assessment of the last user message, with the whole conversation as context."""
+        messages = as_messages(conversation)
+        users = [i for i, m in enumerate(messages) if m["role"] == "user"]
+        if not users:
+            return self.detector.assess([])
+        start, carried = self._since_last_denial(messages, users)
+        last = users[-1]
+        base = self.detector.assess([messages[i]["content"] for i in users if i >= start])
+        step = self._step_before(messages, last)
+        if step is None:
+            return _raise(base, carried) if carried else base
+        return self._answered(messages[last]["content"], step, base, carried)
+
+    def _answered(self, text: str, step: str, base: RiskAssessment,
+                  carried: tuple[str, str, str] | None) -> RiskAssessment:
+        kind = self.answer(text, step)
+        if kind == "no":
+            alone = self.detector.assess([text])
+            if _RANK[alone.level] >= _RANK["high"]:
+                return alone
+            return RiskAssessment(False, "low", (), (f"denied when asked ({step}); help stays one click away",),
+                                  answer="no", step=step)
+        found = self._finding(kind, step)
+        if found is None:
+            result = _raise(base, carried) if carried else base
+            return replace(result, step=step, answer="other")
+        result = _raise(base, found)
+        if carried:
+            result = _raise(result, carried)
+        return replace(result, step=step, answer=kind)
+
+    def _step_before(self, messages: list[dict], index: int) -> str | None:
+        if index == 0 or messages[index - 1]["role"] != "assistant":
+            return None
+        return self.step_asked(messages[index - 1]["content"])
+
+    def _since_last_denial(self, messages: list[dict], users: list[int]) -> tuple[int, tuple | None]:
+        """Where context starts (after the last denial) and the highest level affirmed since."""
+        start, carried = 0, None
+        for i in users[:-1]:
+            step = self._step_before(messages, i)
+            if step is None:
+                continue
+            kind = self.answer(messages[i]["content"], step)
+            found = self._finding(kind, step)
+            if kind == "no":
+                start, carried = i + 1, None
+            elif found is not None and (carried is None or _RANK[found[0]] > _RANK[carried[0]]):
+                carried = (found[0], found[1], found[2] + ", earlier")
+        return start, carried
+
+    def _finding(self, kind: str, step: str) -> tuple[str, str, str] | None:
+        """(level, category, reason) an answer of ``kind`` to ``step`` raises to, or None."""
+        found = {"unsafe": ("imminent", "attempt_in_progress", "not safe right now"),
+                 "soon": ("imminent", "plan_method_means", "a time, when asked"),
+                 "means": ("high", "plan_method_means", "means at hand, when asked"),
+                 "yes": (self.steps[step].yes_level, self.steps[step].category, "yes, when asked")}.get(kind)
+        return None if found is None else (found[0], found[1], f"{found[2]} ({step})")
+
+    # -- what to ask next --------------------------------------------------------------------
+
+    def next_question(self, conversation: Sequence, lang: str) -> tuple[str, str] | None:
+        """(step, question) for the first ladder step not yet asked in this conversation."""
+        asked = {self.step_asked(m["content"]) for m in as_messages(conversation) if m["role"] == "assistant"}
+        for name in self.ladder:
+            if name not in asked:
+                texts = self.steps[name].question
+                return name, texts.get("zh" if lang.startswith("zh") else "en", texts["en"])
+        return None
+
+    def denial_note(self, lang: str) -> str:
+        return self._denial_note["zh" if lang.startswith("zh") else "en"]
+
+
+def _raise(base: RiskAssessment, found: tuple[str, str, str]) -> RiskAssessment:
+    """``base`` raised to ``found`` = (level, category, reason) when that is higher."""
+    level, category, reason = found
+    if _RANK[level] <= _RANK[base.level]:
+        return replace(base, reasons=base.reasons + (reason,))
+    categories = base.categories if category in base.categories else base.categories + (category,)
+    return RiskAssessment(_RANK[level] >= _RANK["high"], level, categories, (reason,) + base.reasons)
+
+
+@functools.lru_cache(maxsize=1)
+def default_dialogue() -> SafetyDialogue:
+    """The dialogue over the packaged detector and questions, shared by the whole process."""
+    return SafetyDialogue()
+
+
+# -- the check-risk command ------------------------------------------------------------------------
+
+def _parse_line(line: str) -> tuple[dict, list | None, str | None]:
+    """(record to echo, conversation, error) for one input line."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        return {}, [line.rstrip("\r\n")], None
+    if "messages" in record:
+        messages = record["messages"]
+        if (not isinstance(messages, list) or not messages or not all(
+                isinstance(m, dict) and isinstance(m.get("content"), str)
+                and m.get("role") in ("user", "assistant") for m in messages)):
+            return record, None, 'expected "messages": a non-empty list of {"role": "user"|"assistant", "content": str}'
+        return record, messages, None
+    turns = record.get("turns")
+    if turns is None and isinstance(record.get("text"), str):
+        turns = [record["text"]]
+    if not isinstance(turns, list) or not turns or not all(isinstance(t, str) for t in turns):
+        return record, None, 'expected "turns": a non-empty list of strings, or "messages"'
+    return record, turns, None
+
+
+def check_risk_stream(infile: TextIO, outfile: TextIO, dialogue: SafetyDialogue | None = None) -> int:
+    """Assess JSON lines and write one JSON line each.
+
+    A line is ``{"turns": [user turns]}``, ``{"messages": [{"role", "content"}, ...]}`` or plain
+    text. The answer has ``escalate`` (the takeover: high or imminent), ``level``, ``categories``
+    and ``reasons``; other keys of the input are echoed back. Returns 0, or 2 when some line could
+    not be read; those lines get an "error" key and null verdicts, and the rest are still assessed.
+    """
+    dialogue = dialogue or default_dialogue()
+    status = 0
+    for line in infile:
+        if not line.strip():
+            continue
+        record, conversation, error = _parse_line(line)
+        if error:
+            status = 2
+            result = {"escalate": None, "level": None, "categories": [], "reasons": [], "error": error}
+        else:
+            result = dialogue.assess(conversation).to_dict()
+        row = {k: v for k, v in record.items() if k not in ("turns", "messages")}
+        row.update(result)
+        outfile.write(json.dumps(row, ensure_ascii=False) + "\n")
+        outfile.flush()
+    return status
