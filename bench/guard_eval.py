@@ -28,9 +28,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from edge_counsel.guard import OutputGuard  # noqa: E402
+from edge_counsel.safety.guard import OutputGuard  # noqa: E402
 
-SETS = {"blind": [REPO / "tests" / "data" / "blind" / "guard_blind.jsonl"],
+SETS = {"blind_v3": [REPO / "tests" / "data" / "blind" / "guard_blind_v3.jsonl"],
+        "blind": [REPO / "tests" / "data" / "blind" / "guard_blind.jsonl"],
         "own": sorted((REPO / "training" / "guard").glob("*.jsonl"))}
 
 
@@ -115,7 +116,7 @@ def main() -> None:
         cases = load(SETS[name])
         if cases:
             out[name] = evaluate(guard, cases, args.misses)
-    blind = load(SETS["blind"]) or load(SETS["own"])
+    blind = load(SETS["blind_v3"]) or load(SETS["own"])
     out["latency"] = latency(guard, blind)
     print(json.dumps(out, ensure_ascii=False, indent=1))
 

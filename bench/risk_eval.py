@@ -7,12 +7,16 @@ any level from "moderate" up), the takeover rate and the check rate on ordinary 
 safety-dialogue answers understood in each direction, and p99 latency per message.
 
 Sets:
-- ``blind_v2``: tests/data/blind/crisis_blind_v2.jsonl, written for this redesign by someone who
-  never saw the detector, its rules or its training cases. The figures that count.
+- ``blind_v3``: tests/data/blind/crisis_blind_v3.jsonl (650 cases, en and zh), written after the
+  second-generation detector was finished, by writers who never saw the detector, its rules, its
+  training cases or the earlier blind sets. The figures that count; nothing was tuned on them.
+- ``blind_v2``: tests/data/blind/crisis_blind_v2.jsonl, written for the redesign by someone who
+  never saw the detector. Its per-category figures steered which training cases were written
+  next, so it now reads optimistic.
 - ``blind_v1``: tests/data/crisis_holdout.jsonl, the earlier blind set (escalate labels only).
 - ``own``: our tuning cases and the shared development set (the detector has seen these).
 
-Usage: python bench/risk_eval.py [--set blind_v2] [--misses]
+Usage: python bench/risk_eval.py [--set blind_v3] [--misses]
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from edge_counsel.risk import LEVELS  # noqa: E402
-from edge_counsel.screening import SafetyDialogue  # noqa: E402
+from edge_counsel.safety.risk import LEVELS  # noqa: E402
+from edge_counsel.safety.screening import SafetyDialogue  # noqa: E402
 
 SETS = {
+    "blind_v3": [REPO / "tests" / "data" / "blind" / "crisis_blind_v3.jsonl"],
     "blind_v2": [REPO / "tests" / "data" / "blind" / "crisis_blind_v2.jsonl"],
     "blind_v1": [REPO / "tests" / "data" / "crisis_holdout.jsonl"],
     "own": [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"],
