@@ -28,7 +28,7 @@ os.environ.setdefault("EDGE_COUNSEL_HOME", tempfile.mkdtemp(prefix="ec-bench-"))
 
 from edge_counsel.engine import manifest as mf  # noqa: E402
 from edge_counsel.engine.llama import GenerationParams, LlamaEngine, default_threads  # noqa: E402
-from edge_counsel.services.conversation import ChatSession, Delta, Done  # noqa: E402
+from edge_counsel.services.conversation import Conversation, Delta, Done  # noqa: E402
 
 SAMPLING = dict(max_tokens=128, temperature=0.0, top_p=0.9, top_k=40, repeat_penalty=1.1, seed=1)
 PROMPT = [{"role": "system", "content": "You are a patient storyteller."},
@@ -66,13 +66,13 @@ def ours_decode(engine: LlamaEngine, max_tokens: int) -> tuple[float, str]:
 
 
 def session_decode(engine: LlamaEngine, max_tokens: int) -> float:
-    session = ChatSession(engine, params=GenerationParams(**{**SAMPLING, "max_tokens": max_tokens}))
+    session = Conversation(engine, params=GenerationParams(**{**SAMPLING, "max_tokens": max_tokens}))
     session.turns = []
     times = []
     # Drive the guarded path with the same prompt as the raw run (the persona is bypassed).
-    session.messages = lambda: PROMPT  # type: ignore[method-assign]
-    session.add_user(PROMPT[-1]["content"])
-    for event in session.reply():
+    session.messages = lambda *_args, **_kw: PROMPT  # type: ignore[method-assign]
+    session.submit(PROMPT[-1]["content"])
+    for event in session.answer():
         if isinstance(event, Delta):
             times.append(time.perf_counter())
     return _decode_rate(times, len(times))
@@ -132,7 +132,7 @@ def measure_decode(path: Path, max_tokens: int, rounds: int) -> dict:
 def measure_ttft(path: Path) -> dict:
     engine = LlamaEngine(path, n_ctx=4096)
     engine.load()
-    session = ChatSession(engine, params=GenerationParams(max_tokens=48, temperature=0.7, seed=3))
+    session = Conversation(engine, params=GenerationParams(max_tokens=48, temperature=0.7, seed=3))
     start = time.perf_counter()
     session.warm("en")  # as the app does right after loading, while the user types
     warm_s = time.perf_counter() - start

@@ -55,7 +55,7 @@ def test_chinese_message_streams_a_reply(ready, qtbot):
 
 def test_stop_mid_reply(ready, qtbot):
     ready.settings.max_tokens = 300
-    ready.session.params = ready.session.params.__class__(max_tokens=300, temperature=0.0)
+    ready.conversation.params = ready.conversation.params.__class__(max_tokens=300, temperature=0.0)
     ready.worker.delta.connect(lambda _t: ready.chat.stop() if ready.chat.busy else None)
     send(qtbot, ready, "Please describe a long walk by the sea in great detail.")
     assert "stopped" in ready.chat.transcript.toPlainText()
@@ -68,18 +68,18 @@ def test_regenerate_replaces_the_reply(ready, qtbot):
     with qtbot.waitSignal(ready.chat.reply_finished, timeout=60_000):
         ready.chat.regen_button.click()
     assert ready.chat.transcript.toPlainText().count("Edge Counsel") == before
-    assert [t.role for t in ready.session.turns] == ["user", "assistant"]
+    assert [t.role for t in ready.conversation.turns] == ["user", "assistant"]
 
 
 def test_new_conversation_clears(ready, qtbot):
     send(qtbot, ready, "Hello there.")
     ready.chat.new_button.click()
     assert ready.chat.transcript.toPlainText() == ""
-    assert ready.session.turns == []
+    assert ready.conversation.turns == []
 
 
 def test_window_stays_responsive_while_streaming(ready, qtbot):
-    ready.session.params = ready.session.params.__class__(max_tokens=120, temperature=0.0)
+    ready.conversation.params = ready.conversation.params.__class__(max_tokens=120, temperature=0.0)
     clock, gaps, last = QElapsedTimer(), [], [0]
     clock.start()
 
@@ -102,7 +102,7 @@ def test_crisis_shows_the_panel_and_a_scripted_reply(ready, qtbot):
     assert panel.isVisible()
     text = panel.body.text()
     assert "988" in text and "911" in text
-    assert ready.session.turns[-1].meta["source"] == "crisis"
+    assert ready.conversation.turns[-1].meta["source"] == "crisis"
 
 
 def test_missing_model_opens_window_with_a_dialog(window, qtbot, tmp_path):
@@ -150,10 +150,10 @@ def test_moderate_risk_gets_the_counselor_and_a_safety_check(ready, qtbot):
     send(qtbot, ready, "everyone would be better off without me")
     assert not ready.crisis_panel.isVisible()
     text = ready.chat.reply_text()
-    assert ready.chat.dialogue.step_asked(text) == "wish"
+    assert ready.conversation.dialogue.step_asked(text) == "wish"
     assert "background:#c62828" in ready.chat.help_button.styleSheet()
     send(qtbot, ready, "yes")
-    assert ready.chat.dialogue.step_asked(ready.chat.reply_text()) == "thoughts"
+    assert ready.conversation.dialogue.step_asked(ready.chat.reply_text()) == "thoughts"
     send(qtbot, ready, "yes")
     assert ready.crisis_panel.isVisible()
 
@@ -170,5 +170,5 @@ def test_im_safe_is_read_as_the_answer_to_the_safety_question(window, qtbot):
     assert window.crisis_panel.isVisible()
     qtbot.mouseClick(window.crisis_panel.safe_button, Qt.LeftButton)
     assert not window.crisis_panel.isVisible()
-    after = window.chat.conversation + [{"role": "user", "content": "ok"}]
-    assert window.chat.dialogue.assess(after).level in ("none", "low")
+    after = window.conversation.history() + [{"role": "user", "content": "ok"}]
+    assert window.conversation.dialogue.assess(after).level in ("none", "low")

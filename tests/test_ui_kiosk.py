@@ -68,8 +68,8 @@ def make_window(qtbot, tmp_path):
         windows.append(win)
         win.enter_fullscreen()
         if engine is not None:
-            win.worker.session.engine = engine
-            win._on_loaded("scripted")
+            win.host.worker.engine = engine
+            win.host._on_loaded("scripted")
         return win
 
     yield make
@@ -104,12 +104,12 @@ def send(qtbot, win, text: str, timeout=60_000) -> None:
 
 
 def finish(qtbot, win, how="done") -> None:
+    forgotten = win.host.forgets
     if how == "done":
         win.done_button.click()
     else:
         win.end_visit(how)
-    assert not win._accept_worker
-    qtbot.waitUntil(lambda: win._accept_worker, timeout=10_000)  # the worker has wiped
+    qtbot.waitUntil(lambda: win.host.forgets > forgotten, timeout=10_000)  # the engine forgot the visit
 
 
 def assert_fresh(win) -> None:
@@ -117,7 +117,7 @@ def assert_fresh(win) -> None:
     assert win.chat.input.toPlainText() == ""
     assert win.chat.user_texts == []
     assert not win.crisis_panel.isVisible()
-    assert win.worker.session.turns == [] and win.worker.session.summary == ""
+    assert win.conversation.turns == [] and win.conversation.summary == ""
     assert QGuiApplication.clipboard().text() == ""
 
 
@@ -129,17 +129,17 @@ def test_im_done_wipes_the_visit(win, qtbot):
     assert PRIVATE in win.chat.transcript.toPlainText() and win.crisis_panel.isVisible()
     type_text(win.chat.input, "half-typed words")
     QGuiApplication.clipboard().setText(PRIVATE)
-    old_chat, old_session = win.chat, win.worker.session
+    old_chat, old_session = win.chat, win.conversation
     finish(qtbot, win)
     assert win.page() == "welcome"
-    assert win.chat is not old_chat and win.worker.session is not old_session
-    assert win.worker.session.engine.resets == 1
+    assert win.chat is not old_chat and win.conversation is not old_session
+    assert win.host.worker.engine.resets == 1
     win.pages["welcome"].start_button.click()
     win.show()
     assert_fresh(win)
     send(qtbot, win, "hello again")
     assert PRIVATE not in win.chat.transcript.toPlainText()
-    assert [t.content for t in win.worker.session.turns if t.role == "user"] == ["hello again"]
+    assert [t.content for t in win.conversation.turns if t.role == "user"] == ["hello again"]
 
 
 class SlowEngine(ResettableEngine):
@@ -175,7 +175,7 @@ def test_idle_timeout_wipes_the_visit(make_window, scripted_engine, tmp_path, qt
     with qtbot.waitSignal(win.visit_ended, timeout=8_000) as blocker:  # emitted on the UI thread
         pass
     assert blocker.args == ["idle"]
-    qtbot.waitUntil(lambda: win._accept_worker, timeout=5_000)
+    qtbot.waitUntil(lambda: win.host.forgets == 1, timeout=5_000)
     assert win.page() == "welcome"
     win.start_visit()
     assert_fresh(win)
@@ -277,7 +277,7 @@ def test_alert_runs_without_the_visitors_words(make_window, scripted_engine, tmp
     win.start_visit()
     send(qtbot, win, PRIVATE)
     send(qtbot, win, CRISIS)
-    level = win.worker.session.turns[-2].meta["risk"]["level"]
+    level = win.conversation.turns[-2].meta["risk"]["level"]
     win.talk_to_counselor()
     win.talk_to_counselor()  # once per visit
     for thread in win.alert_threads:
@@ -348,10 +348,10 @@ def test_a_real_visit_with_the_embedded_model(make_window, tmp_path, qtbot, mode
     win.start_visit()
     send(qtbot, win, "I feel nervous about my exams tomorrow.", timeout=240_000)  # 2 shared cores
     reply = win.chat.reply_text().strip()
-    assert reply and [t.role for t in win.worker.session.turns] == ["user", "assistant"]
-    engine = win.worker.session.engine
+    assert reply and [t.role for t in win.conversation.turns] == ["user", "assistant"]
+    engine = win.host.worker.engine
     finish(qtbot, win)
-    assert win.worker.session.engine is engine  # the model stays loaded for the next visitor
+    assert win.host.worker.engine is engine  # the model stays loaded for the next visitor
     win.start_visit()
     assert_fresh(win)
     assert "exams" not in win.chat.transcript.toPlainText()

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from edge_counsel.store import database as store_module
-from edge_counsel.services.conversation import Reply
+from edge_counsel.services.conversation import Reply, Turn
 from edge_counsel.settings import Settings
 from edge_counsel.ui.main_window import MainWindow
 from edge_counsel.ui.mood_view import MoodPage
@@ -125,7 +125,7 @@ def test_turn_off_suggestions(qtbot, window, store, monkeypatch):
 def test_a_chat_turn_suggests_but_never_after_a_crisis_reply(qtbot, window, store):
     pages = install_pages(window)
     bar = pages["suggestions"]
-    window.chat.conversation.append({"role": "user", "content": "I'm panicking, my heart is racing before the exam"})
+    window.conversation.turns.append(Turn("user", "I'm panicking, my heart is racing before the exam"))
     crisis = Reply(text="...", source="crisis", lang="en", assessment=None)
     bar.on_chat_reply(crisis)
     assert not bar.isVisibleTo(window)
@@ -138,7 +138,7 @@ def test_a_chat_turn_suggests_but_never_after_a_crisis_reply(qtbot, window, stor
 
 def test_a_reply_signalled_from_another_thread_is_handled_on_the_ui_thread(qtbot, window, store):
     bar = install_pages(window)["suggestions"]
-    window.chat.conversation.append({"role": "user", "content": "I feel overwhelmed"})
+    window.conversation.turns.append(Turn("user", "I feel overwhelmed"))
     reply = Reply(text="", source="model", lang="en", assessment=None)
     worker_side = threading.Thread(target=lambda: window.worker.done.emit(reply))
     worker_side.start()

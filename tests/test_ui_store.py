@@ -29,7 +29,7 @@ def window(qtbot, data_home, scripted_engine):
     store = unlock_store(data_home, PASS, create=True)
     win = MainWindow(Settings(auto_lock_minutes=0), store=store)
     qtbot.addWidget(win)
-    win.session.engine = scripted_engine(["I hear ", "you. ", "Tell me more?"])
+    win.host.worker.engine = scripted_engine(["I hear ", "you. ", "Tell me more?"])
     win.chat.model_ready = True
     win.show()
     yield win
@@ -100,9 +100,9 @@ def test_history_search_continue_export_delete(qtbot, window, tmp_path):
     page.list.setCurrentRow(0)
     page.continue_selected()
     assert "我和室友吵架了" in window.chat.transcript.toPlainText()
-    assert [t.role for t in window.session.turns] == ["user", "assistant"]
+    assert [t.role for t in window.conversation.turns] == ["user", "assistant"]
     say(qtbot, window, "我们后来和好了")
-    conv_id = window.recorder.conversation_id
+    conv_id = window.conversation.recorder.conversation_id
     assert len(window.store.list_messages(conv_id)) == 4
     out = page.export_selected(str(tmp_path / "talk.json"))
     exported = json.loads(out.read_text(encoding="utf-8"))
@@ -131,7 +131,7 @@ def test_lock_hides_everything_and_unlock_restores(qtbot, window, data_home):
     with qtbot.waitSignal(window.locked):
         window.lock_action.trigger()
     assert window.store is None and window.stack.currentIndex() == 1
-    assert window.chat.transcript.toPlainText() == "" and window.session.turns == []
+    assert window.chat.transcript.toPlainText() == "" and window.conversation.turns == []
     window.unlock_with(unlock_store(data_home, PASS))
     assert window.stack.currentIndex() == 0
     window.history.refresh()

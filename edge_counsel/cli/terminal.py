@@ -17,7 +17,7 @@ from ..safety.guard import LOOKAHEAD
 from ..safety.hotlines import CHOOSE_REGION, HotlineDirectory, region_from_locale
 from ..engine.loader import open_engine
 from ..services.recorder import StoreRecorder
-from ..services.conversation import ChatSession, Delta, Done, Replace
+from ..services.conversation import Conversation, Delta, Done, Replace
 from ..settings import load_settings
 from .unlock import open_store_for
 
@@ -37,7 +37,7 @@ def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     if store is None:
         print("edge-counsel: this conversation is not saved (give --passphrase-file to keep it, "
               "encrypted).", file=stderr)
-    session = ChatSession(engine, approach=approach, params=params, recorder=recorder)
+    session = Conversation(engine, approach=approach, params=params, recorder=recorder)
     region = args.region or settings.region or region_from_locale()
     directory = HotlineDirectory.load()
     try:
@@ -51,7 +51,7 @@ def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     return 0
 
 
-def _turn(session: ChatSession, line: str, directory, region: str, out: TextIO) -> None:
+def _turn(session: Conversation, line: str, directory, region: str, out: TextIO) -> None:
     if line.strip().lower() in ("/help", "/求助"):  # help without the detector, at any time
         out.write(format_hotlines(directory, region, session.lang) + "\n")
         out.flush()

@@ -7,7 +7,6 @@ the reply that was streaming.
 
 from __future__ import annotations
 
-from .conversation import Turn
 from ..store.database import Store
 
 __all__ = ["StoreRecorder"]
@@ -21,9 +20,6 @@ class StoreRecorder:
         self.approach = approach
         self.conversation_id = conversation_id
 
-    def __call__(self, turn: Turn) -> None:
-        self.record(turn.role, turn.content, turn.meta)
-
     def record(self, role: str, content: str, meta: dict | None = None) -> None:
         if self.conversation_id is None:
             if role != "user":
@@ -36,6 +32,10 @@ class StoreRecorder:
     def retract_last_assistant(self) -> None:
         if self.conversation_id is not None:
             self.store.delete_last_assistant(self.conversation_id)
+
+    def messages(self, conversation_id: int) -> list[tuple[str, str, dict]]:
+        """A saved conversation as (role, text, meta), oldest first."""
+        return [(m.role, m.content, m.flagged or {}) for m in self.store.list_messages(conversation_id)]
 
     def restart(self, conversation_id: int | None = None) -> None:
         """Record into another (or, with None, a new) conversation from now on."""

@@ -1,9 +1,10 @@
 """The chat panel: a streaming transcript, the message box, and Send / Stop / Regenerate / New.
 
-The safety dialogue (crisis detector plus the answers to its screening questions) runs here, on
-the UI thread and before the worker is asked for anything: it takes well under a millisecond,
-needs no model, and so the crisis panel opens at high or imminent risk even when no model is loaded
-or the model is busy. The panel's "Get help now" stays one click away at every level.
+A view of one ``Conversation`` (the service owns the turns, the safety dialogue and the record).
+The service's ``submit`` runs on the UI thread before the worker is asked for anything: the safety
+dialogue takes well under a millisecond and needs no model, so the crisis panel opens at high or
+imminent risk even when no model is loaded or the model is busy. The panel's "Get help now" stays
+one click away at every level.
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import InputTooLongError
 from ..services import persona
-from ..lang import detect_language
-from ..safety.risk import RiskDetector
-from ..safety.screening import SafetyDialogue
-from ..services.conversation import MAX_INPUT_CHARS, Reply
+from ..services.conversation import MAX_INPUT_CHARS, Conversation, Reply
 from .crisis_panel import CrisisPanel
 
 __all__ = ["ChatPanel", "MessageBox"]
@@ -55,28 +54,32 @@ class MessageBox(QPlainTextEdit):
 
 
 class ChatPanel(QWidget):
-    """Talks to an ``InferenceWorker`` through signals; never blocks on the model."""
+    """Shows a ``Conversation`` and asks the chat host for answers; never blocks on the model."""
 
-    send_requested = Signal(str, object)  # text, RiskAssessment
-    regenerate_requested = Signal()
+    answer_requested = Signal(object)  # the conversation whose latest user turn needs an answer
+    stop_requested = Signal()
     new_conversation_requested = Signal()
-    message_committed = Signal(str, str, dict)  # role, text, meta: for the store
-    last_reply_retracted = Signal()
     crisis_detected = Signal(object)  # RiskAssessment
-    reply_finished = Signal(object)  # session.Reply, once the UI has shown and committed it
+    reply_finished = Signal(object)  # conversation.Reply, once the UI has shown and committed it
 
-    def __init__(self, detector: RiskDetector, crisis_panel: CrisisPanel, parent=None) -> None:
+    def __init__(self, conversation: Conversation, crisis_panel: CrisisPanel, parent=None) -> None:
         super().__init__(parent)
-        self.dialogue = SafetyDialogue(detector)
+        self.conversation = conversation
         self.crisis_panel = crisis_panel
         self.safety_plan_provider = lambda: None
-        self.conversation: list[dict] = []  # role/content, as the safety dialogue reads it
-        self.lang = "en"
         self.busy = False
         self.model_ready = False
         self._reply_start: int | None = None
         self._build()
         self.set_busy(False)
+
+    @property
+    def lang(self) -> str:
+        return self.conversation.lang
+
+    @lang.setter
+    def lang(self, lang: str) -> None:  # the language the crisis panel speaks (a journal entry's)
+        self.conversation.lang = lang
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -124,69 +127,65 @@ class ChatPanel(QWidget):
         text = self.input.toPlainText().strip()
         if not text or self.busy:
             return
-        if len(text) > MAX_INPUT_CHARS:
+        try:
+            submission = self.conversation.submit(text)
+        except InputTooLongError:
             self.show_note(f"That message is {len(text):,} characters; the limit is "
                            f"{MAX_INPUT_CHARS:,}. It is still in the box: send it in parts. / "
                            "消息太长，内容仍在输入框中，请分段发送。")
             return
-        self.conversation.append({"role": "user", "content": text})
-        assessment = self.dialogue.assess(self.conversation)
-        self.lang = detect_language(text, default=self.lang)
         self.input.clear()
         self._append_bubble("You / 你", text, _USER_STYLE)
-        self.message_committed.emit("user", text, {"risk": assessment.to_dict()})
-        if assessment.escalate:
-            self.open_crisis_panel(assessment)
-        elif not self.model_ready and assessment.response == "counselor" and assessment.answer != "no":
+        self._note_unsaved(submission.save_error)
+        if submission.assessment.escalate:
+            self.open_crisis_panel(submission.assessment)
+        elif submission.needs_model and not self.model_ready:
             self.show_note("The model is not loaded yet, so I can't answer. / 模型尚未加载。")
             return
         self._begin_reply()
-        self.send_requested.emit(text, assessment)
+        self.answer_requested.emit(self.conversation)
 
     @property
     def user_texts(self) -> list[str]:
-        return [m["content"] for m in self.conversation if m["role"] == "user"]
+        return [t.content for t in self.conversation.turns if t.role == "user"]
 
     def show_help(self) -> None:
         """The hotlines and the safety plan, one click away whatever the detector says."""
         self.crisis_panel.show_for(self.lang, self.safety_plan_provider())
 
     def record_safe(self) -> None:
-        """The panel's "I'm safe right now": read as the answer to "are you safe right now?", so
-        the safety dialogue de-escalates on the next message as it would for a typed answer."""
-        question = self.dialogue.steps["safe"].question["zh" if self.lang == "zh" else "en"]
-        self.conversation += [{"role": "assistant", "content": question},
-                              {"role": "user", "content": "我现在是安全的" if self.lang == "zh" else "I'm safe right now"}]
+        """The panel's "I'm safe right now", kept by the conversation as a screening answer."""
+        self._note_unsaved(self.conversation.record_safe())
 
     def open_crisis_panel(self, assessment) -> None:
         self.crisis_panel.show_for(self.lang, self.safety_plan_provider())
         self.crisis_detected.emit(assessment)
 
     def stop(self) -> None:
-        self.stop_callback()
-
-    def stop_callback(self) -> None:  # replaced by the window with the worker's cancel token
-        pass
+        self.stop_requested.emit()
 
     def regenerate(self) -> None:
         if self.busy or not self.user_texts or self._last_reply_range is None:
             return
         start, end = self._last_reply_range
         self._remove_range(start, end)
-        if self.conversation and self.conversation[-1]["role"] == "assistant":
-            self.conversation.pop()
-        self.last_reply_retracted.emit()
+        self.conversation.retract()
         self._begin_reply()
-        self.regenerate_requested.emit()
+        self.answer_requested.emit(self.conversation)
 
     def new_conversation(self) -> None:
         if self.busy:
             self.stop()
         self.transcript.clear()
-        self.conversation.clear()
+        self.conversation.new()
         self._last_reply_range = None
+        self.set_busy(False)
         self.crisis_panel.hide()
         self.new_conversation_requested.emit()
+
+    def _note_unsaved(self, error: str | None) -> None:
+        if error:
+            self.show_note(f"Not saved: {error}")
 
     # -- worker events -------------------------------------------------------------------------
 
@@ -203,14 +202,7 @@ class ChatPanel(QWidget):
     def on_done(self, reply: Reply) -> None:
         self._last_reply_range = (self._header_start, self._end())
         self.set_busy(False)
-        if reply.text:
-            self.conversation.append({"role": "assistant", "content": reply.text})
-            meta = {"source": reply.source, "cancelled": reply.cancelled}
-            if reply.withheld:
-                meta["withheld"] = list(reply.withheld)
-            if reply.safety_check:
-                meta["safety_check"] = reply.safety_check
-            self.message_committed.emit("assistant", reply.text, meta)
+        self._note_unsaved(self.conversation.commit(reply))
         if reply.cancelled:
             self.show_note("(stopped / 已停止)")
         if reply.source == "guard":
@@ -235,15 +227,14 @@ class ChatPanel(QWidget):
     def show_note(self, text: str) -> None:
         self._append_html(f"<p style='{_NOTE_STYLE}'>{_escape(text)}</p>")
 
-    def load_transcript(self, messages: list[tuple]) -> None:
-        """Show a stored conversation ((role, text) or (role, text, meta)) so it can be continued;
-        a reply the guard withheld is marked as it was when it happened."""
+    def show_conversation(self) -> None:
+        """Show the conversation's turns (a saved one being continued); a reply the guard withheld
+        is marked as it was when it happened."""
         self.transcript.clear()
-        self.conversation = [{"role": m[0], "content": m[1]} for m in messages]
-        for role, text, *meta in messages:
-            style = _USER_STYLE if role == "user" else _BOT_STYLE
-            self._append_bubble("You / 你" if role == "user" else "Edge Counsel", text, style)
-            if meta and (meta[0] or {}).get("source") == "guard":
+        for turn in self.conversation.turns:
+            style = _USER_STYLE if turn.role == "user" else _BOT_STYLE
+            self._append_bubble("You / 你" if turn.role == "user" else "Edge Counsel", turn.content, style)
+            if turn.meta.get("source") == "guard":
                 self.show_note(_WITHHELD)
         self._last_reply_range = None
         self.set_busy(False)

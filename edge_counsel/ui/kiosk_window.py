@@ -1,12 +1,12 @@
 """The counseling-room kiosk: one anonymous visitor at a time, full screen, admin behind a PIN.
 
 Invariants:
-- A visitor's words live only in memory: the chat session has no recorder, nothing is written to
-  disk, and ending a visit ("I'm done" or the idle timeout) destroys the chat widgets, replaces the
-  worker's session (on the worker thread, after any reply still streaming), asks the engine to
-  forget its KV cache, clears the crisis detector's cache and clears the clipboard.
-- Worker output that belongs to an ended visit is dropped: after a wipe nothing from the worker is
-  shown until its ``wiped`` signal arrives (signals from one thread arrive in order).
+- A visitor's words live only in memory: each visit is a fresh ``Conversation`` with no recorder,
+  nothing is written to disk, and ending a visit ("I'm done" or the idle timeout) destroys the
+  chat widgets and the conversation, asks the engine to forget its KV cache (on the worker thread,
+  after any reply still streaming), clears the crisis detector's cache and clears the clipboard.
+- Worker output that belongs to an ended visit is dropped: the chat host routes output only to the
+  conversation that asked for it.
 - There is no way out without the admin PIN: ``closeEvent`` is ignored unless "Exit kiosk" was
   chosen on the admin page, quit/switch shortcuts are swallowed by an application-wide event
   filter, and there are no file dialogs, exports or history.
@@ -17,80 +17,32 @@ Invariants:
 
 from __future__ import annotations
 
-import math
-import shlex
 import sys
 import time
-from dataclasses import asdict
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QClipboard, QGuiApplication, QIntValidator
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QPushButton,
-    QScrollArea,
-    QSpinBox,
-    QStackedWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QClipboard, QGuiApplication
+from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
-from ..safety import crisis_replies
-from ..services import kiosk
-from ..engine import manifest as mf
 from ..engine.llama import GenerationParams
 from ..errors import EdgeCounselError, KioskLockedError
+from ..safety import crisis_replies
 from ..safety.hotlines import HotlineDirectory, region_from_locale
-from ..services.kiosk import AlertPolicy, KioskConfig, KioskState, PinGuard
 from ..safety.risk import default_detector
-from ..services.conversation import ChatSession
+from ..services import kiosk
+from ..services.conversation import Conversation
+from ..services.kiosk import KioskConfig, KioskState, PinGuard
+from ..services.kiosk_visit import SCREENS, VisitCycle
+from .chat_host import ChatHost
 from .chat_view import ChatPanel
 from .crisis_panel import CrisisPanel
-from .workers import InferenceWorker, WorkerThread
+from .kiosk_pages import AdminPage, PinPage, SetupPage, VisitPage, WelcomePage, label
 
-__all__ = ["KioskWindow", "KioskWorker", "KioskCrisisPanel", "KeyGuard", "WARN_SECONDS"]
+__all__ = ["KioskWindow", "KioskCrisisPanel", "KeyGuard"]
 
-WARN_SECONDS = 30  # the idle countdown shows for this long before a visit is wiped
 _APPROACH = "person_centred"  # every visit starts with the default approach
-_BIG = "font-size:16pt;"
 _TITLE = ("Edge Counsel — an AI support kiosk, not a counselor / "
           "Edge Counsel — 人工智能自助终端，不是心理老师")
-_FOOTER = ("AI, not a person. Nothing is saved: what you write is erased when you finish. / "
-           "人工智能，不是真人。不会保存任何内容：结束后你写的一切都会被清除。")
-
-
-class KioskWorker(InferenceWorker):
-    """The inference worker, plus a wipe that runs on its thread after any reply in flight.
-
-    It holds no reference to the window (only ``max_tokens``), so no reference cycle keeps a
-    closed window and its worker alive until some later garbage collection.
-    """
-
-    wiped = Signal()
-
-    def __init__(self, max_tokens: int) -> None:
-        self.max_tokens = max_tokens
-        super().__init__(self.new_session(None))
-
-    def new_session(self, engine) -> ChatSession:
-        """A fresh, empty session that records nothing."""
-        params = GenerationParams(max_tokens=self.max_tokens)
-        return ChatSession(engine, approach=_APPROACH, params=params, recorder=None, has_safety_plan=False)
-
-    @Slot()
-    def wipe(self) -> None:
-        engine = self.session.engine
-        self.session = self.new_session(engine)
-        reset = getattr(engine, "reset", None)  # forget the KV cache, where the engine can
-        if reset is not None:
-            reset()
-        self.wiped.emit()
 
 
 class KioskCrisisPanel(CrisisPanel):
@@ -137,284 +89,38 @@ def is_blocked_key(key: int, modifiers) -> bool:
     return ctrl and alt and key in (Qt.Key_Delete, Qt.Key_Backspace)
 
 
-# --- pages --------------------------------------------------------------------------------------
-
-def _label(text: str = "", style: str = "", **kwargs) -> QLabel:
-    label = QLabel(text, wordWrap=True, **kwargs)
-    if style:
-        label.setStyleSheet(style)
-    return label
-
-
-def _pin_edit(placeholder: str) -> QLineEdit:
-    edit = QLineEdit(placeholderText=placeholder, echoMode=QLineEdit.Password)
-    edit.setValidator(QIntValidator(0, 2_000_000_000, edit))  # digits only
-    edit.setMaxLength(9)
-    edit.setStyleSheet(_BIG)
-    return edit
-
-
-class WelcomePage(QWidget):
-    """The AI disclosure in English and Chinese, the counselor on duty, and Start."""
-
-    start = Signal()
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.en, self.zh = _label(style="font-size:13pt;"), _label(style="font-size:13pt;")
-        self.counselor = _label(style="font-size:14pt; font-weight:bold;")
-        self.start_button = QPushButton("Start / 开始", clicked=lambda: self.start.emit())
-        self.start_button.setStyleSheet("font-size:20pt; padding:12px 48px;")
-        texts = QHBoxLayout()
-        texts.addWidget(self.en, 1)
-        texts.addWidget(self.zh, 1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(_label("Welcome / 欢迎", "font-size:24pt; font-weight:bold;"))
-        layout.addLayout(texts)
-        layout.addWidget(self.counselor)
-        layout.addStretch(1)
-        layout.addWidget(self.start_button, alignment=Qt.AlignCenter)
-        layout.addStretch(1)
-
-    def set_config(self, config: KioskConfig) -> None:
-        self.en.setText(kiosk.welcome_text("en", config))
-        self.zh.setText(kiosk.welcome_text("zh", config))
-        c = config.counselor
-        where = " · ".join(filter(None, [c.get("room"), c.get("phone"), c.get("hours")]))
-        self.counselor.setText(f"Counselor on duty / 值班心理老师: {c.get('name', '')}  {where}"
-                               if c.get("name") else "")
-
-
-class VisitPage(QWidget):
-    """The idle countdown banner above the chat; the chat panel itself is swapped per visit."""
-
-    still_here = Signal()
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.banner = QFrame(objectName="idleBanner")
-        self.banner.setStyleSheet("#idleBanner { background:#fff3cd; border:2px solid #e0a800; }")
-        self.countdown = _label(style="font-size:14pt;")
-        self.still_button = QPushButton("I'm still here / 我还在", clicked=lambda: self.still_here.emit())
-        self.still_button.setStyleSheet(_BIG)
-        row = QHBoxLayout(self.banner)
-        row.addWidget(self.countdown, 1)
-        row.addWidget(self.still_button)
-        self.banner.hide()
-        self.holder = QVBoxLayout()
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
-        layout.addLayout(self.holder, 1)
-        layout.addWidget(_label(_FOOTER, "color:#555; font-size:10pt;"))
-
-    def show_countdown(self, seconds: int) -> None:
-        self.countdown.setText(f"Are you still there? For privacy this visit ends and is erased in "
-                               f"{seconds} s. / 你还在吗？为保护隐私，本次对话将在 {seconds} 秒后结束并清除。")
-        self.banner.show()
-
-
-class SetupPage(QWidget):
-    """First start: the admin chooses a PIN (twice)."""
-
-    chosen = Signal(str, str)
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.pin, self.repeat = _pin_edit("New PIN / 新 PIN"), _pin_edit("Repeat / 再输一次")
-        self.message = _label(style="color:#b71c1c;")
-        save = QPushButton("Save PIN / 保存", clicked=self._submit)
-        self.repeat.returnPressed.connect(self._submit)
-        layout = QVBoxLayout(self)
-        layout.addWidget(_label("Set up this kiosk (staff only) / 设置本终端（仅限工作人员）",
-                                "font-size:20pt; font-weight:bold;"))
-        layout.addWidget(_label(f"Choose an admin PIN of at least {kiosk.MIN_PIN_DIGITS} digits. It "
-                                "is needed to change settings and to leave kiosk mode. / "
-                                f"请设置至少 {kiosk.MIN_PIN_DIGITS} 位数字的管理 PIN。"))
-        for widget in (self.pin, self.repeat, save, self.message):
-            layout.addWidget(widget)
-        layout.addStretch(1)
-
-    def _submit(self) -> None:
-        self.chosen.emit(self.pin.text(), self.repeat.text())
-
-    def clear(self) -> None:
-        self.pin.clear()
-        self.repeat.clear()
-        self.message.clear()
-
-
-class PinPage(QWidget):
-    """The PIN prompt in front of the admin page."""
-
-    submitted = Signal(str)
-    cancelled = Signal()
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.pin = _pin_edit("Admin PIN / 管理 PIN")
-        self.pin.returnPressed.connect(self._submit)
-        self.message = _label(style="color:#b71c1c; font-size:13pt;")
-        self.unlock_button = QPushButton("Unlock / 解锁", clicked=self._submit)
-        row = QHBoxLayout()
-        row.addWidget(self.unlock_button)
-        row.addWidget(QPushButton("Cancel / 取消", clicked=lambda: self.cancelled.emit()))
-        layout = QVBoxLayout(self)
-        layout.addStretch(1)
-        layout.addWidget(_label("Staff only / 仅限工作人员", "font-size:20pt; font-weight:bold;"))
-        layout.addWidget(self.pin)
-        layout.addLayout(row)
-        layout.addWidget(self.message)
-        layout.addStretch(2)
-
-    def _submit(self) -> None:
-        text = self.pin.text()
-        self.pin.clear()
-        self.submitted.emit(text)
-
-
-class AdminPage(QWidget):
-    """Settings, PIN change, anonymous counts and the only way out of kiosk mode."""
-
-    save_requested = Signal()
-    back_requested = Signal()
-    exit_requested = Signal()
-    test_alert_requested = Signal()
-
-    def __init__(self, regions: list[str], parent=None) -> None:
-        super().__init__(parent)
-        self.fields = {key: QLineEdit() for key in ("kiosk_name", "hotline_override", "alert_command")}
-        self.counselor = {key: QLineEdit() for key in kiosk.COUNSELOR_KEYS}
-        self.region = QComboBox()
-        self.region.addItem("Automatic (from the locale) / 自动", None)
-        for code in regions:
-            self.region.addItem(code, code)
-        self.idle = QSpinBox(minimum=10, maximum=3600, suffix=" s", singleStep=30)
-        self.model = QComboBox(editable=True)
-        self.new_pin, self.new_pin2 = _pin_edit("New PIN (optional)"), _pin_edit("Repeat new PIN")
-        self.counts = _label(textFormat=Qt.RichText)
-        self.message = _label(style="font-size:12pt;")
-        layout = QVBoxLayout(self)
-        layout.addWidget(_label("Kiosk settings / 终端设置", "font-size:20pt; font-weight:bold;"))
-        layout.addWidget(self._scroll_form(), 1)
-        layout.addWidget(self.message)
-        layout.addLayout(self._buttons())
-
-    def _scroll_form(self) -> QScrollArea:
-        form_widget = QWidget()
-        form = QFormLayout(form_widget)
-        form.addRow("Kiosk name / 终端名称", self.fields["kiosk_name"])
-        for key, zh in zip(kiosk.COUNSELOR_KEYS, ("姓名", "房间", "电话", "时间")):
-            form.addRow(f"Counselor {key} / 值班老师{zh}", self.counselor[key])
-        form.addRow("Hotline region / 热线地区", self.region)
-        form.addRow("Hotline override file / 热线文件", self.fields["hotline_override"])
-        form.addRow("Idle timeout / 空闲超时", self.idle)
-        form.addRow("Model (id or GGUF path) / 模型", self.model)
-        form.addRow("Alert command (argv) / 通知命令", self.fields["alert_command"])
-        form.addRow("Change PIN / 修改 PIN", self.new_pin)
-        form.addRow("", self.new_pin2)
-        form.addRow("Anonymous counts / 匿名统计", self.counts)
-        scroll = QScrollArea(widgetResizable=True)
-        scroll.setWidget(form_widget)
-        return scroll
-
-    def _buttons(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.addWidget(QPushButton("Save and apply / 保存", clicked=lambda: self.save_requested.emit()))
-        row.addWidget(QPushButton("Test alert / 测试通知", clicked=lambda: self.test_alert_requested.emit()))
-        row.addWidget(QPushButton("Back to welcome / 返回", clicked=lambda: self.back_requested.emit()))
-        row.addStretch(1)
-        self.exit_button = QPushButton("Exit kiosk / 退出终端模式", clicked=lambda: self.exit_requested.emit())
-        self.exit_button.setStyleSheet("color:#b71c1c;")
-        row.addWidget(self.exit_button)
-        return row
-
-    def populate(self, config: KioskConfig, state: KioskState) -> None:
-        self.fields["kiosk_name"].setText(config.kiosk_name)
-        self.fields["hotline_override"].setText(config.hotline_override or "")
-        self.fields["alert_command"].setText(shlex.join(config.alert_command or []))
-        for key, edit in self.counselor.items():
-            edit.setText(config.counselor.get(key, ""))
-        self.region.setCurrentIndex(max(0, self.region.findData(config.region)))
-        self.idle.setValue(config.idle_timeout_s)
-        self._fill_models(config.model)
-        self.new_pin.clear()
-        self.new_pin2.clear()
-        self.message.clear()
-        self.show_counts(state)
-
-    def _fill_models(self, current: str | None) -> None:
-        self.model.clear()
-        self.model.addItem("")  # the embedded default
-        try:
-            self.model.addItems(sorted(mf.load_manifests()))
-        except EdgeCounselError as exc:
-            self.message.setText(str(exc))
-        self.model.setCurrentText(current or "")
-
-    def show_counts(self, state: KioskState) -> None:
-        head = "".join(f"<th>{h}</th>" for h in ("day", *kiosk.COUNTERS))
-        rows = "".join("<tr><td>" + day + "</td>" + "".join(f"<td align=right>{row[k]}</td>" for k in kiosk.COUNTERS)
-                       + "</tr>" for day, row in state.daily(14))
-        self.counts.setText(f"<table cellspacing=6><tr>{head}</tr>{rows}</table>" if rows else "—")
-
-    def to_config(self, base: KioskConfig) -> KioskConfig:
-        """The form as a validated config (raises KioskConfigError); the PIN is ``base``'s."""
-        try:
-            argv = shlex.split(self.fields["alert_command"].text())
-        except ValueError as exc:
-            raise kiosk.KioskConfigError(f"The alert command cannot be read ({exc}); check its quotes.") from exc
-        counselor = {k: e.text().strip() for k, e in self.counselor.items() if e.text().strip()}
-        return kiosk.config_from_dict({
-            **asdict(base), "kiosk_name": self.fields["kiosk_name"].text().strip() or "kiosk",
-            "counselor": counselor, "region": self.region.currentData(),
-            "hotline_override": self.fields["hotline_override"].text().strip() or None,
-            "idle_timeout_s": self.idle.value(), "model": self.model.currentText().strip() or None,
-            "alert_command": argv or None})
-
-
 # --- the window ---------------------------------------------------------------------------------
 
 class KioskWindow(QMainWindow):
-    request_load = Signal(object, int)
-    request_wipe = Signal()
     model_ready = Signal(str)
     visit_started = Signal()
     visit_ended = Signal(str)  # "done" | "idle"
     alert_finished = Signal(str, object)  # reason, kiosk.AlertResult (emitted from a thread)
 
-    PAGES = ("setup", "welcome", "visit", "pin", "admin")
+    PAGES = SCREENS
 
     def __init__(self, config: KioskConfig, config_path, state: KioskState, *,
                  directory: HotlineDirectory | None = None, clock=time.monotonic, parent=None) -> None:
         super().__init__(parent)
         self.config, self.config_path, self.state = config, config_path, state
-        self.pin = PinGuard(config, state)
-        self.alerts = AlertPolicy()
+        self.cycle = VisitCycle(config, state, clock=clock)
+        self.pin = self.cycle.pin
         self.alert_threads: list = []
         self.directory = directory or _load_directory(config.hotline_override)
         self.region = config.region or region_from_locale()
         self.detector = default_detector()
-        self.clock = clock
         self.chat: ChatPanel | None = None
         self._exit_authorised = self._enforce = False
-        self._accept_worker, self._model_ready, self.in_visit = True, False, False
-        self._visit_flags: set[str] = set()
-        self._last_activity = clock()
         self.setWindowTitle("Edge Counsel")
         self.setWindowFlags(Qt.Window | Qt.FramelessWindowHint | Qt.WindowStaysOnTopHint)
-        self._build_worker()
+        self.host = ChatHost(self)
         self._build_ui()
         self._wire()
         self._new_chat()
         self._start_guards()
-        self.thread.start()
         self.show_home()
 
     # -- construction --------------------------------------------------------------------------
-
-    def _build_worker(self) -> None:
-        self.worker = KioskWorker(self.config.max_tokens)
-        self.thread = WorkerThread(self.worker, self)
 
     def _build_ui(self) -> None:
         self.pages = {"setup": SetupPage(), "welcome": WelcomePage(), "visit": VisitPage(),
@@ -436,27 +142,19 @@ class KioskWindow(QMainWindow):
         self.done_button.setStyleSheet("font-size:14pt; padding:8px;")
         self.staff_button = QPushButton("⚙ Staff", clicked=self.open_admin, flat=True)
         self.staff_button.setStyleSheet("color:#999; font-size:9pt;")
-        self.status = _label(style="color:#666;")
+        self.status = label(style="color:#666;")
         row = QHBoxLayout()
-        row.addWidget(_label(_TITLE, "font-size:12pt; font-weight:bold;"), 1)
+        row.addWidget(label(_TITLE, "font-size:12pt; font-weight:bold;"), 1)
         row.addWidget(self.status)
         for widget in (self.counselor_button, self.done_button, self.staff_button):
             row.addWidget(widget)
         return row
 
     def _wire(self) -> None:
-        w, p = self.worker, self.pages
-        self.request_load.connect(w.load_model)
-        self.request_wipe.connect(w.wipe)
-        w.progress.connect(self._on_progress, Qt.QueuedConnection)
-        w.loaded.connect(self._on_loaded)
-        w.load_failed.connect(self._on_load_failed)
-        # Bound methods, not lambdas: a lambda would run on the worker's thread.
-        w.delta.connect(self._on_delta)
-        w.replaced.connect(self._on_replaced)
-        w.done.connect(self._on_done)
-        w.failed.connect(self._on_failed)
-        w.wiped.connect(self._on_wiped)
+        h, p = self.host, self.pages
+        h.progress.connect(self._on_progress)
+        h.loaded.connect(self._on_loaded)
+        h.load_failed.connect(self._on_load_failed)
         self.alert_finished.connect(self._on_alert_finished, Qt.QueuedConnection)
         p["welcome"].start.connect(self.start_visit)
         p["visit"].still_here.connect(self.mark_activity)
@@ -475,17 +173,17 @@ class KioskWindow(QMainWindow):
         self.idle_timer.start()
 
     def _new_chat(self) -> None:
-        """Replace the chat panel (and its crisis panel) with fresh, empty ones."""
+        """A fresh conversation that records nothing, in fresh chat and crisis panels."""
         old = self.chat
+        self.conversation = Conversation(approach=_APPROACH, params=GenerationParams(max_tokens=self.config.max_tokens),
+                                         detector=self.detector, recorder=None, has_safety_plan=False)
         self.crisis_panel = KioskCrisisPanel(self.directory, self.region)
         self.crisis_panel.counselor = dict(self.config.counselor) or None
-        self.chat = ChatPanel(self.detector, self.crisis_panel)
+        self.chat = ChatPanel(self.conversation, self.crisis_panel)
         self.chat.transcript.setOpenLinks(False)
         self.chat.new_button.hide()  # "I'm done" ends a visit
-        self.chat.model_ready = self._model_ready
-        self.chat.stop_callback = lambda: self.worker.cancel.cancel()
-        self.chat.send_requested.connect(self.worker.send)
-        self.chat.regenerate_requested.connect(self.worker.regenerate)
+        self.host.attach(self.chat)
+        self.chat.reply_finished.connect(lambda _reply: self.mark_activity())  # idle counts from the reply's end
         self.chat.crisis_detected.connect(self._on_crisis)
         box = self.chat.approach_box
         box.setCurrentIndex(max(0, box.findData(_APPROACH)))
@@ -500,7 +198,7 @@ class KioskWindow(QMainWindow):
             old.deleteLater()
 
     def _on_approach(self, index: int) -> None:
-        self.worker.session.approach = self.chat.approach_box.itemData(index)
+        self.conversation.approach = self.chat.approach_box.itemData(index)
 
     # -- screens -------------------------------------------------------------------------------
 
@@ -527,17 +225,17 @@ class KioskWindow(QMainWindow):
     def show_home(self) -> None:
         """The welcome screen, or the set-up screen while no PIN is configured."""
         self.pages["setup"].clear()
-        self._show("welcome" if self.pin.is_set else "setup")
+        self._show(self.cycle.go_home())
+
+    @property
+    def in_visit(self) -> bool:
+        return self.cycle.in_visit
 
     # -- a visit -------------------------------------------------------------------------------
 
     def start_visit(self) -> None:
-        if self.in_visit:
+        if not self.cycle.start_visit():
             return
-        self.in_visit = True
-        self._visit_flags.clear()
-        self.alerts.new_visit()
-        self.state.increment("visits")
         self._show("visit")
         self.mark_activity()
         self.chat.input.setFocus()
@@ -545,13 +243,11 @@ class KioskWindow(QMainWindow):
 
     def end_visit(self, reason: str = "done") -> None:
         """Wipe everything of this visitor and show the welcome screen for the next one."""
-        self.worker.cancel.cancel()
-        self._accept_worker = False  # until the worker says its session is replaced
-        self.request_wipe.emit()
+        self.host.forget()
         self._new_chat()
         self._forget_detector()
         _clear_clipboard()
-        was_visit, self.in_visit = self.in_visit, False
+        was_visit = self.cycle.end_visit()
         self.show_home()
         if was_visit:
             self.visit_ended.emit(reason)
@@ -564,19 +260,14 @@ class KioskWindow(QMainWindow):
         """Always available: the counselor on duty and the hotlines, and the alert (if set up)."""
         self.start_visit()
         self.crisis_panel.show_for(self.chat.lang, None)
-        self._count_once("counselor_requests")
+        self.cycle.count_once("counselor_requests")
         self._alert("request", "visitor_request")
         self._counselor_note()
 
     def _on_crisis(self, assessment) -> None:
-        self._count_once("escalations")
+        self.cycle.count_once("escalations")
         self._alert(assessment.level, "crisis_detected")
         self._counselor_note()
-
-    def _count_once(self, counter: str) -> None:
-        if counter not in self._visit_flags:
-            self._visit_flags.add(counter)
-            self.state.increment(counter)
 
     def _counselor_note(self) -> None:
         c = self.config.counselor
@@ -586,70 +277,38 @@ class KioskWindow(QMainWindow):
     def _note(self, text: str) -> None:
         self.chat.show_note(text)
 
-    # -- worker output -------------------------------------------------------------------------
-
-    def _forward(self, slot: str, value) -> None:
-        if self._accept_worker:
-            getattr(self.chat, slot)(value)
-
-    def _on_delta(self, text: str) -> None:
-        self._forward("on_delta", text)
-
-    def _on_replaced(self, text: str) -> None:
-        self._forward("on_replaced", text)
-
-    def _on_failed(self, message: str) -> None:
-        self._forward("on_failed", message)
-
-    def _on_done(self, reply) -> None:
-        self._forward("on_done", reply)
-        self.mark_activity()  # the idle time counts from the end of the reply
-
-    def _on_wiped(self) -> None:
-        self._accept_worker = True
-
     # -- idle ----------------------------------------------------------------------------------
 
     def mark_activity(self) -> None:
-        self._last_activity = self.clock()
+        self.cycle.activity()
         if self.pages["visit"].banner.isVisible():
             self.pages["visit"].banner.hide()
 
-    def idle_seconds_left(self) -> float:
-        return self.config.idle_timeout_s - (self.clock() - self._last_activity)
-
     def tick(self) -> None:
         """Every 250 ms: the countdown, the idle wipe, and the PIN lockout message."""
-        page = self.page()
-        if page == "pin":
+        if self.page() == "pin":
             self._show_lock_state()
-        if page not in ("visit", "pin", "admin"):
-            return
-        if self.chat.busy:
-            self.mark_activity()
-        left = self.idle_seconds_left()
-        if left <= 0 and page == "visit":
+        tick = self.cycle.tick(busy=self.chat.busy)
+        if tick.action == "end_visit":
             self.end_visit("idle")
-        elif left <= 0:
+        elif tick.action == "home":
             self.show_home()
-        elif page == "visit" and left <= WARN_SECONDS:
-            self.pages["visit"].show_countdown(math.ceil(left))
+        elif tick.action == "countdown":
+            self.pages["visit"].show_countdown(tick.seconds)
         else:
             self.pages["visit"].banner.hide()
 
     # -- admin ---------------------------------------------------------------------------------
 
     def open_admin(self) -> None:
-        if self.in_visit:
+        screen = self.cycle.open_staff()
+        if screen is None:
             return
-        if not self.pin.is_set:
-            self._show("setup")
-            return
-        self.pages["pin"].message.clear()
-        self._show("pin")
-        self._show_lock_state()
-        self.mark_activity()
-        self.pages["pin"].pin.setFocus()
+        self._show(screen)
+        if screen == "pin":
+            self.pages["pin"].message.clear()
+            self._show_lock_state()
+            self.pages["pin"].pin.setFocus()
 
     def _show_lock_state(self) -> None:
         page, left = self.pages["pin"], self.pin.seconds_locked()
@@ -663,7 +322,7 @@ class KioskWindow(QMainWindow):
     def try_pin(self, text: str) -> bool:
         page = self.pages["pin"]
         try:
-            ok = self.pin.verify(text)
+            ok = self.cycle.try_pin(text)
         except KioskLockedError as exc:
             page.message.setText(str(exc))
             return False
@@ -677,9 +336,9 @@ class KioskWindow(QMainWindow):
         return True
 
     def _open_admin_page(self) -> None:
+        self.cycle.open_admin()
         self.pages["admin"].populate(self.config, self.state)
         self._show("admin")
-        self.mark_activity()
 
     def _on_first_pin(self, pin: str, repeat: str) -> None:
         try:
@@ -713,8 +372,8 @@ class KioskWindow(QMainWindow):
         return True
 
     def _use_config(self, config: KioskConfig, directory: HotlineDirectory) -> None:
-        self.config = self.pin.config = config
-        self.worker.max_tokens = config.max_tokens  # from the next visit on
+        self.config = config
+        self.cycle.use_config(config)
         self.directory, self.region = directory, config.region or region_from_locale()
         self.pages["welcome"].set_config(config)
         self._new_chat()
@@ -731,7 +390,7 @@ class KioskWindow(QMainWindow):
             if force:
                 self.pages["admin"].message.setText("No alert command is set. / 未设置通知命令。")
             return
-        if force or self.alerts.should_alert(reason, level):
+        if force or self.cycle.should_alert(level, reason):
             done = lambda result: self.alert_finished.emit(reason, result)  # noqa: E731
             self.alert_threads.append(kiosk.start_alert(self.config, level, reason, done))
 
@@ -746,15 +405,13 @@ class KioskWindow(QMainWindow):
     # -- model ---------------------------------------------------------------------------------
 
     def load_model(self, ref: str | None = None) -> None:
-        self._model_ready = self.chat.model_ready = False
         self.status.setText("Getting ready… / 准备中…")
-        self.request_load.emit(ref, self.config.n_ctx)
+        self.host.load_model(ref, self.config.n_ctx)
 
     def _on_progress(self, value: float) -> None:
         self.status.setText(f"Getting ready… {int(value * 100)}% / 准备中…")
 
     def _on_loaded(self, name: str) -> None:
-        self._model_ready = self.chat.model_ready = True
         self.status.setText("")
         print(f"edge-counsel: ready ({name})", file=sys.stderr, flush=True)
         self.model_ready.emit(name)
@@ -778,13 +435,7 @@ class KioskWindow(QMainWindow):
         self.idle_timer.stop()
         QGuiApplication.instance().removeEventFilter(self.guard)
         self.end_visit("done")
-        self.worker.cancel.cancel()
-        self.thread.quit()
-        # Never terminate(): a thread killed inside llama.cpp crashes the process on the way out.
-        # The cancel token stops a reply or the warm-up within one batch, so this wait is short.
-        self.thread.wait()
-        if self.worker.session.engine is not None:
-            self.worker.session.engine.close()
+        self.host.shutdown()
         super().closeEvent(event)
 
 

@@ -23,20 +23,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..safety import crisis_replies, disclosure
 from .. import paths
 from ..engine.llama import GenerationParams
-from ..errors import EdgeCounselError
+from ..safety import crisis_replies, disclosure
 from ..safety.hotlines import HotlineDirectory, region_from_locale
+from ..services.conversation import Conversation
 from ..services.recorder import StoreRecorder
-from ..safety.risk import default_detector
-from ..services.conversation import ChatSession, Turn
 from ..settings import Settings, save_settings
+from .chat_host import ChatHost
 from .chat_view import ChatPanel
 from .crisis_panel import CrisisPanel
 from .history_view import HistoryPage
 from .unlock_dialog import UnlockDialog, change_passphrase_dialog
-from .workers import InferenceWorker, WorkerThread
 
 __all__ = ["MainWindow"]
 
@@ -46,10 +44,6 @@ _FOOTER = ("Edge Counsel is an AI for self-help and support — not a person, no
 
 
 class MainWindow(QMainWindow):
-    request_load = Signal(object, int)
-    request_send = Signal(str, object)
-    request_regenerate = Signal()
-    request_task = Signal(int, object)
     model_ready = Signal(str)
     locked = Signal()
     unlocked = Signal()
@@ -60,13 +54,10 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.store = store
         self.home = paths.data_dir()
-        self.recorder = StoreRecorder(store, approach=settings.approach) if store is not None else None
         self.store_listeners: list = []  # callables(store | None): pages that follow lock/unlock
         self.directory = directory or HotlineDirectory.load(settings.hotline_override)
         self.region = settings.region or region_from_locale()
         self.model_error_dialog: QMessageBox | None = None
-        self._tasks: dict[int, tuple] = {}
-        self._next_task = 0
         self.setWindowTitle("Edge Counsel")
         self.resize(980, 720)
         self._build_session()
@@ -79,21 +70,25 @@ class MainWindow(QMainWindow):
 
         self.pages = install_pages(self)
         self.tabs.tabBar().moveTab(self.tabs.indexOf(self.history), self.tabs.count() - 1)
-        self.thread.start()
 
     # -- construction --------------------------------------------------------------------------
 
     def _build_session(self) -> None:
         params = GenerationParams(max_tokens=self.settings.max_tokens, temperature=self.settings.temperature)
-        self.session = ChatSession(None, approach=self.settings.approach, params=params)
-        self.worker = InferenceWorker(self.session)
-        self.thread = WorkerThread(self.worker, self)
+        recorder = StoreRecorder(self.store, approach=self.settings.approach) if self.store is not None else None
+        self.conversation = Conversation(approach=self.settings.approach, params=params, recorder=recorder)
+        self.host = ChatHost(self)
+
+    @property
+    def worker(self):
+        """The inference worker (its ``done`` signal tells pages that a reply finished)."""
+        return self.host.worker
 
     def _build_ui(self) -> None:
         self.crisis_panel = CrisisPanel(self.directory, self.region)
-        self.chat = ChatPanel(default_detector(), self.crisis_panel)
-        self.chat.stop_callback = lambda: self.worker.cancel.cancel()
+        self.chat = ChatPanel(self.conversation, self.crisis_panel)
         self.chat.safety_plan_provider = self.safety_plan
+        self.host.attach(self.chat)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.chat, "Chat / 聊天")
         self.history = HistoryPage(self.store)
@@ -112,27 +107,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Starting… / 正在启动…")
 
     def _wire(self) -> None:
-        w, c = self.worker, self.chat
-        self.request_load.connect(w.load_model)
-        self.request_task.connect(w.run_task)
-        w.task_done.connect(self._on_task_done)
-        w.task_failed.connect(self._on_task_failed)
-        c.send_requested.connect(w.send)
-        c.regenerate_requested.connect(w.regenerate)
-        c.new_conversation_requested.connect(self._new_conversation)
-        w.progress.connect(self._on_progress, Qt.QueuedConnection)
-        w.loaded.connect(self._on_loaded)
-        w.load_failed.connect(self._on_load_failed)
-        w.delta.connect(c.on_delta)
-        w.replaced.connect(c.on_replaced)
-        w.done.connect(c.on_done)
-        w.failed.connect(c.on_failed)
+        h, c = self.host, self.chat
+        h.progress.connect(self._on_progress)
+        h.loaded.connect(self._on_loaded)
+        h.load_failed.connect(self._on_load_failed)
         c.approach_box.currentIndexChanged.connect(self._on_approach)
         self.crisis_panel.marked_safe.connect(c.record_safe)
         self.crisis_panel.marked_safe.connect(lambda: c.show_note(crisis_replies.message("glad_safe", c.lang)))
         self.crisis_panel.keep_talking.connect(lambda: c.show_note(crisis_replies.message("still_here", c.lang)))
-        c.message_committed.connect(self._persist)
-        c.last_reply_retracted.connect(self._retract)
         self.history.continue_requested.connect(self.continue_conversation)
         self.history.erased.connect(self.chat.new_conversation)
         self.tabs.currentChanged.connect(lambda _i: self.history.refresh())
@@ -142,19 +124,17 @@ class MainWindow(QMainWindow):
     # -- model ---------------------------------------------------------------------------------
 
     def load_model(self, ref: str | None = None) -> None:
-        self.chat.model_ready = False
         self.chat.progress.setValue(0)
         self.chat.progress.setFormat("Loading model… %p% / 正在加载模型…")
         self.chat.progress.show()
         self.statusBar().showMessage("Loading the model… / 正在加载模型…")
-        self.request_load.emit(ref, self.settings.n_ctx)
+        self.host.load_model(ref, self.settings.n_ctx, warm=self.conversation)
 
     def _on_progress(self, value: float) -> None:
         self.chat.progress.setValue(int(value * 100))
 
     def _on_loaded(self, name: str) -> None:
         self.chat.progress.hide()
-        self.chat.model_ready = True
         self.statusBar().showMessage(f"Model: {name} — ready / 已就绪")
         self.chat.input.setFocus()
         print(f"edge-counsel: ready ({name})", file=sys.stderr, flush=True)
@@ -179,54 +159,22 @@ class MainWindow(QMainWindow):
 
     def model_task(self, fn, on_done, on_failed) -> None:
         """Run ``fn(engine)`` in the inference worker; the callbacks run on the UI thread."""
-        self._next_task += 1
-        self._tasks[self._next_task] = (on_done, on_failed)
-        self.request_task.emit(self._next_task, fn)
-
-    def _on_task_done(self, task_id: int, result) -> None:
-        on_done, _ = self._tasks.pop(task_id, (None, None))
-        if on_done:
-            on_done(result)
-
-    def _on_task_failed(self, task_id: int, message: str) -> None:
-        _, on_failed = self._tasks.pop(task_id, (None, None))
-        if on_failed:
-            on_failed(message)
+        self.host.model_task(fn, on_done, on_failed)
 
     # -- conversation --------------------------------------------------------------------------
 
     def _on_approach(self, index: int) -> None:
         approach = self.chat.approach_box.itemData(index)
-        self.session.approach = self.settings.approach = approach
+        self.conversation.approach = self.settings.approach = approach
         save_settings(self.settings)
-
-    def _new_conversation(self) -> None:
-        # The worker may still be finishing a cancelled reply; it only reads ``turns`` between
-        # chunks, and replacing the list (not clearing it) keeps that read consistent.
-        self.session.turns = []
-        self.session.summary = ""
-        if self.recorder is not None:
-            self.recorder.restart(None)
-
-    def _persist(self, role: str, text: str, meta: dict) -> None:
-        if self.recorder is None:
-            return
-        try:
-            self.recorder.record(role, text, {**meta, "lang": self.chat.lang})
-        except EdgeCounselError as exc:
-            self.chat.show_note(f"Not saved: {exc}")
-
-    def _retract(self) -> None:
-        if self.recorder is not None:
-            self.recorder.retract_last_assistant()
 
     def continue_conversation(self, conv_id: int) -> None:
         """Show a saved conversation and carry on in it."""
-        messages = [(m.role, m.content, m.flagged or {}) for m in self.store.list_messages(conv_id)]
+        if self.conversation.recorder is None:
+            return
         self.chat.new_conversation()
-        self.chat.load_transcript(messages)
-        self.session.turns = [Turn(role, text, dict(meta)) for role, text, meta in messages]
-        self.recorder.restart(conv_id)
+        self.conversation.resume(conv_id)
+        self.chat.show_conversation()
         self.tabs.setCurrentWidget(self.chat)
 
     # -- lock ----------------------------------------------------------------------------------
@@ -284,7 +232,7 @@ class MainWindow(QMainWindow):
         """Close the store and hide everything; conversation text leaves memory with the widgets."""
         if self.store is None:
             return
-        self.worker.cancel.cancel()
+        self.host.cancel()
         self.chat.new_conversation()
         self.chat.input.clear()
         self.crisis_panel.hide()
@@ -309,7 +257,8 @@ class MainWindow(QMainWindow):
         if self.store is not None and store is not self.store:
             self.store.close()
         self.store = store
-        self.recorder = StoreRecorder(store, approach=self.session.approach) if store is not None else None
+        self.conversation.recorder = (StoreRecorder(store, approach=self.conversation.approach)
+                                      if store is not None else None)
         self.history.set_store(store)
         for listener in self.store_listeners:
             listener(store)
@@ -333,13 +282,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         QApplication.instance().removeEventFilter(self._activity)
         self.idle_timer.stop()
-        self.worker.cancel.cancel()
-        self.thread.quit()
-        # Never terminate(): a thread killed inside llama.cpp crashes the process on the way out.
-        # The cancel token stops a reply or the warm-up within one batch, so this wait is short.
-        self.thread.wait()
-        if self.session.engine is not None:
-            self.session.engine.close()
+        self.host.shutdown()
         if self.store is not None:
             self.store.close()
             self.store = None

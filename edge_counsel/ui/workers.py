@@ -1,20 +1,21 @@
 """The inference worker: one thread owns the model; results come back by Qt signal only.
 
 A llama.cpp context is not shareable, so a single ``InferenceWorker`` lives in its own QThread
-and holds the engine and the chat session. The UI asks for work through queued signals and stops a
-reply by setting the session's cancel token directly (the worker's event loop is busy while it
-streams, so a queued "stop" would arrive too late).
+and holds the engine. The UI asks for work through queued signals (answer this conversation's
+latest turn, run a model task, forget the visit) and stops a reply by setting the worker's cancel
+token directly (the worker's event loop is busy while it streams, so a queued "stop" would arrive
+too late). The conversation itself belongs to the UI thread: the worker only reads it, and the
+finished reply goes back to the UI thread to be committed.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
 
-from ..engine.llama import CancelToken, GenerationParams
-from ..errors import EdgeCounselError
+from ..engine.llama import CancelToken
 from ..engine.loader import open_engine
-from ..safety.risk import RiskAssessment
-from ..services.conversation import ChatSession, Delta, Done, Replace
+from ..errors import EdgeCounselError
+from ..services.conversation import Conversation, Delta, Done, Replace
 
 __all__ = ["InferenceWorker", "WorkerThread", "run_in_background"]
 
@@ -25,48 +26,38 @@ class InferenceWorker(QObject):
     load_failed = Signal(str)  # a message for the user
     delta = Signal(str)
     replaced = Signal(str)
-    done = Signal(object)  # session.Reply
+    done = Signal(object)  # conversation.Reply
     failed = Signal(str)
+    forgotten = Signal()  # the engine's memory of the last visit is gone
     task_done = Signal(int, object)  # task id, result
     task_failed = Signal(int, str)  # task id, message for the user
 
-    def __init__(self, session: ChatSession) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.session = session
+        self.engine = None
         self.cancel = CancelToken()
 
-    @Slot(object, int)
-    def load_model(self, ref, n_ctx: int) -> None:
+    @Slot(object, int, object)
+    def load_model(self, ref, n_ctx: int, warm: Conversation | None = None) -> None:
         try:
-            old, self.session.engine = self.session.engine, None
+            old, self.engine = self.engine, None
             if old is not None:
                 old.close()
             engine, manifest = open_engine(ref, n_ctx=n_ctx, progress=self.progress.emit)
         except EdgeCounselError as exc:
             self.load_failed.emit(str(exc))
             return
-        self.session.engine = engine
+        self.engine = engine
         self.loaded.emit(manifest.name if manifest else engine.model_path.name)
-        # While the user reads and types, take the persona prefix off the first reply's wait.
-        self.cancel = CancelToken()
-        self.session.warm(cancel=self.cancel)
-
-    @Slot(str, object)
-    def send(self, text: str, assessment: RiskAssessment) -> None:
-        self._run(lambda cancel: self.session.send_assessed(text, assessment, cancel))
-
-    @Slot()
-    def regenerate(self) -> None:
-        self._run(self.session.regenerate)
+        if warm is not None:  # while the user reads and types, take the persona prefix off the first wait
+            self.cancel = CancelToken()
+            warm.warm(cancel=self.cancel, engine=engine)
 
     @Slot(object)
-    def set_params(self, params: GenerationParams) -> None:
-        self.session.params = params
-
-    def _run(self, start) -> None:
+    def answer(self, conversation: Conversation) -> None:
         self.cancel = CancelToken()
         try:
-            for event in start(self.cancel):
+            for event in conversation.answer(self.cancel, engine=self.engine):
                 if isinstance(event, Delta):
                     self.delta.emit(event.text)
                 elif isinstance(event, Replace):
@@ -82,21 +73,30 @@ class InferenceWorker(QObject):
     @Slot(int, object)
     def run_task(self, task_id: int, fn) -> None:
         """Run ``fn(engine)`` on this thread (journal reflection and the like)."""
-        if self.session.engine is None:
+        if self.engine is None:
             self.task_failed.emit(task_id, "The model is not loaded, so this needs to wait. / 模型尚未加载。")
             return
         try:
-            self.task_done.emit(task_id, fn(self.session.engine))
+            self.task_done.emit(task_id, fn(self.engine))
         except EdgeCounselError as exc:
             self.task_failed.emit(task_id, str(exc))
         except Exception as exc:  # noqa: BLE001 - report, never take the worker down
             self.task_failed.emit(task_id, f"The model task failed ({type(exc).__name__}). Try again.")
 
     @Slot()
+    def forget(self) -> None:
+        """Drop the engine's KV cache (the kiosk between visitors), after any reply in flight."""
+        reset = getattr(self.engine, "reset", None)
+        if reset is not None:
+            reset()
+        self.forgotten.emit()
+
+    @Slot()
     def shutdown(self) -> None:
-        if self.session.engine is not None:
-            self.session.engine.close()
-            self.session.engine = None
+        """Free llama.cpp on this thread, the one that used it, once."""
+        engine, self.engine = self.engine, None
+        if engine is not None:
+            engine.close()
 
 
 class WorkerThread(QThread):
