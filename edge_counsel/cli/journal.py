@@ -20,7 +20,7 @@ from ..safety import crisis_replies
 from ..safety.hotlines import HotlineDirectory, region_from_locale
 from ..safety.risk import RiskAssessment, default_detector
 from ..services.journal import Journal, first_line, is_crisis, local_time
-from ..services.mood import EMOTION_TAGS, level, tag_label
+from ..services.mood import EMOTION_TAGS, MoodLog, level, tag_label
 from ..services.reflection import Reflection
 from ..store.database import Store
 from .terminal import format_hotlines
@@ -131,7 +131,7 @@ def mood_add(store: Store, score: int, tags: Sequence[str], note: str, out: Text
     if unknown:
         err.write(f"Unknown emotion tag(s): {', '.join(unknown)}. Known tags: {_known_tags()}.\n")
         return EXIT_USAGE
-    checkin = store.add_checkin(score, known, (note or "").strip())
+    checkin = MoodLog(store).add(score, known, (note or "").strip())
     out.write(f"{checkin.id}\n")
     if checkin.note:
         crisis_notice(checkin.note, err)
@@ -140,7 +140,7 @@ def mood_add(store: Store, score: int, tags: Sequence[str], note: str, out: Text
 
 def mood_list(store: Store, as_json: bool, out: TextIO) -> int:
     """All check-ins, oldest first: a JSON array, or one line each."""
-    checkins = store.list_checkins()
+    checkins = MoodLog(store).rows()
     if as_json:
         rows = [{"id": c.id, "score": c.score, "tags": list(c.tags), "note": c.note,
                  "created_at": c.created_at} for c in checkins]
