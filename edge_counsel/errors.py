@@ -19,6 +19,7 @@ __all__ = [
     "DiskFullError",
     "ConversationNotFoundError",
     "JournalEntryNotFoundError",
+    "CrisisEntryError",
     "StoreTooNewError",
     "KeyfileError",
     "KeychainError",
@@ -84,6 +85,16 @@ class ConversationNotFoundError(EdgeCounselError):
 
 class JournalEntryNotFoundError(EdgeCounselError):
     """No journal entry has the given id."""
+
+
+class CrisisEntryError(EdgeCounselError):
+    """A journal entry that reads as a crisis gets crisis help, never a model's reflection."""
+
+    def __init__(self, assessment=None) -> None:
+        self.assessment = assessment  # the detector's RiskAssessment, for the crisis help to show
+        super().__init__("There is no AI reflection for this entry: what you wrote matters too much for that. "
+                         "Please look at the help that has opened. / 这篇日记不做 AI 回顾：你写下的内容很重要，"
+                         "请看看已经打开的求助信息。")
 
 
 class StoreTooNewError(EdgeCounselError):

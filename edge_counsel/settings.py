@@ -2,8 +2,11 @@
 
 Model choice, approach, region, window of context, auto-lock minutes: kept in plain JSON in the
 data directory, written atomically. Anything that reveals content (the safety plan, a trusted
-contact, journal prompts) lives in the encrypted store instead. Qt's QSettings is never used, so
-nothing lands in ~/.config behind our back.
+contact, journal prompts, whether to suggest exercises) lives in the encrypted store instead. Qt's
+QSettings is never used, so nothing lands in ~/.config behind our back.
+
+A setting that moves elsewhere is dropped from ``Settings``; ``retired_setting`` still reads its old
+value once, so the startup can carry it over before the next save drops it from the file.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from . import paths
 from .atomic import atomic_write
 
-__all__ = ["Settings", "load_settings", "save_settings", "needs_disclosure"]
+__all__ = ["Settings", "load_settings", "save_settings", "needs_disclosure", "retired_setting"]
 
 _FILE = "settings.json"
 
@@ -31,21 +35,29 @@ class Settings:
     auto_lock_minutes: int = 15
     disclosure_seen: bool = False
     last_opened: str | None = None  # ISO date of the last start: the disclosure returns after a week away
-    suggestions_enabled: bool = True
     hotline_override: str | None = None  # an institution's directory file
 
 
-def load_settings(home: Path | None = None) -> Settings:
-    path = (home or paths.data_dir()) / _FILE
+def _raw(home: Path | None) -> dict:
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return Settings()
+        raw = json.loads(((home or paths.data_dir()) / _FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        # A damaged preferences file must never stop the app: start from defaults.
-        return Settings()
+        # Missing or damaged, the preferences file must never stop the app: start from defaults.
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def load_settings(home: Path | None = None) -> Settings:
     known = {f.name for f in fields(Settings)}
-    return Settings(**{k: v for k, v in raw.items() if k in known})
+    return Settings(**{k: v for k, v in _raw(home).items() if k in known})
+
+
+def retired_setting(key: str, home: Path | None = None) -> Any:
+    """The value settings.json still holds under ``key``, a setting Settings no longer has (None
+    when absent). ``suggestions_enabled`` is one: the store's switch is now the only one."""
+    if key in {f.name for f in fields(Settings)}:
+        raise ValueError(f"{key!r} is a current setting: use load_settings()")
+    return _raw(home).get(key)
 
 
 DISCLOSURE_AFTER_DAYS = 7

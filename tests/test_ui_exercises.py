@@ -6,12 +6,13 @@ import pytest
 from conftest import type_text
 from PySide6.QtCore import Qt
 
+from edge_counsel.services.bundle import Services
 from edge_counsel.ui.exercises_view import BreathingGuide, ExercisesPage
 
 
 @pytest.fixture
 def page(qtbot, store):
-    exercises = ExercisesPage(store, speed=400)
+    exercises = ExercisesPage(Services.for_store(store), speed=400)
     qtbot.addWidget(exercises)
     exercises.show()
     return exercises
@@ -167,7 +168,7 @@ def test_timed_steps_count_down_and_move_on(qtbot, page, store):
 
 
 def test_follows_the_chat_language(qtbot, store):
-    page = ExercisesPage(store, lang_provider=lambda: "zh")
+    page = ExercisesPage(Services.for_store(store), lang_provider=lambda: "zh")
     qtbot.addWidget(page)
     page.show()
     assert page.lang() == "zh"
@@ -179,5 +180,5 @@ def test_locking_drops_a_run_in_progress(qtbot, page):
     page.start("thought_record")
     next_with(qtbot, page)
     type_text(page.runner.text_input, "private words")
-    page.set_store(None)
+    page.set_services(None)
     assert page.runner.run is None and page.runner.text_input.toPlainText() == ""

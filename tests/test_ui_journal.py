@@ -9,6 +9,7 @@ from conftest import type_text
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from edge_counsel.services.bundle import Services
 from edge_counsel.settings import Settings
 from edge_counsel.ui.journal_view import JournalPage
 from edge_counsel.ui.main_window import MainWindow
@@ -17,7 +18,7 @@ from edge_counsel.ui.pages import install_pages
 
 @pytest.fixture
 def page(qtbot, store):
-    journal = JournalPage(store)
+    journal = JournalPage(Services.for_store(store))
     qtbot.addWidget(journal)
     journal.show()
     return journal
@@ -97,7 +98,7 @@ def test_risky_entry_is_saved_and_opens_the_crisis_panel(qtbot, window, store):
 
 def test_a_risky_entry_is_not_sent_to_the_model(qtbot, store):
     tasks, crises = [], []
-    journal = JournalPage(store, model_task=lambda *args: tasks.append(args), crisis_hook=crises.append)
+    journal = JournalPage(Services.for_store(store), model_task=lambda *args: tasks.append(args), crisis_hook=crises.append)
     qtbot.addWidget(journal)
     type_text(journal.editor, "I want to end my life.")
     qtbot.mouseClick(journal.reflect_button, Qt.LeftButton)  # saves first, which opens the crisis flow
@@ -105,6 +106,22 @@ def test_a_risky_entry_is_not_sent_to_the_model(qtbot, store):
     qtbot.mouseClick(journal.reflect_button, Qt.LeftButton)  # asked again: the crisis flow again
     assert len(crises) == 2 and tasks == []
     assert len(store.list_journal_entries()) == 1
+
+
+def test_reflect_runs_the_model_half_and_saves_what_comes_back(qtbot, store, scripted_engine):
+    engine = scripted_engine(['{"themes": ["exams"], "tone": "worried", "observation": "You sound stretched thin."}'])
+    run_now = lambda task, done, _failed: done(task(engine))  # noqa: E731 - the worker, synchronously
+    journal = JournalPage(Services.for_store(store), model_task=run_now)
+    qtbot.addWidget(journal)
+    type_text(journal.editor, "Exams next week and I can't sleep.")
+    with qtbot.waitSignal(journal.reflection_ready) as blocker:
+        qtbot.mouseClick(journal.reflect_button, Qt.LeftButton)
+    [entry] = store.list_journal_entries()
+    assert store.get_reflection(entry.id)["themes"] == blocker.args[0].themes
+    assert "not a diagnosis" in journal.reflection_view.text() and journal.reflect_button.isEnabled()
+    journal.new_entry()
+    journal.open_entry(entry.id)  # a saved reflection shows again when its entry is opened
+    assert "stretched thin" in journal.reflection_view.text()
 
 
 def test_pages_without_a_store_ask_to_unlock(qtbot):

@@ -9,12 +9,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from edge_counsel.store import database as store_module
+from edge_counsel.services.bundle import Services
 from edge_counsel.services.conversation import Reply, Turn
+from edge_counsel.services.suggestions import Suggestions
 from edge_counsel.settings import Settings
 from edge_counsel.ui.main_window import MainWindow
 from edge_counsel.ui.mood_view import MoodPage
 from edge_counsel.ui.pages import install_pages
-from edge_counsel.ui.suggestion_bar import maybe_suggest
 
 
 @pytest.fixture
@@ -42,7 +43,7 @@ def days_ago(monkeypatch, days: int) -> None:
 
 
 def test_check_in_in_a_few_clicks_updates_chart_and_summary(qtbot, store):
-    page = MoodPage(store)
+    page = MoodPage(Services.for_store(store))
     qtbot.addWidget(page)
     page.show()
     assert not page.save_button.isEnabled()
@@ -64,14 +65,14 @@ def test_check_in_in_a_few_clicks_updates_chart_and_summary(qtbot, store):
 
 
 def test_summary_follows_the_chat_language(qtbot, store):
-    page = MoodPage(store, lang_provider=lambda: "zh")
+    page = MoodPage(Services.for_store(store), lang_provider=lambda: "zh")
     qtbot.addWidget(page)
     check_in(qtbot, page, 3, ["calm"])
     assert "过去 7 天你记录了 1 次心情" in page.summary.text()
 
 
 def test_streaks_count_consecutive_days(qtbot, store, monkeypatch):
-    page = MoodPage(store)
+    page = MoodPage(Services.for_store(store))
     qtbot.addWidget(page)
     for days in (5, 2, 1, 0):
         days_ago(monkeypatch, days)
@@ -93,7 +94,7 @@ def test_three_anxious_days_suggest_breathing_and_not_now_dismisses(qtbot, windo
     assert "anxious_days" in store.get_private_setting("dismissed_suggestions")
     check_in(qtbot, mood, 3, ["anxious"])
     assert not bar.isVisibleTo(window)
-    assert maybe_suggest(store, None, "en") is None  # also across restarts: it is in the store
+    assert Suggestions(store).find(None, "en") is None  # also across restarts: it is in the store
 
 
 def test_try_it_opens_the_exercise_with_its_preset(qtbot, window, store, monkeypatch):
@@ -119,7 +120,7 @@ def test_turn_off_suggestions(qtbot, window, store, monkeypatch):
     check_in(qtbot, pages["mood"], 2, ["anxious"])
     assert not pages["suggestions"].isVisibleTo(window)
     pages["exercises"].suggestions_box.setChecked(True)  # and back on, from the exercises page
-    assert maybe_suggest(store, None, "en").rule_id == "anxious_days"
+    assert Suggestions(store).find(None, "en").rule_id == "anxious_days"
 
 
 def test_a_chat_turn_suggests_but_never_after_a_crisis_reply(qtbot, window, store):

@@ -5,17 +5,18 @@ from __future__ import annotations
 from conftest import type_text
 from PySide6.QtCore import Qt
 
+from edge_counsel.services.bundle import Services
+from edge_counsel.services.safety_plan import SECTIONS
 from edge_counsel.settings import Settings
-from edge_counsel.store.database import SAFETY_PLAN_SECTIONS
 from edge_counsel.ui.main_window import MainWindow
-from edge_counsel.ui.pages import install_pages, set_store
+from edge_counsel.ui.pages import install_pages, set_services
 from edge_counsel.ui.safety_plan_view import SafetyPlanPage, section_labels
 
 
 def test_every_section_has_a_bilingual_label(qtbot, store):
-    page = SafetyPlanPage(store)
+    page = SafetyPlanPage(Services.for_store(store))
     qtbot.addWidget(page)
-    assert list(page.sections) == list(SAFETY_PLAN_SECTIONS)
+    assert list(page.sections) == list(SECTIONS)
     assert all(en and zh and en != zh for en, zh in section_labels().values())
     assert "own words" in page.guidance.text() and "简短" in page.guidance.text()
 
@@ -52,9 +53,9 @@ def test_reload_after_unlock_and_clear_on_lock(qtbot, store):
     pages = install_pages(win)
     plan_page = pages["safety_plan"]
     assert not plan_page.isEnabled() and plan_page.sections["helpers"].toPlainText() == ""
-    set_store(pages, store)
+    set_services(pages, Services.for_store(store))
     assert plan_page.isEnabled() and plan_page.sections["helpers"].toPlainText() == "My coach"
     assert plan_page.contact["name"].text() == "Sam"
-    set_store(pages, None)
+    set_services(pages, None)
     assert not plan_page.isEnabled() and plan_page.sections["helpers"].toPlainText() == ""
     win.close()

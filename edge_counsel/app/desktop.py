@@ -1,7 +1,7 @@
 """Start the desktop app as a short, readable sequence.
 
-Parse arguments (done by cli.py), load settings, unlock the store, build the window, then load the
-model in the background so the window is there at once.
+Parse arguments (done by cli.py), load settings, unlock the store, carry any retired setting into
+it, build the window, then load the model in the background so the window is there at once.
 """
 
 from __future__ import annotations
@@ -38,6 +38,14 @@ def _unlock(args):
     return unlock_interactively(paths.data_dir())
 
 
+def _carry_retired_settings(store) -> None:
+    """Settings that moved into the store; run_app's save_settings then drops them from the file."""
+    from ..services.suggestions import Suggestions
+    from ..settings import retired_setting
+
+    Suggestions(store).adopt_retired_switch(retired_setting("suggestions_enabled"))
+
+
 def run_app(args) -> int:
     from PySide6.QtCore import QTimer
 
@@ -51,6 +59,7 @@ def run_app(args) -> int:
     store = _unlock(args)
     if store is None:
         return 0  # the user chose not to unlock
+    _carry_retired_settings(store)
     window = MainWindow(settings, store=store)
     window.show()
     if needs_disclosure(settings):

@@ -1,7 +1,8 @@
 """The journal and mood commands of ``edge-counsel``: each takes an open Store and returns an exit
 status, printing results to ``out`` and problems or crisis help to ``err``.
 
-Invariants: journal text added here goes through the crisis detector, exactly as in the window; an
+Invariants: journal text goes through ``services.journal.Journal``, exactly as in the window, so
+the same crisis check runs on every save and the same gate keeps a crisis entry from the model; an
 escalated entry is still saved, and the scripted crisis reply and the region's hotlines go to
 ``err`` (so ``out`` stays machine-readable). Nothing here prints a stored text anywhere but ``out``.
 """
@@ -12,33 +13,39 @@ import json
 import sys
 from typing import Sequence, TextIO
 
-from ..safety import crisis_replies
 from ..engine.llama import Engine
-from ..safety.hotlines import HotlineDirectory, region_from_locale
+from ..errors import CrisisEntryError
 from ..lang import detect_language
-from ..services.mood import EMOTION_TAGS, as_datetime, level, tag_label
-from ..services.reflection import Reflection, recent_context, reflect
-from ..safety.risk import default_detector
+from ..safety import crisis_replies
+from ..safety.hotlines import HotlineDirectory, region_from_locale
+from ..safety.risk import RiskAssessment, default_detector
+from ..services.journal import Journal, first_line, is_crisis, local_time
+from ..services.mood import EMOTION_TAGS, MoodLog, level, tag_label
+from ..services.reflection import Reflection
 from ..store.database import Store
 from .terminal import format_hotlines
 
 __all__ = ["journal_add", "journal_list", "journal_reflect", "mood_add", "mood_list", "crisis_notice",
-           "first_line", "local_time", "EXIT_OK", "EXIT_USAGE"]
+           "EXIT_OK", "EXIT_USAGE"]
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
 
 def crisis_notice(text: str, err: TextIO) -> bool:
-    """Run the crisis detector on ``text``; from "moderate" up (a journal has no safety dialogue to
-    hold the check), print the crisis reply and hotlines."""
+    """Run the crisis detector on ``text`` (a check-in note); at the journal's crisis level, print
+    the crisis reply and hotlines."""
     assessment = default_detector().assess([text])
-    if not assessment.at_least("moderate"):
+    if not is_crisis(assessment):
         return False
+    _crisis_help(assessment, text, err)
+    return True
+
+
+def _crisis_help(assessment: RiskAssessment, text: str, err: TextIO) -> None:
     lang = detect_language(text)
     err.write(crisis_replies.crisis_reply(assessment.categories, lang) + "\n")
     err.write(format_hotlines(HotlineDirectory.load(), region_from_locale(), lang) + "\n")
     err.flush()
-    return True
 
 
 # ---------------------------------------------------------------- journal
@@ -51,45 +58,36 @@ def journal_add(store: Store, text: str, out: TextIO, err: TextIO | None = None)
     if not text:
         err.write("The entry is empty: write something to save. / 日记是空的。\n")
         return EXIT_USAGE
-    entry = store.add_journal_entry(text)
-    out.write(f"{entry.id}\n")
-    crisis_notice(text, err)
+    saved = Journal(store).save(text)
+    out.write(f"{saved.entry.id}\n")
+    if saved.crisis:
+        _crisis_help(saved.assessment, text, err)
     return EXIT_OK
-
-
-def first_line(text: str, width: int = 60) -> str:
-    """The entry's first non-empty line, cut to ``width`` characters: its title in a list."""
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
-    return line if len(line) <= width else line[:width - 1] + "…"
 
 
 def journal_list(store: Store, out: TextIO) -> int:
     """One line per entry, newest first: id, local date and time, first line."""
-    for entry in store.list_journal_entries():
+    for entry in Journal(store).entries():
         out.write(f"{entry.id}\t{local_time(entry.created_at)}\t{first_line(entry.text)}\n")
     return EXIT_OK
-
-
-def local_time(iso: str) -> str:
-    """A stored UTC time as this computer's local date and time, to the minute."""
-    return as_datetime(iso).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def journal_reflect(store: Store, engine: Engine, entry_id: int, as_json: bool, out: TextIO,
                     recent: bool = False, err: TextIO | None = None) -> int:
     """Reflect on an entry with the model, save the reflection and print it.
 
-    An entry the crisis detector escalates is never given to the model (as in the chat): crisis
-    help goes to ``err`` and, with ``as_json``, an empty reflection marked ``"crisis": true``."""
-    entry = store.get_journal_entry(entry_id)
-    if crisis_notice(entry.text, err or sys.stderr):
+    ``Journal.reflect`` refuses a crisis entry (as the chat would): crisis help goes to ``err``
+    and, with ``as_json``, an empty reflection marked ``"crisis": true``."""
+    journal = Journal(store)
+    entry = journal.get(entry_id)
+    try:
+        reflection = journal.reflect(entry, engine, include_recent=recent)
+    except CrisisEntryError as refused:
+        _crisis_help(refused.assessment, entry.text, err or sys.stderr)
         if as_json:
             empty = {"themes": [], "tone": "", "observation": "", "lang": detect_language(entry.text), "crisis": True}
             out.write(json.dumps(empty, ensure_ascii=False) + "\n")
         return EXIT_OK
-    context = recent_context(store.list_journal_entries(), entry) if recent else ()
-    reflection = reflect(engine, entry.text, recent=context)
-    store.save_reflection(entry.id, reflection.to_dict())
     out.write(_reflection_json(reflection) if as_json else _reflection_text(reflection))
     return EXIT_OK
 
@@ -133,7 +131,7 @@ def mood_add(store: Store, score: int, tags: Sequence[str], note: str, out: Text
     if unknown:
         err.write(f"Unknown emotion tag(s): {', '.join(unknown)}. Known tags: {_known_tags()}.\n")
         return EXIT_USAGE
-    checkin = store.add_checkin(score, known, (note or "").strip())
+    checkin = MoodLog(store).add(score, known, (note or "").strip())
     out.write(f"{checkin.id}\n")
     if checkin.note:
         crisis_notice(checkin.note, err)
@@ -142,7 +140,7 @@ def mood_add(store: Store, score: int, tags: Sequence[str], note: str, out: Text
 
 def mood_list(store: Store, as_json: bool, out: TextIO) -> int:
     """All check-ins, oldest first: a JSON array, or one line each."""
-    checkins = store.list_checkins()
+    checkins = MoodLog(store).rows()
     if as_json:
         rows = [{"id": c.id, "score": c.score, "tags": list(c.tags), "note": c.note,
                  "created_at": c.created_at} for c in checkins]

@@ -5,8 +5,10 @@ never hard-codes a user-visible sentence. Every user-visible string is a ``Text`
 English and a Chinese version; loading fails loudly if either is missing.
 
 ``ExerciseRun`` is a plain state machine (no Qt, no clock of its own, no storage): the UI asks it
-for ``current_step``, feeds it answers, and saves ``record()`` through the store. Answers are
-validated here, so the UI and the tests exercise the same rules.
+for ``current_step``, feeds it answers, and saves the finished run through ``ExerciseLog``, the one
+class here that touches the store. Answers are validated here, so the UI and the tests exercise the
+same rules. (Whether exercises are suggested is ``suggestions.Suggestions``' to keep, not this
+module's.)
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from ..errors import EdgeCounselError
 from ..paths import PACKAGE_DATA
+
+if TYPE_CHECKING:  # the content and the runs need no database driver
+    from ..store.database import ExerciseRecord, Store
 
 __all__ = [
     "LANGS",
@@ -40,6 +45,7 @@ __all__ = [
     "breathing_schedule",
     "values_gaps",
     "ExerciseRun",
+    "ExerciseLog",
 ]
 
 LANGS = ("en", "zh")
@@ -490,3 +496,18 @@ class ExerciseRun:
         before = self.answers.get(self.exercise.change["before"])
         after = self.answers.get(self.exercise.change["after"])
         return None if before is None or after is None else before - after
+
+
+class ExerciseLog:
+    """Finished exercise runs in the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def save(self, run: ExerciseRun) -> ExerciseRecord:
+        """Keep ``run.record()`` under the exercise's id."""
+        return self.store.save_exercise_record(run.exercise.id, run.record())
+
+    def records(self, exercise_id: str | None = None) -> list[ExerciseRecord]:
+        """Newest first; only ``exercise_id``'s when given."""
+        return self.store.list_exercise_records(exercise_id)

@@ -1,7 +1,8 @@
-"""Mood check-ins: the emoji scale, emotion tags, and pure statistics over a list of check-ins.
+"""Mood check-ins: the emoji scale, emotion tags, pure statistics over a list of check-ins, and
+``MoodLog``, the check-ins kept in the encrypted store.
 
-Nothing here reads or writes storage; the store hands in ``MoodCheckin`` objects and the UI shows
-what comes back. A day is the local calendar day of ``created_at`` (aware datetimes are converted
+Only ``MoodLog`` reads or writes storage (through an open Store, on the caller's thread); the
+statistics take ``MoodCheckin`` objects and the UI shows what comes back. A day is the local calendar day of ``created_at`` (aware datetimes are converted
 to this computer's local time; naive ones are taken as local already). Each day counts once in an
 average: the day's own mean comes first, so ten check-ins on one bad afternoon do not outweigh the
 rest of the week. Summaries state facts gently and never name a diagnosis.
@@ -13,11 +14,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import fmean
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
 
 from .exercises import Text, normalize_lang
 
+if TYPE_CHECKING:  # the statistics need no database driver
+    from ..store.database import MoodCheckin as StoredCheckin
+    from ..store.database import Store
+
 __all__ = [
+    "MoodLog",
     "MoodCheckin",
     "MoodLevel",
     "PeriodAverage",
@@ -89,6 +95,25 @@ class MoodCheckin:
         """From any object with score, tags, note and created_at (a datetime or an ISO 8601
         string), such as the store's own check-in rows."""
         return cls(row.score, tuple(row.tags), row.note or "", as_datetime(row.created_at))
+
+
+class MoodLog:
+    """Check-ins in the store: add them, and read them back for the CLI or the statistics."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, score: int, tags: Sequence[str] = (), note: str = "") -> StoredCheckin:
+        """Save a check-in (score 1..5); returns the stored row, with its id."""
+        return self.store.add_checkin(score, tags, note)
+
+    def rows(self, since: datetime | None = None) -> list[StoredCheckin]:
+        """The stored rows, oldest first; only those at or after ``since`` when given."""
+        return self.store.list_checkins(since=since)
+
+    def checkins(self, since: datetime | None = None) -> list[MoodCheckin]:
+        """As ``rows``, as the check-ins the statistics take."""
+        return [MoodCheckin.from_stored(row) for row in self.rows(since)]
 
 
 class PeriodAverage(NamedTuple):

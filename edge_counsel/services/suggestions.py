@@ -6,6 +6,12 @@ concrete trigger ("You tagged “anxious” on 3 of the last 7 days ..."), the p
 on, and the rule id to pass back in ``dismissed``. No model is involved, so a suggestion is
 predictable and can always be explained.
 
+``Suggestions`` is the one owner of what the person chose, kept in the encrypted store's private
+settings: ``suggestions_enabled`` (the only on/off switch: "Turn off suggestions" clears it, the
+exercises page sets it again) and ``dismissed_suggestions`` (rule id -> when "Not now" was pressed;
+a dismissed rule stays quiet for ``DISMISS_DAYS``). It builds the rules' context from recent
+check-ins and journal entries, and uses the store on the caller's thread only.
+
 Crisis: a suggested exercise is never a substitute for crisis help. The caller runs the risk check
 first and does not call ``suggest()`` on a turn the risk detector flags; it shows the crisis flow
 instead. As a last guard only (it is not the crisis detector), ``suggest()`` returns None whenever
@@ -20,13 +26,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import AbstractSet, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, Iterator, Mapping, Sequence
 
 from .exercises import ContentError, Text, normalize_lang
 from .mood import MoodCheckin, as_datetime, daily_average, day_of, tag_label
 from ..paths import PACKAGE_DATA
 
+if TYPE_CHECKING:
+    from ..store.database import Store
+
 __all__ = [
+    "Suggestions",
+    "DISMISS_DAYS",
     "Suggestion",
     "SuggestionContext",
     "Rule",
@@ -39,6 +50,10 @@ __all__ = [
 
 RULES_FILE = PACKAGE_DATA / "suggestions.json"
 _VETO = "crisis_veto"
+ENABLED_KEY, DISMISSED_KEY = "suggestions_enabled", "dismissed_suggestions"
+DISMISS_DAYS = 7
+_CHECKIN_DAYS = 14  # more than any rule's window
+_JOURNAL_ENTRIES = 20  # newest first; the rules read only the last few days of them
 
 
 def _now() -> datetime:
@@ -278,3 +293,59 @@ def suggest(context: SuggestionContext, lang: str = "en", dismissed: AbstractSet
         if found is not None:
             return _build(rule, found, lang)
     return None
+
+
+# ---------------------------------------------------------------- the person's choices, in the store
+
+
+class Suggestions:
+    """What to suggest now, given the store's recent check-ins and journal, and the person's
+    choices: suggestions on or off, and the rules dismissed with "Not now"."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.store.get_private_setting(ENABLED_KEY, True))
+
+    def set_enabled(self, on: bool) -> None:
+        self.store.set_private_setting(ENABLED_KEY, bool(on))
+
+    def adopt_retired_switch(self, enabled: Any) -> None:
+        """settings.json once held a second ``suggestions_enabled``; the store's is now the only
+        one. Off there stays off; on, or absent (None), changes nothing."""
+        if enabled is False:
+            self.set_enabled(False)
+
+    def dismissed(self, now: datetime | None = None) -> set[str]:
+        """Rule ids dismissed with "Not now" in the last DISMISS_DAYS days."""
+        stored = self.store.get_private_setting(DISMISSED_KEY, {}) or {}
+        if isinstance(stored, list):  # a bare list of ids: dismissed with no date, so for good
+            return set(stored)
+        since = (now or _now()) - timedelta(days=DISMISS_DAYS)
+        return {rule for rule, when in stored.items() if as_datetime(when) >= since}
+
+    def dismiss(self, rule_id: str, now: datetime | None = None) -> None:
+        stamp = (now or _now()).isoformat()
+        stored = self.store.get_private_setting(DISMISSED_KEY, {}) or {}
+        stored = dict.fromkeys(stored, stamp) if isinstance(stored, list) else dict(stored)
+        stored[rule_id] = stamp
+        self.store.set_private_setting(DISMISSED_KEY, stored)
+
+    def find(self, last_chat: str | None, lang: str, dismissed: AbstractSet[str] = frozenset(),
+             now: datetime | None = None) -> Suggestion | None:
+        """A suggestion from recent check-ins, journal entries and the last chat message, or None
+        (the usual case; also when the store is closed or suggestions are turned off). Never call
+        this on a crisis turn."""
+        if not self.store.is_open or not self.enabled:
+            return None
+        now = now or _now()
+        return suggest(self._context(last_chat, now), lang, set(dismissed) | self.dismissed(now))
+
+    def _context(self, last_chat: str | None, now: datetime) -> SuggestionContext:
+        rows = self.store.list_checkins(since=now - timedelta(days=_CHECKIN_DAYS))
+        entries = self.store.list_journal_entries()[:_JOURNAL_ENTRIES]
+        return SuggestionContext(checkins=[MoodCheckin.from_stored(r) for r in rows],
+                                 journal=[(e.created_at, e.text) for e in entries],
+                                 last_chat=last_chat or "", now=now)

@@ -4,7 +4,9 @@ The runner only shows what ``exercises.ExerciseRun`` says and feeds it the answe
 order and the saved record all come from there, so the window and the tests follow the same rules.
 Paced breathing is an animated circle that follows ``Exercise.schedule`` with a QTimer; timed
 steps count down and move on by themselves. ``speed`` (1 = real time) speeds both up for tests.
-Invariants: the store is used on the UI thread only; a run is saved once, when it completes.
+Finished runs are kept through ``ExerciseLog``; the "Suggest exercises" box shows and sets the one
+switch ``Suggestions`` keeps. Invariants: both are used on the UI thread only; a run is saved once,
+when it completes.
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import EdgeCounselError
+from ..services.suggestions import Suggestions
 from ..services.exercises import (
     Exercise,
+    ExerciseLog,
     ExerciseRun,
     InvalidAnswerError,
     Step,
@@ -379,19 +383,20 @@ def closing_line(run: ExerciseRun) -> str:
 class ExercisesPage(QWidget):
     """The exercise list beside the runner; ``start()`` is public for chat and suggestions."""
 
-    record_saved = Signal(object)  # store.ExerciseRecord
+    record_saved = Signal(object)  # the ExerciseRecord ExerciseLog.save returns
 
     LANG_CHOICES = (("follow", "Follow the chat / 跟随聊天"), ("en", "English"), ("zh", "中文"))
 
-    def __init__(self, store=None, *, lang_provider: Callable[[], str] | None = None, speed: float = 1.0,
+    def __init__(self, services=None, *, lang_provider: Callable[[], str] | None = None, speed: float = 1.0,
                  parent=None) -> None:
         super().__init__(parent)
-        self.store = store
+        self.log: ExerciseLog | None = None
+        self.suggestions: Suggestions | None = None
         self.lang_provider = lang_provider or (lambda: "en")
         self.exercises = load_exercises()
         self._build()
         self.speed = speed
-        self.set_store(store)
+        self.set_services(services)
 
     @property
     def speed(self) -> float:
@@ -495,21 +500,23 @@ class ExercisesPage(QWidget):
 
     def _on_completed(self, run: ExerciseRun) -> None:
         text = closing_line(run)
-        if self.store is not None:
+        if self.log is not None:
             try:
-                self.record_saved.emit(self.store.save_exercise_record(run.exercise.id, run.record()))
+                self.record_saved.emit(self.log.save(run))
             except EdgeCounselError as error:
                 text = _t("not_saved", run.lang, error=error)
         self.closing.setText(text)
         self.again_button.setText(_t("again", run.lang))
         self.right.setCurrentIndex(2)
 
-    # -- store ---------------------------------------------------------------------------------
+    # -- services ------------------------------------------------------------------------------
 
-    def set_store(self, store) -> None:
-        """Use ``store``; None (locked) also drops a run in progress, answers and all."""
-        self.store = store
-        if store is None:
+    def set_services(self, services) -> None:
+        """Use ``services``' exercise log and suggestions; None (locked) also drops a run in
+        progress, answers and all."""
+        self.log = services.exercises if services is not None else None
+        self.suggestions = services.suggestions if services is not None else None
+        if services is None:
             self.runner.stop()
             self.right.setCurrentIndex(0)
         self.fill_list()
@@ -517,7 +524,7 @@ class ExercisesPage(QWidget):
 
     def _sync_suggestions_box(self) -> None:
         try:
-            enabled = self.store is None or self.store.get_private_setting("suggestions_enabled", True)
+            enabled = self.suggestions is None or self.suggestions.enabled
         except EdgeCounselError:
             return
         self.suggestions_box.blockSignals(True)
@@ -526,7 +533,7 @@ class ExercisesPage(QWidget):
 
     def _on_suggestions_toggled(self, on: bool) -> None:
         try:
-            if self.store is not None:
-                self.store.set_private_setting("suggestions_enabled", on)
+            if self.suggestions is not None:
+                self.suggestions.set_enabled(on)
         except EdgeCounselError:
             self._sync_suggestions_box()

@@ -1,7 +1,8 @@
 """Saved conversations: browse, search, continue, delete, export, and erase everything.
 
-Export writes an unencrypted file, so the user is warned before choosing where it goes. Erasing
-all data asks twice: it cannot be undone.
+Everything stored goes through ``services.history.History``. Export writes an unencrypted file,
+so the user is warned before choosing where it goes. Erasing all data asks twice: it cannot be
+undone.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..cli import history
-from ..store.database import Store
+from ..services.history import EXPORT_WARNING, History
 
 __all__ = ["HistoryPage"]
 
@@ -34,9 +34,9 @@ class HistoryPage(QWidget):
     continue_requested = Signal(int)  # conversation id
     erased = Signal()
 
-    def __init__(self, store: Store | None, parent=None) -> None:
+    def __init__(self, services=None, parent=None) -> None:
         super().__init__(parent)
-        self.store = store
+        self.history: History | None = services.history if services is not None else None
         self.search_box = QLineEdit(placeholderText="Search conversations and journal / 搜索", clearButtonEnabled=True)
         self.search_box.textChanged.connect(self.refresh)
         self.list = QListWidget()
@@ -52,28 +52,22 @@ class HistoryPage(QWidget):
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
 
-    def set_store(self, store: Store | None) -> None:
-        self.store = store
+    def set_services(self, services) -> None:
+        """Use ``services.history`` (None while locked: the list empties)."""
+        self.history = services.history if services is not None else None
         self.refresh()
 
     def refresh(self) -> None:
         self.list.clear()
-        if self.store is None:
+        if self.history is None:
             return
         query = self.search_box.text().strip()
         if query:
-            self._show_hits(query)
+            for conv, snippet in self.history.search(query):
+                self._add_item(f"{conv.id}  {conv.title} — …{snippet}…", conv.id)
         else:
-            for line, conv in zip(history.list_lines(self.store), self.store.list_conversations()):
+            for conv, line in self.history.listing():
                 self._add_item(line.strip(), conv.id)
-
-    def _show_hits(self, query: str) -> None:
-        seen = set()
-        for hit in self.store.search(query):
-            if hit.kind == "message" and hit.conversation_id not in seen:
-                seen.add(hit.conversation_id)
-                conv = self.store.get_conversation(hit.conversation_id)
-                self._add_item(f"{conv.id}  {conv.title} — …{hit.snippet}…", conv.id)
 
     def _add_item(self, text: str, conv_id: int) -> None:
         item = QListWidgetItem(text)
@@ -95,7 +89,7 @@ class HistoryPage(QWidget):
             return
         if QMessageBox.question(self, "Delete / 删除", "Delete this conversation for good? / 永久删除这段对话？") \
                 == QMessageBox.Yes:
-            self.store.delete_conversation(conv_id)
+            self.history.delete(conv_id)
             self.refresh()
 
     def export_selected(self, path: str | None = None) -> Path | None:
@@ -103,10 +97,10 @@ class HistoryPage(QWidget):
         if conv_id is None:
             return None
         if path is None:
-            QMessageBox.warning(self, "Export / 导出", history.EXPORT_WARNING)
+            QMessageBox.warning(self, "Export / 导出", EXPORT_WARNING)
             path, _ = QFileDialog.getSaveFileName(self, "Export conversation", "conversation.md",
                                                   "Markdown (*.md);;JSON (*.json)")
-        return history.export(self.store, conv_id, Path(path)) if path else None
+        return self.history.export(conv_id, Path(path)) if path else None
 
     def erase_all(self, confirmation: str | None = None) -> bool:
         if confirmation is None:
@@ -119,7 +113,7 @@ class HistoryPage(QWidget):
                 return False
         if confirmation != ERASE_WORD:
             return False
-        self.store.erase_all()
+        self.history.erase_all()
         self.refresh()
         self.erased.emit()
         return True

@@ -1,9 +1,11 @@
 """The journal page: dated entries (newest first), an editor, search, and a model reflection.
 
-Invariants: the store is used on the UI thread only; the reflection runs in the inference worker
-through ``model_task`` and gets only the entry's text (never the store). Every save runs the crisis
-detector on the entry; an escalated entry is still saved, then ``crisis_hook(assessment)`` opens
-the crisis flow, and such an entry is never sent to the model for a reflection. A reflection is shown as the AI's reading of the entry, never as a diagnosis.
+Everything stored goes through ``services.journal.Journal``, whose rules this page follows: every
+save comes back with the crisis detector's assessment (an escalated entry is still saved, then
+``crisis_hook(assessment)`` opens the crisis flow), and ``Journal.reflection_task`` refuses a crisis
+entry, so it is never sent to the model. Invariants: the journal is used on the UI thread only; the
+reflection's model half runs in the inference worker through ``model_task`` and holds only texts.
+A reflection is shown as the AI's reading of the entry, never as a diagnosis.
 """
 
 from __future__ import annotations
@@ -28,10 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import EdgeCounselError, JournalEntryNotFoundError
-from ..cli.journal import first_line, local_time
-from ..services.reflection import Reflection, recent_context, reflect
-from ..safety.risk import default_detector
+from ..errors import CrisisEntryError, EdgeCounselError, JournalEntryNotFoundError
+from ..services.journal import Journal, SavedEntry, first_line, local_time
+from ..services.reflection import Reflection
 
 __all__ = ["JournalPage"]
 
@@ -39,9 +40,6 @@ ModelTask = Callable[[Callable[[Any], Any], Callable[[Any], None], Callable[[str
 
 _HEADINGS = {"en": ("Themes", "Tone", "A reflection written by the AI — not a diagnosis."),
              "zh": ("主题", "情绪基调", "以上由 AI 生成，仅供参考，不是诊断。")}
-_NO_REFLECTION = ("There is no AI reflection for this entry: what you wrote matters too much for that. "
-                  "Please look at the help that has opened. / 这篇日记不做 AI 回顾：你写下的内容很重要，"
-                  "请看看已经打开的求助信息。")
 
 
 def reflection_html(reflection: Reflection) -> str:
@@ -56,19 +54,18 @@ def reflection_html(reflection: Reflection) -> str:
 class JournalPage(QWidget):
     """Write, edit, search, delete and reflect on journal entries."""
 
-    entry_saved = Signal(object, object)  # store.JournalEntry, risk.RiskAssessment
+    entry_saved = Signal(object, object)  # the saved JournalEntry, its risk.RiskAssessment
     reflection_ready = Signal(object)  # reflection.Reflection
 
-    def __init__(self, store=None, *, model_task: ModelTask | None = None,
-                 crisis_hook: Callable[[Any], None] | None = None, detector=None, parent=None) -> None:
+    def __init__(self, services=None, *, model_task: ModelTask | None = None,
+                 crisis_hook: Callable[[Any], None] | None = None, parent=None) -> None:
         super().__init__(parent)
-        self.store = store
+        self.journal: Journal | None = None
         self.model_task = model_task
         self.crisis_hook = crisis_hook
-        self.detector = detector or default_detector()
         self.current_id: int | None = None
         self._build()
-        self.set_store(store)
+        self.set_services(services)
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -110,18 +107,18 @@ class JournalPage(QWidget):
         layout.addWidget(self.reflection_view, 1)
         return pane
 
-    # -- the store -----------------------------------------------------------------------------
+    # -- the journal ---------------------------------------------------------------------------
 
-    def set_store(self, store) -> None:
-        """Use ``store`` (None while locked: the page empties itself)."""
-        self.store = store
+    def set_services(self, services) -> None:
+        """Use ``services.journal`` (None while locked: the page empties itself)."""
+        self.journal = services.journal if services is not None else None
         self.current_id = None
         self.editor.clear()
         self.reflection_view.clear()
         self.reload()
 
-    def _store_call(self, fn: Callable[[], Any]) -> Any:
-        """Run a store call; a user-facing error shows in the status line and gives None."""
+    def _journal_call(self, fn: Callable[[], Any]) -> Any:
+        """Run a journal call; a user-facing error shows in the status line and gives None."""
         try:
             return fn()
         except EdgeCounselError as error:
@@ -148,11 +145,11 @@ class JournalPage(QWidget):
         self.entry_list.blockSignals(False)
 
     def _entries(self) -> list:
-        if self.store is None:
+        if self.journal is None:
             return []
         query = self.search_box.text().strip()
-        fetch = (lambda: self.store.search_journal(query)) if query else self.store.list_journal_entries
-        return self._store_call(fetch) or []
+        fetch = (lambda: self.journal.search(query)) if query else self.journal.entries
+        return self._journal_call(fetch) or []
 
     def entry_ids(self) -> list[int]:
         """The ids shown in the list, top to bottom."""
@@ -171,14 +168,14 @@ class JournalPage(QWidget):
         self.editor.setFocus()
 
     def open_entry(self, entry_id: int) -> None:
-        entry = self._store_call(lambda: self.store.get_journal_entry(entry_id))
+        entry = self._journal_call(lambda: self.journal.get(entry_id))
         if entry is None:
             return
         self.current_id = entry.id
         self.editor.setPlainText(entry.text)
         self.editor.document().setModified(False)
-        stored = self._store_call(lambda: self.store.get_reflection(entry.id))
-        self.reflection_view.setText(reflection_html(Reflection.from_dict(stored)) if stored else "")
+        stored = self._journal_call(lambda: self.journal.get_reflection(entry.id))
+        self.reflection_view.setText(reflection_html(stored) if stored else "")
         self.status.clear()
 
     def _on_current_changed(self, item: QListWidgetItem | None, _previous) -> None:
@@ -195,34 +192,29 @@ class JournalPage(QWidget):
     def save(self):
         """Save the editor's text as a new entry or over the open one; returns the entry or None."""
         text = self.editor.toPlainText().strip()
-        if self.store is None:
+        if self.journal is None:
             return None
         if not text:
             self.status.setText("Write something first. / 请先写点什么。")
             return None
-        entry = self._store_call(lambda: self._write(text))
-        if entry is None:
+        saved = self._journal_call(lambda: self.journal.save(text, self.current_id))
+        if saved is None:
             return None
+        entry = saved.entry
         self.current_id = entry.id
         self.editor.document().setModified(False)
         self.reload()
         self.status.setText(f"Saved {local_time(entry.updated_at)} / 已保存")
-        self._check_risk(entry)
+        self._after_save(saved)
         return entry
 
-    def _write(self, text: str):
-        if self.current_id is None:
-            return self.store.add_journal_entry(text)
-        return self.store.update_journal_entry(self.current_id, text)
-
-    def _check_risk(self, entry) -> None:
-        assessment = self.detector.assess([entry.text])
-        if assessment.at_least("moderate") and self.crisis_hook is not None:
-            self.crisis_hook(assessment)
-        self.entry_saved.emit(entry, assessment)
+    def _after_save(self, saved: SavedEntry) -> None:
+        if saved.crisis and self.crisis_hook is not None:
+            self.crisis_hook(saved.assessment)
+        self.entry_saved.emit(saved.entry, saved.assessment)
 
     def delete(self) -> None:
-        if self.current_id is None or self.store is None:
+        if self.current_id is None or self.journal is None:
             return
         answer = QMessageBox.question(self, "Delete entry? / 删除日记？",
                                       "Delete this entry and its reflection for good? / "
@@ -230,7 +222,7 @@ class JournalPage(QWidget):
         if answer != QMessageBox.Yes:
             return
         try:
-            self.store.delete_journal_entry(self.current_id)
+            self.journal.delete(self.current_id)
         except JournalEntryNotFoundError:
             pass  # already gone: the list below catches up
         except EdgeCounselError as error:
@@ -247,47 +239,46 @@ class JournalPage(QWidget):
 
     def reflect(self) -> None:
         """Save if needed, then ask the model (in its worker) for a reflection on the entry."""
-        if self.model_task is None or self.store is None:
+        if self.model_task is None or self.journal is None:
             self.status.setText("Reflection needs the model. / 需要加载模型。")
             return
         just_saved = self.editor.document().isModified() or self.current_id is None
         entry = self._entry_to_reflect()
-        if entry is None or self._risky(entry, notify=not just_saved):
+        if entry is None:
             return
-        recent = self._recent_texts(entry) if self.recent_box.isChecked() else []
-        text = entry.text
+        task = self._reflection_task(entry, notify=not just_saved)
+        if task is None:
+            return
         self.reflect_button.setEnabled(False)
         self.status.setText("Reflecting… / 正在回顾…")
-        self.model_task(lambda engine: reflect(engine, text, recent=recent),
-                        lambda result: self._on_reflected(entry.id, result), self._on_reflect_failed)
+        self.model_task(task, lambda result: self._on_reflected(entry.id, result), self._on_reflect_failed)
 
-    def _risky(self, entry, notify: bool) -> bool:
-        """A crisis entry gets the crisis flow, never a model's reading (as in the chat)."""
-        assessment = self.detector.assess([entry.text])
-        if not assessment.at_least("moderate"):
-            return False
-        if notify and self.crisis_hook is not None:  # a save just now has opened it already
-            self.crisis_hook(assessment)
-        self.status.setText(_NO_REFLECTION)
-        return True
+    def _reflection_task(self, entry, notify: bool):
+        """The model's half of the reflection, or None: a crisis entry gets the crisis flow,
+        never a model's reading (as in the chat)."""
+        try:
+            return self.journal.reflection_task(entry, self.recent_box.isChecked())
+        except CrisisEntryError as refused:
+            if notify and self.crisis_hook is not None:  # a save just now has opened it already
+                self.crisis_hook(refused.assessment)
+            self.status.setText(str(refused))
+        except EdgeCounselError as error:
+            self.status.setText(str(error))
+        return None
 
     def _entry_to_reflect(self):
         """The open entry as saved; unsaved text is saved first, so the reflection matches it."""
         if self.editor.document().isModified() or self.current_id is None:
             return self.save()
-        return self._store_call(lambda: self.store.get_journal_entry(self.current_id))
-
-    def _recent_texts(self, entry) -> list[str]:
-        entries = self._store_call(self.store.list_journal_entries) or []
-        return recent_context(entries, entry)
+        return self._journal_call(lambda: self.journal.get(self.current_id))
 
     def _on_reflected(self, entry_id: int, reflection: Reflection) -> None:
         self.reflect_button.setEnabled(True)
         self.status.clear()
-        if self.store is None:
+        if self.journal is None:
             return
         try:
-            self.store.save_reflection(entry_id, reflection.to_dict())
+            self.journal.save_reflection(entry_id, reflection)
         except JournalEntryNotFoundError:
             return  # deleted while the model was thinking
         except EdgeCounselError as error:

@@ -29,6 +29,7 @@ from ..safety import crisis_replies, disclosure
 from ..safety.hotlines import HotlineDirectory, region_from_locale
 from ..services.conversation import Conversation
 from ..services.recorder import StoreRecorder
+from ..services.bundle import Services
 from ..settings import Settings, save_settings
 from .chat_host import ChatHost
 from .chat_view import ChatPanel
@@ -54,7 +55,8 @@ class MainWindow(QMainWindow):
         self.settings = settings
         self.store = store
         self.home = paths.data_dir()
-        self.store_listeners: list = []  # callables(store | None): pages that follow lock/unlock
+        self.services = Services.for_store(store) if store is not None else None
+        self.services_listeners: list = []  # callables(Services | None): pages that follow lock/unlock
         self.directory = directory or HotlineDirectory.load(settings.hotline_override)
         self.region = settings.region or region_from_locale()
         self.model_error_dialog: QMessageBox | None = None
@@ -91,7 +93,7 @@ class MainWindow(QMainWindow):
         self.host.attach(self.chat)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.chat, "Chat / 聊天")
-        self.history = HistoryPage(self.store)
+        self.history = HistoryPage(self.services)
         self.tabs.addTab(self.history, "History / 历史")
         self.history.refresh()
         footer = QLabel(_FOOTER, wordWrap=True)
@@ -259,12 +261,13 @@ class MainWindow(QMainWindow):
         self.store = store
         self.conversation.recorder = (StoreRecorder(store, approach=self.conversation.approach)
                                       if store is not None else None)
-        self.history.set_store(store)
-        for listener in self.store_listeners:
-            listener(store)
+        self.services = Services.for_store(store) if store is not None else None
+        self.history.set_services(self.services)
+        for listener in self.services_listeners:
+            listener(self.services)
 
     def safety_plan(self) -> dict | None:
-        return self.store.get_safety_plan() if self.store is not None else None
+        return self.services.safety_plan.get() if self.services is not None else None
 
     def show_disclosure(self, lang: str = "en") -> QMessageBox:
         box = QMessageBox(QMessageBox.Information, "Before you start / 开始之前",

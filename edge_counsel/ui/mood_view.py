@@ -2,8 +2,8 @@
 
 A check-in is one click on an emoji, any number of tag chips, an optional one-line note, and Save.
 Below it: average mood by week or by month, the current and longest streak, and the weekly summary
-from ``mood.weekly_summary``. All statistics come from ``mood``; this module only draws them.
-Invariant: the store is used on the UI thread only.
+from ``mood.weekly_summary``. All statistics come from ``mood`` and the check-ins from its
+``MoodLog``; this module only draws them. Invariant: the mood log is used on the UI thread only.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from ..services.mood import (
     EMOJI_SCALE,
     EMOTION_TAGS,
     MoodCheckin,
+    MoodLog,
     PeriodAverage,
     current_streak,
     level,
@@ -129,14 +130,14 @@ class MoodChart(QWidget):
 class MoodPage(QWidget):
     """Check in, then see the trend."""
 
-    checked_in = Signal(object)  # store.MoodCheckin
+    checked_in = Signal(object)  # the stored check-in, as MoodLog.add returns it
 
-    def __init__(self, store=None, *, lang_provider: Callable[[], str] | None = None, parent=None) -> None:
+    def __init__(self, services=None, *, lang_provider: Callable[[], str] | None = None, parent=None) -> None:
         super().__init__(parent)
-        self.store = store
+        self.mood: MoodLog | None = None
         self.lang_provider = lang_provider or (lambda: "en")
         self._build()
-        self.set_store(store)
+        self.set_services(services)
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -207,11 +208,11 @@ class MoodPage(QWidget):
         return [tag for tag, chip in self.tag_chips.items() if chip.isChecked()]
 
     def save(self):
-        """Store the check-in, reset the form and redraw; returns the check-in or None."""
-        if self.store is None or self.score is None:
+        """Save the check-in, reset the form and redraw; returns the check-in or None."""
+        if self.mood is None or self.score is None:
             return None
         try:
-            checkin = self.store.add_checkin(self.score, self.selected_tags(), self.note.text().strip())
+            checkin = self.mood.add(self.score, self.selected_tags(), self.note.text().strip())
         except EdgeCounselError as error:
             self.status.setText(str(error))
             return None
@@ -233,23 +234,24 @@ class MoodPage(QWidget):
 
     # -- trend ---------------------------------------------------------------------------------
 
-    def set_store(self, store) -> None:
-        self.store = store
+    def set_services(self, services) -> None:
+        """Use ``services.mood`` (None while locked)."""
+        self.mood = services.mood if services is not None else None
         self._reset_form()
         self.status.clear()
         self.refresh()
 
     def _checkins(self) -> list[MoodCheckin]:
-        if self.store is None:
+        if self.mood is None:
             return []
         try:
-            return [MoodCheckin.from_stored(row) for row in self.store.list_checkins()]
+            return self.mood.checkins()
         except EdgeCounselError as error:
             self.status.setText(str(error))
             return []
 
     def refresh(self) -> None:
-        """Redraw the chart, the streaks and the summary from the store."""
+        """Redraw the chart, the streaks and the summary from the saved check-ins."""
         checkins, lang = self._checkins(), normalize_lang(self.lang_provider())
         monthly = self.month_button.isChecked()
         periods = monthly_averages(checkins) if monthly else weekly_averages(checkins)

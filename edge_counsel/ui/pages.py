@@ -1,9 +1,10 @@
 """Puts the journal, mood, exercises and safety plan pages and the suggestion bar into the window.
 
 ``install_pages(window)`` is called once, after the MainWindow is built; it registers
-``set_store(pages, store)`` in ``window.store_listeners``, so the pages follow lock (None) and
-unlock. While there is no store each page
-sits behind an "Unlock to use" notice, disabled, and the suggestion bar stays hidden.
+``set_services(pages, services)`` in ``window.services_listeners``, so the pages follow lock (None)
+and unlock (a ``services.bundle.Services`` over the unlocked store). The pages reach the store only
+through those services. While locked each page sits behind an "Unlock to use" notice, disabled,
+and the suggestion bar stays hidden.
 
 Wiring, all on the UI thread: a mood check-in, a saved journal entry that did not escalate, and a
 finished chat turn that was not a crisis reply each look for a suggestion; "Try it" opens the
@@ -16,13 +17,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from ..lang import detect_language
+from ..services.journal import is_crisis
 from .exercises_view import ExercisesPage
 from .journal_view import JournalPage
 from .mood_view import MoodPage
 from .safety_plan_view import SafetyPlanPage
 from .suggestion_bar import SuggestionBar
 
-__all__ = ["install_pages", "set_store", "PAGE_TITLES"]
+__all__ = ["install_pages", "set_services", "PAGE_TITLES"]
 
 PAGE_TITLES = {
     "journal": "Journal / 日记",
@@ -34,7 +36,7 @@ _LOCKED = "Unlock to use: your journal, mood and plan are kept encrypted. / 解�
 
 
 class LockablePage(QStackedWidget):
-    """A page behind an "Unlock to use" notice while there is no open store."""
+    """A page behind an "Unlock to use" notice while locked (no services)."""
 
     def __init__(self, page: QWidget, parent=None) -> None:
         super().__init__(parent)
@@ -43,10 +45,10 @@ class LockablePage(QStackedWidget):
         self.addWidget(self.notice)
         self.addWidget(page)
 
-    def set_store(self, store) -> None:
-        self.page.set_store(store)
-        self.page.setEnabled(store is not None)
-        self.setCurrentWidget(self.page if store is not None else self.notice)
+    def set_services(self, services) -> None:
+        self.page.set_services(services)
+        self.page.setEnabled(services is not None)
+        self.setCurrentWidget(self.page if services is not None else self.notice)
 
 
 def _show_tab(window, page: QWidget) -> None:
@@ -89,7 +91,6 @@ def _try_exercise(window, exercises: ExercisesPage, suggestion) -> None:
 def _wire(window, pages: dict[str, QWidget]) -> None:
     bar, journal, exercises = pages["suggestions"], pages["journal"], pages["exercises"]
     bar.chat_context = lambda: _last_chat(window)
-    bar.allowed = lambda: getattr(window.settings, "suggestions_enabled", True)
     bar.try_requested.connect(lambda s: _try_exercise(window, exercises, s))
     bar.turned_off.connect(lambda: exercises.suggestions_box.setChecked(False))
     journal.crisis_hook = lambda assessment: _journal_crisis(window, journal, assessment)
@@ -100,7 +101,7 @@ def _wire(window, pages: dict[str, QWidget]) -> None:
 
 
 def _after_journal(bar: SuggestionBar, entry, assessment) -> None:
-    if assessment.at_least("moderate"):
+    if is_crisis(assessment):
         bar.clear()
     else:
         bar.refresh(None, detect_language(entry.text))
@@ -112,27 +113,27 @@ def _refresh_open_crisis_panel(window) -> None:
 
 
 def install_pages(window) -> dict[str, QWidget]:
-    """Create the pages for ``window.store`` (None: locked), add their tabs, insert the suggestion
-    bar below the crisis panel in the chat, and wire them. Returns the pages by name, and the
-    bar as "suggestions"."""
+    """Create the pages for ``window.services`` (None: locked), add their tabs, insert the
+    suggestion bar below the crisis panel in the chat, and wire them. Returns the pages by name,
+    and the bar as "suggestions"."""
     pages = _make_pages(window)
     for key, title in PAGE_TITLES.items():
         window.add_page(LockablePage(pages[key]), title)
     window.chat.layout().insertWidget(1, pages["suggestions"])
     _wire(window, pages)
-    set_store(pages, window.store)
-    listeners = getattr(window, "store_listeners", None)
+    set_services(pages, window.services)
+    listeners = getattr(window, "services_listeners", None)
     if listeners is not None:  # the window calls these on lock (None) and unlock
-        listeners.append(lambda store: set_store(pages, store))
+        listeners.append(lambda services: set_services(pages, services))
     return pages
 
 
-def set_store(pages: dict[str, QWidget], store) -> None:
-    """Give every page the unlocked ``store``, or None to lock them again."""
+def set_services(pages: dict[str, QWidget], services) -> None:
+    """Give every page the unlocked store's ``services``, or None to lock them again."""
     for key in PAGE_TITLES:
         container = pages[key].parentWidget()
         if isinstance(container, LockablePage):
-            container.set_store(store)
+            container.set_services(services)
         else:
-            pages[key].set_store(store)
-    pages["suggestions"].set_store(store)
+            pages[key].set_services(services)
+    pages["suggestions"].set_services(services)

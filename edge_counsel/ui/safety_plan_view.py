@@ -1,8 +1,9 @@
 """The safety plan page: the Stanley-Brown steps and a trusted contact, in the person's own words.
 
-The sections are the store's ``SAFETY_PLAN_SECTIONS``, labelled as the crisis panel labels them
+The sections are ``services.safety_plan.SECTIONS``, labelled as the crisis panel labels them
 (``crisis_panel.PLAN_SECTIONS``), so what is written here is what the crisis panel shows.
-Invariant: the store is used on the UI thread only; nothing is saved until Save is pressed.
+Invariant: the plan is read and saved through ``SafetyPlan`` on the UI thread only; nothing is
+saved until Save is pressed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import EdgeCounselError
-from ..store.database import SAFETY_PLAN_SECTIONS, TRUSTED_CONTACT_FIELDS
+from ..services.safety_plan import CONTACT_FIELDS, SECTIONS, SafetyPlan
 from .crisis_panel import PLAN_SECTIONS
 
 __all__ = ["SafetyPlanPage", "section_labels"]
@@ -44,10 +45,10 @@ _SECTION_HINTS = {
 
 
 def section_labels() -> dict[str, tuple[str, str]]:
-    """Section key -> (English, Chinese) label, for every section the store keeps."""
+    """Section key -> (English, Chinese) label, for every section of the plan."""
     labels = {key: (en, zh) for key, en, zh in PLAN_SECTIONS}
     labels.update(_EXTRA_LABELS)
-    return {key: labels.get(key, (key, key)) for key in SAFETY_PLAN_SECTIONS}
+    return {key: labels.get(key, (key, key)) for key in SECTIONS}
 
 
 class SafetyPlanPage(QWidget):
@@ -55,13 +56,13 @@ class SafetyPlanPage(QWidget):
 
     saved = Signal(dict)
 
-    def __init__(self, store=None, parent=None) -> None:
+    def __init__(self, services=None, parent=None) -> None:
         super().__init__(parent)
-        self.store = store
+        self.safety_plan: SafetyPlan | None = None
         self.sections: dict[str, QPlainTextEdit] = {}
         self.contact: dict[str, QLineEdit] = {}
         self._build()
-        self.set_store(store)
+        self.set_services(services)
 
     def _build(self) -> None:
         self.guidance = QLabel(_GUIDANCE, wordWrap=True)
@@ -93,21 +94,22 @@ class SafetyPlanPage(QWidget):
     def _contact_box(self) -> QGroupBox:
         box = QGroupBox("A person I trust / 我信任的人")
         form = QFormLayout(box)
-        for field in TRUSTED_CONTACT_FIELDS:
+        for field in CONTACT_FIELDS:
             en, zh = _CONTACT_LABELS.get(field, (field, field))
             self.contact[field] = QLineEdit()
             form.addRow(f"{en} / {zh}", self.contact[field])
         return box
 
-    # -- the store -----------------------------------------------------------------------------
+    # -- the plan ------------------------------------------------------------------------------
 
-    def set_store(self, store) -> None:
-        self.store = store
+    def set_services(self, services) -> None:
+        """Use ``services.safety_plan`` (None while locked: the form empties)."""
+        self.safety_plan = services.safety_plan if services is not None else None
         self.status.clear()
         self.load()
 
     def load(self) -> None:
-        """Fill the form from the store (empty when there is no plan or no store)."""
+        """Fill the form from the saved plan (empty when there is none, or while locked)."""
         plan = self._stored_plan()
         for key, editor in self.sections.items():
             editor.setPlainText(plan.get(key, ""))
@@ -116,27 +118,27 @@ class SafetyPlanPage(QWidget):
             edit.setText(contact.get(field, ""))
 
     def _stored_plan(self) -> dict:
-        if self.store is None:
+        if self.safety_plan is None:
             return {}
         try:
-            return self.store.get_safety_plan()
+            return self.safety_plan.get()
         except EdgeCounselError as error:
             self.status.setText(str(error))
             return {}
 
     def plan(self) -> dict:
-        """The plan as written in the form, in the store's shape."""
+        """The plan as written in the form, in ``SafetyPlan``'s shape."""
         plan = {key: editor.toPlainText().strip() for key, editor in self.sections.items()}
         contact = {field: edit.text().strip() for field, edit in self.contact.items()}
         plan["trusted_contact"] = {k: v for k, v in contact.items() if v}
         return plan
 
     def save(self) -> bool:
-        if self.store is None:
+        if self.safety_plan is None:
             return False
         plan = self.plan()
         try:
-            self.store.save_safety_plan(plan)
+            self.safety_plan.save(plan)
         except EdgeCounselError as error:
             self.status.setText(str(error))
             return False
