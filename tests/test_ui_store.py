@@ -11,7 +11,7 @@ import json
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
-from edge_counsel.store.keys import unlock_store
+from edge_counsel.services.unlock import unlock
 from edge_counsel.settings import Settings
 from edge_counsel.ui.main_window import MainWindow
 from edge_counsel.ui.unlock_dialog import UnlockDialog
@@ -26,7 +26,7 @@ def fast_kdf(monkeypatch):
 
 @pytest.fixture
 def window(qtbot, data_home, scripted_engine):
-    store = unlock_store(data_home, PASS, create=True)
+    store = unlock(data_home, PASS, create=True)
     win = MainWindow(Settings(auto_lock_minutes=0), store=store)
     qtbot.addWidget(win)
     win.session.engine = scripted_engine(["I hear ", "you. ", "Tell me more?"])
@@ -64,7 +64,7 @@ def test_create_then_unlock(qtbot, data_home):
 
 
 def test_corrupt_database_is_moved_aside_never_overwritten(qtbot, data_home, monkeypatch):
-    unlock_store(data_home, PASS, create=True).close()
+    unlock(data_home, PASS, create=True).close()
     db = data_home / "counsel.db"
     garbage = b"\x13" * 5000
     db.write_bytes(garbage)
@@ -132,7 +132,7 @@ def test_lock_hides_everything_and_unlock_restores(qtbot, window, data_home):
         window.lock_action.trigger()
     assert window.store is None and window.stack.currentIndex() == 1
     assert window.chat.transcript.toPlainText() == "" and window.session.turns == []
-    window.unlock_with(unlock_store(data_home, PASS))
+    window.unlock_with(unlock(data_home, PASS))
     assert window.stack.currentIndex() == 0
     window.history.refresh()
     assert window.history.list.count() == 1

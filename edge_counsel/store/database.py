@@ -374,15 +374,14 @@ _ENTRY_COLUMNS = "id, text, created_at, updated_at"
 
 
 class Store:
-    """Small, named reads and writes over an open store connection."""
+    """Small, named reads and writes over a connection from ``open_store``.
+
+    The app gets one from ``services.unlock``; tests may wrap ``open_store(path, key)`` directly.
+    """
 
     def __init__(self, conn: sqlcipher3.Connection, path: Path | None = None):
         self._conn: sqlcipher3.Connection | None = conn
         self.path = Path(path) if path else Path(conn.execute("PRAGMA database_list").fetchone()[2])
-
-    @classmethod
-    def open(cls, path: Path, key: bytes) -> "Store":
-        return cls(open_store(path, key), path)
 
     def __enter__(self) -> "Store":
         return self

@@ -25,10 +25,10 @@ from ..errors import (
     StoreCorruptError,
     WrongPassphraseError,
 )
-from ..store.keys import KeyVault, open_with_key
-from ..store.database import DB_FILENAME, Store, move_aside
+from ..services.unlock import change_passphrase, has_store, move_damaged_aside, unlock
+from ..store.database import Store
 
-__all__ = ["UnlockDialog", "unlock_interactively", "change_passphrase_dialog"]
+__all__ = ["UnlockDialog", "ask_passphrase", "change_passphrase_dialog"]
 
 _LOST = ("If you forget this passphrase, your conversations, journal and mood history cannot be "
          "recovered — not by us, not by anyone. / 如果忘记密码，数据将无法恢复。")
@@ -39,8 +39,8 @@ class UnlockDialog(QDialog):
 
     def __init__(self, home: Path, parent=None) -> None:
         super().__init__(parent)
-        self.home, self.vault = home, KeyVault(home)
-        self.creating = not self.vault.exists()
+        self.home = Path(home)
+        self.creating = not has_store(self.home)
         self.store: Store | None = None
         self.setWindowTitle("Edge Counsel — " + ("Create a passphrase / 设置密码" if self.creating
                                                   else "Unlock / 解锁"))
@@ -89,44 +89,29 @@ class UnlockDialog(QDialog):
     def _create(self) -> Store:
         if self.passphrase.text() != self.confirm.text():
             raise ValueError("The two passphrases differ. / 两次输入的密码不一致。")
-        key = self.vault.create(self.passphrase.text())
-        self._maybe_remember(key)
-        return open_with_key(self.vault, key)
+        return self._unlock()
 
     def _unlock(self) -> Store:
-        key = self.vault.unlock(self.passphrase.text())
-        store = open_with_key(self.vault, key)
-        self._maybe_remember(key)
-        return store
+        return unlock(self.home, self.passphrase.text(), create=self.creating,
+                      remember=True if self.remember.isChecked() else None,
+                      on_keychain_error=self._keychain_failed)
 
-    def _maybe_remember(self, key: bytes) -> None:
-        if not self.remember.isChecked():
-            return
-        try:
-            self.vault.remember(key)
-        except KeychainError as exc:
-            QMessageBox.information(self, "Keychain / 钥匙串", str(exc))
+    def _keychain_failed(self, exc: KeychainError) -> None:
+        QMessageBox.information(self, "Keychain / 钥匙串", str(exc))
 
     def _offer_move_aside(self, exc: StoreCorruptError) -> None:
-        path = getattr(exc, "path", None) or self.home / DB_FILENAME
+        path = getattr(exc, "path", "the store")
         answer = QMessageBox.question(
             self, "The database is damaged / 数据库已损坏",
             f"{exc}\n\nMove {path} aside (it is kept, renamed) and start a new, empty store?",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         if answer == QMessageBox.Yes:
-            moved = move_aside(Path(path))
+            moved = move_damaged_aside(self.home, exc)
             self.error.setText(f"Moved to {moved}. Unlock again to start a new store.")
 
 
-def unlock_interactively(home: Path, parent=None) -> Store | None:
-    """A remembered key opens the store directly; otherwise ask. None if the user cancels."""
-    vault = KeyVault(home)
-    key = vault.remembered_key() if vault.exists() else None
-    if key is not None:
-        try:
-            return open_with_key(vault, key)
-        except EdgeCounselError:
-            pass  # fall back to asking: the keychain entry may be stale
+def ask_passphrase(home: Path, parent=None) -> Store | None:
+    """Ask for the passphrase and unlock; None if the user cancels."""
     dialog = UnlockDialog(home, parent)
     return dialog.store if dialog.exec() == QDialog.Accepted else None
 
@@ -152,7 +137,7 @@ def change_passphrase_dialog(home: Path, parent=None) -> bool:
             error.setText("The new passphrases differ. / 两次输入的新密码不一致。")
             return
         try:
-            KeyVault(home).change_passphrase(old.text(), new.text())
+            change_passphrase(home, old.text(), new.text())
         except (EdgeCounselError, ValueError) as exc:
             error.setText(str(exc))
             return
