@@ -122,6 +122,25 @@ def memory_keyring():
     keyring.set_keyring(previous)
 
 
+class SyncThreadPool:
+    """Stands in for QThreadPool: ``start`` runs the task at once, so async code is deterministic.
+
+    (picard's FakeThreadPool.) Results still travel through the same Qt signals.
+    """
+
+    def __init__(self):
+        self.started = 0
+
+    def start(self, runnable, priority: int = 0) -> None:
+        self.started += 1
+        runnable.run()
+
+
+@pytest.fixture
+def sync_pool():
+    return SyncThreadPool()
+
+
 def type_text(widget, text: str) -> None:
     """Commit text as an input method does: how Chinese arrives from a real keyboard.
 
