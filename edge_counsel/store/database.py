@@ -7,6 +7,8 @@ Invariants:
 - Every write is one explicit transaction. A failed write (a full disk included) rolls back and
   leaves everything saved before it intact.
 - Nothing here deletes a store file: a damaged one is moved aside (renamed) by ``move_aside``.
+- A connection may be opened on one thread and handed to another (the UI unlocks on a pool
+  thread), but only one thread uses it at a time.
 """
 
 from __future__ import annotations
@@ -267,7 +269,10 @@ def _sniff(path: Path) -> str | None:
 def _connect(target: str, key: bytes, uri: bool = False) -> sqlcipher3.Connection:
     if not isinstance(key, (bytes, bytearray)) or len(key) != KEY_BYTES:
         raise ValueError(f"the data key must be {KEY_BYTES} bytes")
-    conn = sqlcipher3.connect(target, uri=uri, isolation_level="IMMEDIATE", timeout=10.0)
+    # Unlocking (Argon2id, then this) runs on a pool thread and hands the connection to the UI
+    # thread once; SQLCipher is built thread-safe, and one thread at a time uses a connection.
+    conn = sqlcipher3.connect(target, uri=uri, isolation_level="IMMEDIATE", timeout=10.0,
+                              check_same_thread=False)
     conn.execute("PRAGMA cipher_log_level = NONE")  # the user sees our message, not codec noise
     conn.execute("PRAGMA cipher_memory_security = ON")
     conn.execute(f"PRAGMA key = \"x'{bytes(key).hex()}'\"")  # a raw key: no second KDF
