@@ -125,15 +125,25 @@ def memory_keyring():
 class SyncThreadPool:
     """Stands in for QThreadPool: ``start`` runs the task at once, so async code is deterministic.
 
-    (picard's FakeThreadPool.) Results still travel through the same Qt signals.
+    (picard's FakeThreadPool.) Results still travel through the same Qt signals. With ``hold``
+    set, tasks wait until ``run_held()``, so a test can look at a dialog while its work "runs".
     """
 
     def __init__(self):
         self.started = 0
+        self.hold = False
+        self.held: list = []
 
     def start(self, runnable, priority: int = 0) -> None:
         self.started += 1
-        runnable.run()
+        if self.hold:
+            self.held.append(runnable)
+        else:
+            runnable.run()
+
+    def run_held(self) -> None:
+        while self.held:
+            self.held.pop(0).run()
 
 
 @pytest.fixture
