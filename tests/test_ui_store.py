@@ -253,3 +253,18 @@ def test_help_is_one_click_away_without_any_crisis(qtbot, window):
     assert window.tabs.currentWidget() is window.chat
     assert window.crisis_panel.isVisible()
     assert window.crisis_panel.hotline_numbers()
+
+
+def test_the_app_asks_only_when_no_key_is_remembered(qtbot, data_home, monkeypatch, memory_keyring):
+    from argparse import Namespace
+
+    from edge_counsel.app.desktop import _unlock
+
+    asked = []
+    monkeypatch.setattr("edge_counsel.ui.unlock_dialog.ask_passphrase",
+                        lambda home: asked.append(home) or unlock(home, PASS, create=True))
+    _unlock(Namespace()).close()  # first run: nothing remembered, so the dialog asks
+    assert asked == [data_home]
+    unlock(data_home, PASS, remember=True).close()
+    with _unlock(Namespace()) as store:  # remembered: no dialog
+        assert store.is_open and asked == [data_home]
