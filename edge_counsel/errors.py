@@ -22,6 +22,9 @@ __all__ = [
     "CrisisEntryError",
     "StoreTooNewError",
     "KeyfileError",
+    "StoreMissingError",
+    "PassphraseNeededError",
+    "EmptyPassphraseError",
     "KeychainError",
     "PassphraseFileError",
     "ExportFormatError",
@@ -103,6 +106,18 @@ class StoreTooNewError(EdgeCounselError):
 
 class KeyfileError(EdgeCounselError):
     """keyfile.json is missing, damaged, or would overwrite an existing store."""
+
+
+class StoreMissingError(KeyfileError):
+    """No store has been set up in the data folder (there is no keyfile.json)."""
+
+
+class PassphraseNeededError(EdgeCounselError):
+    """No key is remembered on this computer, so the store needs its passphrase."""
+
+
+class EmptyPassphraseError(EdgeCounselError, ValueError):
+    """An empty passphrase was chosen; it would protect nothing."""
 
 
 class KeychainError(EdgeCounselError):

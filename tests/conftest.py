@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.errors import PasswordDeleteError
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # keyring has no backend on CI machines: use the null one explicitly so nothing is ever stored.
@@ -80,12 +82,73 @@ def scripted_engine():
 @pytest.fixture
 def store(tmp_path, monkeypatch):
     """A real, freshly created SQLCipher store (Argon2 at test cost)."""
-    from edge_counsel.store.keys import unlock_store
+    from edge_counsel.services.unlock import unlock
 
     monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
-    opened = unlock_store(tmp_path / "store", "pass phrase", create=True)
+    opened = unlock(tmp_path / "store", "pass phrase", create=True)
     yield opened
     opened.close()
+
+
+class MemoryKeyring(KeyringBackend):
+    """A real keyring backend that keeps passwords in a dict: a keychain that works, for one test."""
+
+    priority = 1
+
+    def __init__(self):
+        super().__init__()
+        self.items: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service, username):
+        return self.items.get((service, username))
+
+    def set_password(self, service, username, password):
+        self.items[(service, username)] = password
+
+    def delete_password(self, service, username):
+        if self.items.pop((service, username), None) is None:
+            raise PasswordDeleteError("not found")
+
+
+@pytest.fixture
+def memory_keyring():
+    """Swap the null keyring for a working in-memory one during the test."""
+    import keyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+class SyncThreadPool:
+    """Stands in for QThreadPool: ``start`` runs the task at once, so async code is deterministic.
+
+    (picard's FakeThreadPool.) Results still travel through the same Qt signals. With ``hold``
+    set, tasks wait until ``run_held()``, so a test can look at a dialog while its work "runs".
+    """
+
+    def __init__(self):
+        self.started = 0
+        self.hold = False
+        self.held: list = []
+
+    def start(self, runnable, priority: int = 0) -> None:
+        self.started += 1
+        if self.hold:
+            self.held.append(runnable)
+        else:
+            runnable.run()
+
+    def run_held(self) -> None:
+        while self.held:
+            self.held.pop(0).run()
+
+
+@pytest.fixture
+def sync_pool():
+    return SyncThreadPool()
 
 
 def type_text(widget, text: str) -> None:

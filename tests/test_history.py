@@ -11,14 +11,14 @@ import pytest
 from edge_counsel import paths
 from edge_counsel.errors import ConversationNotFoundError, ExportFormatError
 from edge_counsel.cli.history import EXPORT_WARNING, export, list_lines, show_lines
-from edge_counsel.store.database import Store
+from edge_counsel.store.database import Store, open_store
 
 KEY = bytes.fromhex("11" * 32)
 
 
 @pytest.fixture
 def store():
-    with Store.open(paths.data_dir() / "counsel.db", KEY) as opened:
+    with Store(open_store(paths.data_dir() / "counsel.db", KEY)) as opened:
         yield opened
 
 

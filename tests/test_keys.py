@@ -1,4 +1,4 @@
-"""KeyVault: the passphrase-wrapped data key, keyfile.json, the opt-in keychain, unlock_store."""
+"""KeyVault: the passphrase-wrapped data key, keyfile.json and the opt-in keychain."""
 
 from __future__ import annotations
 
@@ -8,20 +8,17 @@ import json
 import stat
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backend import KeyringBackend
-from keyring.errors import PasswordDeleteError
 
 from edge_counsel import paths
 from edge_counsel.errors import (
     KeychainError,
     KeyfileError,
     PassphraseFileError,
-    StoreCorruptError,
     WrongPassphraseError,
 )
-from edge_counsel.store.keys import KeyVault, kdf_params, read_passphrase_file, unlock_store
+from edge_counsel.services.unlock import unlock
+from edge_counsel.store.keys import KeyVault, kdf_params, read_passphrase_file
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +73,7 @@ def test_same_passphrase_typed_differently_still_unlocks(vault):
 
 
 def test_change_passphrase_rewraps_the_same_key(vault, home):
-    store = unlock_store(home, "old passphrase", create=True)
+    store = unlock(home, "old passphrase", create=True)
     store.add_journal_entry("before the change")
     store.close()
     db_before = hashlib.sha256((home / "counsel.db").read_bytes()).hexdigest()
@@ -90,7 +87,7 @@ def test_change_passphrase_rewraps_the_same_key(vault, home):
     with pytest.raises(ValueError):
         vault.change_passphrase("new passphrase", "")
     assert hashlib.sha256((home / "counsel.db").read_bytes()).hexdigest() == db_before  # not re-encrypted
-    with unlock_store(home, "new passphrase") as store:
+    with unlock(home, "new passphrase") as store:
         assert [e.text for e in store.list_journal_entries()] == ["before the change"]
 
 
@@ -162,29 +159,6 @@ def test_bad_passphrase_file(tmp_path, content):
         read_passphrase_file(path)
 
 
-# unlock_store -----------------------------------------------------------------------------------
-
-
-def test_unlock_store(home):
-    with pytest.raises(KeyfileError):
-        unlock_store(home, "pass")
-    with unlock_store(home, "pass", create=True) as store:
-        store.create_conversation("kept")
-    with unlock_store(home, "pass", create=True) as store:  # exists: create=True just unlocks
-        assert [c.title for c in store.list_conversations()] == ["kept"]
-    with pytest.raises(WrongPassphraseError):
-        unlock_store(home, "wrong")
-
-
-def test_keyfile_from_another_store_is_reported_as_a_mismatch(home, tmp_path):
-    unlock_store(home, "pass", create=True).close()
-    other = tmp_path / "other"
-    unlock_store(other, "pass", create=True).close()
-    (other / "keyfile.json").replace(home / "keyfile.json")
-    with pytest.raises(StoreCorruptError, match="does not open it"):
-        unlock_store(home, "pass")
-
-
 # The OS keychain --------------------------------------------------------------------------------
 
 
@@ -198,35 +172,6 @@ def test_no_keychain_is_a_clear_error(vault, home):
     assert vault.remembered_key() is None
     vault.forget()
     assert _keyfile(home)["remembered"] is False
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps passwords in a dict, for this test only."""
-
-    priority = 1
-
-    def __init__(self):
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service, username):
-        return self.items.get((service, username))
-
-    def set_password(self, service, username, password):
-        self.items[(service, username)] = password
-
-    def delete_password(self, service, username):
-        if self.items.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
-
-
-@pytest.fixture
-def memory_keyring():
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def test_remember_and_forget(vault, memory_keyring):

@@ -123,7 +123,7 @@ def test_frozen_v1_store_migrates_forward(home):
     assert migrations.applied(raw) == ["m001_initial"]
     raw.close()
 
-    with Store.open(path, V1_KEY) as store:
+    with Store(open_store(path, V1_KEY)) as store:
         assert migrations.applied(store.conn) == ["m001_initial", "m002_search_index"]
         (conv,) = store.list_conversations()
         assert conv.title == "First steps"

@@ -35,13 +35,13 @@ DRIVER = textwrap.dedent('''
     from PySide6.QtGui import QInputMethodEvent
     from PySide6.QtWidgets import QApplication
     from edge_counsel.app.desktop import create_qt_app
-    from edge_counsel.store.keys import unlock_store
+    from edge_counsel.services.unlock import unlock
     from edge_counsel.settings import Settings
     from edge_counsel.ui.main_window import MainWindow
 
     canary, model, home = sys.argv[1], sys.argv[2], os.environ["EDGE_COUNSEL_HOME"]
     app = create_qt_app()
-    store = unlock_store(__import__("pathlib").Path(home), "correct horse battery", create=True)
+    store = unlock(__import__("pathlib").Path(home), "correct horse battery", create=True)
     window = MainWindow(Settings(max_tokens=24, temperature=0.0), store=store)
     window.show()
     loop = QEventLoop()
@@ -117,9 +117,9 @@ def test_no_network_connection_during_a_session(guarded_session):
 
 def test_wrong_passphrase_is_clear_and_leaves_the_file(tmp_path, data_home, monkeypatch):
     monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
-    from edge_counsel.store.keys import unlock_store
+    from edge_counsel.services.unlock import unlock
 
-    unlock_store(data_home, "right one", create=True).close()
+    unlock(data_home, "right one", create=True).close()
     db = data_home / "counsel.db"
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     wrong = tmp_path / "wrong.txt"
@@ -134,9 +134,9 @@ def test_wrong_passphrase_is_clear_and_leaves_the_file(tmp_path, data_home, monk
 
 def test_corrupt_database_names_its_path(tmp_path, data_home, monkeypatch):
     monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
-    from edge_counsel.store.keys import unlock_store
+    from edge_counsel.services.unlock import unlock
 
-    unlock_store(data_home, "right one", create=True).close()
+    unlock(data_home, "right one", create=True).close()
     db = data_home / "counsel.db"
     db.write_bytes(os.urandom(3000))
     damaged = db.read_bytes()
@@ -150,7 +150,7 @@ def test_corrupt_database_names_its_path(tmp_path, data_home, monkeypatch):
 
 
 def test_kill_9_while_a_reply_streams_keeps_finished_messages(tmp_path, data_home, model_path):
-    from edge_counsel.store.keys import unlock_store
+    from edge_counsel.services.unlock import unlock
 
     pw = tmp_path / "pw.txt"
     pw.write_text("kill test passphrase")
@@ -174,7 +174,7 @@ def test_kill_9_while_a_reply_streams_keeps_finished_messages(tmp_path, data_hom
     finally:
         if proc.poll() is None:
             proc.kill()
-    store = unlock_store(data_home, "kill test passphrase")
+    store = unlock(data_home, "kill test passphrase")
     try:
         (conv,) = store.list_conversations()
         roles = [m.role for m in store.list_messages(conv.id)]
@@ -210,12 +210,12 @@ class _Collector:
 
 
 def _wait_for_messages(home: Path, passphrase: str, count: int, timeout: float = 120) -> None:
-    from edge_counsel.store.keys import unlock_store
+    from edge_counsel.services.unlock import unlock
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            store = unlock_store(home, passphrase)
+            store = unlock(home, passphrase)
         except Exception:  # noqa: BLE001 - the child may not have created it yet
             time.sleep(0.3)
             continue

@@ -9,14 +9,14 @@ import pytest
 
 from edge_counsel.services.suggestions import DISMISS_DAYS, Suggestions
 from edge_counsel.settings import Settings, load_settings, retired_setting, save_settings
-from edge_counsel.store.keys import unlock_store
+from edge_counsel.services.unlock import unlock
 
 PANIC = "I'm panicking, my heart is racing before the exam"
 
 
 def reopened(store):
     store.close()
-    return unlock_store(store.path.parent, "pass phrase")
+    return unlock(store.path.parent, "pass phrase")
 
 
 def test_a_panicky_chat_suggests_grounding(store):

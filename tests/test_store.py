@@ -16,7 +16,7 @@ from edge_counsel.errors import (
     JournalEntryNotFoundError,
     StoreLockedError,
 )
-from edge_counsel.store.database import SAFETY_PLAN_SECTIONS, Store, empty_safety_plan
+from edge_counsel.store.database import SAFETY_PLAN_SECTIONS, Store, empty_safety_plan, open_store
 
 KEY = bytes.fromhex("c0ffee" * 10 + "beef")
 
@@ -28,13 +28,13 @@ def db_path() -> Path:
 
 @pytest.fixture
 def store(db_path):
-    with Store.open(db_path, KEY) as opened:
+    with Store(open_store(db_path, KEY)) as opened:
         yield opened
 
 
 def _reopen(store: Store) -> Store:
     store.close()
-    return Store.open(store.path, KEY)
+    return Store(open_store(store.path, KEY))
 
 
 # Opening ----------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def _sidecars(path: Path) -> list[Path]:
 
 
 def _make_store(path: Path, n: int = 3) -> list[int]:
-    with Store.open(path, KEY) as store:
+    with Store(open_store(path, KEY)) as store:
         conv = store.create_conversation("kept")
         return [store.add_message(conv.id, "user", f"message {i}").id for i in range(n)]
 
@@ -56,7 +56,7 @@ def test_wrong_key_changes_nothing(db_path):
         open_store(db_path, OTHER_KEY)
     assert _digest(db_path) == before
     assert sorted(p.name for p in db_path.parent.iterdir()) == ["counsel.db"]
-    assert len(Store.open(db_path, KEY).list_messages(1)) == 3  # still opens with the right key
+    assert len(Store(open_store(db_path, KEY)).list_messages(1)) == 3  # still opens with the right key
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_garbage_file_is_corrupt_and_can_be_moved_aside(db_path, content):
     moved = move_aside(db_path)
     assert moved.name.startswith("counsel.db.corrupt-") and moved.read_bytes() == content
     assert not db_path.exists()
-    with Store.open(db_path, KEY) as fresh:  # a new, empty store takes its place
+    with Store(open_store(db_path, KEY)) as fresh:  # a new, empty store takes its place
         assert fresh.list_conversations() == []
 
 
@@ -102,8 +102,8 @@ def test_move_aside_takes_the_wal_along_and_never_overwrites(db_path):
 WRITER = """
 import sys
 from pathlib import Path
-from edge_counsel.store.database import Store
-store = Store.open(Path(sys.argv[1]), bytes.fromhex(sys.argv[2]))
+from edge_counsel.store.database import Store, open_store
+store = Store(open_store(Path(sys.argv[1]), bytes.fromhex(sys.argv[2])))
 conv = store.create_conversation("durability")
 for i in range(1_000_000):
     message = store.add_message(conv.id, "user", f"message {i}")
@@ -136,7 +136,7 @@ def test_kill_9_loses_no_acknowledged_message(db_path):
     acked = _kill_writer_mid_loop(db_path)
     assert len(acked) >= 60
     assert db_path.with_name("counsel.db-wal").exists()  # it died without a clean close
-    with Store.open(db_path, KEY) as store:
+    with Store(open_store(db_path, KEY)) as store:
         assert store.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         stored = {m.id: m.content for m in store.list_messages(1)}
     assert {mid: stored.get(mid) for mid in acked} == acked
@@ -185,14 +185,14 @@ def tiny_disk(tmp_path):
 
 def test_full_disk_keeps_what_was_saved(tiny_disk):
     path = tiny_disk / "counsel.db"
-    store = Store.open(path, KEY)
+    store = Store(open_store(path, KEY))
     saved, error = _fill_until_full(store)
     assert len(saved) > 10
     assert "full" in str(error) and "safe" in str(error)
     assert error.__cause__.sqlite_errorcode & 0xFF == 13  # SQLITE_FULL: the kernel said ENOSPC
     assert [m.id for m in store.list_messages(1)] == saved  # the failed write rolled back
     store.close()
-    with Store.open(path, KEY) as reopened:
+    with Store(open_store(path, KEY)) as reopened:
         assert [m.id for m in reopened.list_messages(1)] == saved
         assert reopened.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
@@ -201,9 +201,9 @@ FSIZE_WRITER = """
 import os, resource, signal, sys
 from pathlib import Path
 from edge_counsel.errors import DiskFullError
-from edge_counsel.store.database import Store
+from edge_counsel.store.database import Store, open_store
 path = Path(sys.argv[1])
-store = Store.open(path, bytes.fromhex(sys.argv[2]))
+store = Store(open_store(path, bytes.fromhex(sys.argv[2])))
 conv = store.create_conversation("filling")
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # so a write past the limit fails with EFBIG
 limit = max(p.stat().st_size for p in path.parent.iterdir()) + 600_007
@@ -231,6 +231,6 @@ def test_full_disk_by_file_size_limit(db_path):
     *acks, last = done.stdout.splitlines()
     assert last.startswith("FULL") and "full" in last
     assert len(acks) > 10
-    with Store.open(db_path, KEY) as store:
+    with Store(open_store(db_path, KEY)) as store:
         assert [m.id for m in store.list_messages(2)] == [int(a) for a in acks]
         assert store.add_message(2, "assistant", "room again").id  # the store still works

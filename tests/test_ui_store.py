@@ -1,4 +1,4 @@
-"""The window over a real SQLCipher store: unlock, record, history, lock.
+"""The window over a real SQLCipher store: unlock (off the UI thread), record, history, lock.
 
 These tests are about the window and the store, so the model is the scripted fake engine; the real
 model's part of the same flows is covered in test_ui_chat.py and test_privacy.py.
@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox
 
-from edge_counsel.store.keys import unlock_store
+from edge_counsel.services.unlock import unlock
 from edge_counsel.settings import Settings
 from edge_counsel.ui.main_window import MainWindow
-from edge_counsel.ui.unlock_dialog import UnlockDialog
+from edge_counsel.ui.unlock_dialog import ChangePassphraseDialog, UnlockDialog
 
 PASS = "a long enough passphrase"
 
@@ -26,7 +27,7 @@ def fast_kdf(monkeypatch):
 
 @pytest.fixture
 def window(qtbot, data_home, scripted_engine):
-    store = unlock_store(data_home, PASS, create=True)
+    store = unlock(data_home, PASS, create=True)
     win = MainWindow(Settings(auto_lock_minutes=0), store=store)
     qtbot.addWidget(win)
     win.host.worker.engine = scripted_engine(["I hear ", "you. ", "Tell me more?"])
@@ -42,37 +43,137 @@ def say(qtbot, win, text):
         win.chat.submit()
 
 
-def test_create_then_unlock(qtbot, data_home):
-    dialog = UnlockDialog(data_home)
+def test_create_then_unlock(qtbot, data_home, sync_pool):
+    dialog = UnlockDialog(data_home, pool=sync_pool)
     qtbot.addWidget(dialog)
     assert dialog.creating
     dialog.passphrase.setText(PASS)
     dialog.confirm.setText("something else")
     assert not dialog.try_accept() and "differ" in dialog.error.text()
+    assert sync_pool.started == 0  # the form was wrong: no key was derived
     dialog.confirm.setText(PASS)
-    assert dialog.try_accept()
+    with qtbot.waitSignal(dialog.unlocked) as unlocked:
+        assert dialog.try_accept()
+    assert dialog.result() == QDialog.Accepted and unlocked.args == [dialog.store]
     dialog.store.close()
-    again = UnlockDialog(data_home)
+    again = UnlockDialog(data_home, pool=sync_pool)
     qtbot.addWidget(again)
     assert not again.creating
-    again.passphrase.setText("wrong guess")
-    assert not again.try_accept()
-    assert "passphrase" in again.error.text().lower()
     again.passphrase.setText(PASS)
-    assert again.try_accept()
+    again.try_accept()
+    assert again.result() == QDialog.Accepted and again.store.is_open
     again.store.close()
 
 
-def test_corrupt_database_is_moved_aside_never_overwritten(qtbot, data_home, monkeypatch):
-    unlock_store(data_home, PASS, create=True).close()
+def test_wrong_passphrase_shows_the_message_and_keeps_the_dialog_usable(qtbot, data_home, sync_pool):
+    unlock(data_home, PASS, create=True).close()
+    dialog = UnlockDialog(data_home, pool=sync_pool)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.passphrase.setText("wrong guess")
+    with qtbot.waitSignal(dialog.unlock_failed) as failed:
+        dialog.buttons.button(QDialogButtonBox.Ok).click()
+    assert "passphrase" in failed.args[0].lower() and dialog.error.text() == failed.args[0]
+    assert dialog.isVisible() and dialog.result() != QDialog.Accepted and dialog.store is None
+    assert dialog.passphrase.isEnabled() and dialog.buttons.isEnabled() and dialog.busy.isHidden()
+    assert dialog.passphrase.selectedText() == "wrong guess"  # ready to be typed over
+    dialog.passphrase.setText(PASS)
+    with qtbot.waitSignal(dialog.unlocked):
+        dialog.buttons.button(QDialogButtonBox.Ok).click()
+    assert dialog.error.text() == "" and dialog.store.is_open
+    dialog.store.close()
+
+
+def test_unlocking_keeps_the_ui_thread_free(qtbot, data_home, monkeypatch):
+    """The real Argon2id cost, on the real pool: the event loop ticks while the key is derived."""
+    monkeypatch.delenv("EDGE_COUNSEL_KDF_FAST")  # 64 MiB, 3 passes: a visible freeze on the UI thread
+    unlock(data_home, PASS, create=True).close()
+    dialog = UnlockDialog(data_home)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.passphrase.setText(PASS)
+    ticks = []
+    timer = QTimer(interval=5)
+    timer.timeout.connect(lambda: ticks.append((dialog.working, dialog.busy.isVisible(),
+                                                dialog.buttons.isEnabled(), dialog.passphrase.isEnabled())))
+    timer.start()
+    with qtbot.waitSignal(dialog.unlocked, timeout=60_000):
+        assert dialog.try_accept()
+    timer.stop()
+    during = [t for t in ticks if t[0]]
+    assert len(during) >= 2, "the event loop did not run while the key was derived"
+    assert all(t == (True, True, False, False) for t in during)  # busy bar shown, buttons disabled
+    assert dialog.result() == QDialog.Accepted and dialog.store.is_open
+    dialog.store.close()
+
+
+def test_the_dialog_cannot_be_closed_while_unlocking(qtbot, data_home, sync_pool):
+    unlock(data_home, PASS, create=True).close()
+    sync_pool.hold = True
+    dialog = UnlockDialog(data_home, pool=sync_pool)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.passphrase.setText(PASS)
+    assert dialog.try_accept()
+    assert dialog.working and not dialog.try_accept()  # a second OK starts nothing
+    assert not dialog.busy.isHidden() and not dialog.buttons.isEnabled()
+    dialog.reject()  # Esc, or the window's close button
+    dialog.close()
+    assert dialog.isVisible()
+    sync_pool.run_held()
+    assert dialog.result() == QDialog.Accepted and dialog.store.is_open and sync_pool.started == 1
+    dialog.store.close()
+
+
+def test_a_keychain_that_fails_is_told_and_the_store_still_opens(qtbot, data_home, sync_pool, monkeypatch):
+    told = []
+    monkeypatch.setattr(QMessageBox, "information", lambda _parent, _title, text: told.append(text))
+    dialog = UnlockDialog(data_home, pool=sync_pool)
+    qtbot.addWidget(dialog)
+    dialog.passphrase.setText(PASS)
+    dialog.confirm.setText(PASS)
+    dialog.remember.setChecked(True)  # the null keyring keeps nothing
+    dialog.try_accept()
+    assert dialog.result() == QDialog.Accepted and dialog.store.is_open
+    assert len(told) == 1 and "passphrase each time" in told[0]
+    dialog.store.close()
+
+
+def test_change_passphrase_off_the_ui_thread(qtbot, data_home, sync_pool):
+    unlock(data_home, PASS, create=True).close()
+    dialog = ChangePassphraseDialog(data_home, pool=sync_pool)
+    qtbot.addWidget(dialog)
+    dialog.old.setText("not it")
+    dialog.new.setText("a new passphrase")
+    dialog.again.setText("a new passphrase")
+    with qtbot.waitSignal(dialog.change_failed) as failed:
+        dialog.try_accept()
+    assert "passphrase" in failed.args[0].lower() and dialog.buttons.isEnabled()
+    dialog.old.setText(PASS)
+    dialog.new.setText("")
+    dialog.again.setText("")
+    dialog.try_accept()
+    assert "empty" in dialog.error.text()  # a named error: the message, not a traceback's name
+    dialog.new.setText("a new passphrase")
+    dialog.again.setText("a new passphrase")
+    with qtbot.waitSignal(dialog.changed):
+        dialog.try_accept()
+    assert dialog.result() == QDialog.Accepted
+    unlock(data_home, "a new passphrase").close()
+
+
+def test_corrupt_database_is_moved_aside_never_overwritten(qtbot, data_home, monkeypatch, sync_pool):
+    unlock(data_home, PASS, create=True).close()
     db = data_home / "counsel.db"
     garbage = b"\x13" * 5000
     db.write_bytes(garbage)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
-    dialog = UnlockDialog(data_home)
+    dialog = UnlockDialog(data_home, pool=sync_pool)
     qtbot.addWidget(dialog)
     dialog.passphrase.setText(PASS)
-    assert not dialog.try_accept()
+    with qtbot.waitSignal(dialog.unlock_failed):
+        dialog.try_accept()
+    assert dialog.result() != QDialog.Accepted
     moved = [p for p in data_home.iterdir() if p.name.startswith("counsel.db.corrupt")]
     assert len(moved) == 1 and moved[0].read_bytes() == garbage
     assert "Moved to" in dialog.error.text()
@@ -132,7 +233,7 @@ def test_lock_hides_everything_and_unlock_restores(qtbot, window, data_home):
         window.lock_action.trigger()
     assert window.store is None and window.stack.currentIndex() == 1
     assert window.chat.transcript.toPlainText() == "" and window.conversation.turns == []
-    window.unlock_with(unlock_store(data_home, PASS))
+    window.unlock_with(unlock(data_home, PASS))
     assert window.stack.currentIndex() == 0
     window.history.refresh()
     assert window.history.list.count() == 1
@@ -152,3 +253,18 @@ def test_help_is_one_click_away_without_any_crisis(qtbot, window):
     assert window.tabs.currentWidget() is window.chat
     assert window.crisis_panel.isVisible()
     assert window.crisis_panel.hotline_numbers()
+
+
+def test_the_app_asks_only_when_no_key_is_remembered(qtbot, data_home, monkeypatch, memory_keyring):
+    from argparse import Namespace
+
+    from edge_counsel.app.desktop import _unlock
+
+    asked = []
+    monkeypatch.setattr("edge_counsel.ui.unlock_dialog.ask_passphrase",
+                        lambda home: asked.append(home) or unlock(home, PASS, create=True))
+    _unlock(Namespace()).close()  # first run: nothing remembered, so the dialog asks
+    assert asked == [data_home]
+    unlock(data_home, PASS, remember=True).close()
+    with _unlock(Namespace()) as store:  # remembered: no dialog
+        assert store.is_open and asked == [data_home]

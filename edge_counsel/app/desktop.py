@@ -29,13 +29,16 @@ def create_qt_app():
 
 
 def _unlock(args):
+    """The open store, or None if the user declined to unlock."""
     from .. import paths
-    from ..ui.unlock_dialog import unlock_interactively
     from ..cli.unlock import open_store_for
+    from ..services.unlock import open_or_ask
+    from ..ui.unlock_dialog import ask_passphrase
 
     if getattr(args, "passphrase_file", None):
         return open_store_for(args, create=True)
-    return unlock_interactively(paths.data_dir())
+    home = paths.data_dir()
+    return open_or_ask(home, lambda: ask_passphrase(home))
 
 
 def _carry_retired_settings(store) -> None:

@@ -7,6 +7,8 @@ Invariants:
 - Every write is one explicit transaction. A failed write (a full disk included) rolls back and
   leaves everything saved before it intact.
 - Nothing here deletes a store file: a damaged one is moved aside (renamed) by ``move_aside``.
+- A connection may be opened on one thread and handed to another (the UI unlocks on a pool
+  thread), but only one thread uses it at a time.
 """
 
 from __future__ import annotations
@@ -267,7 +269,10 @@ def _sniff(path: Path) -> str | None:
 def _connect(target: str, key: bytes, uri: bool = False) -> sqlcipher3.Connection:
     if not isinstance(key, (bytes, bytearray)) or len(key) != KEY_BYTES:
         raise ValueError(f"the data key must be {KEY_BYTES} bytes")
-    conn = sqlcipher3.connect(target, uri=uri, isolation_level="IMMEDIATE", timeout=10.0)
+    # Unlocking (Argon2id, then this) runs on a pool thread and hands the connection to the UI
+    # thread once; SQLCipher is built thread-safe, and one thread at a time uses a connection.
+    conn = sqlcipher3.connect(target, uri=uri, isolation_level="IMMEDIATE", timeout=10.0,
+                              check_same_thread=False)
     conn.execute("PRAGMA cipher_log_level = NONE")  # the user sees our message, not codec noise
     conn.execute("PRAGMA cipher_memory_security = ON")
     conn.execute(f"PRAGMA key = \"x'{bytes(key).hex()}'\"")  # a raw key: no second KDF
@@ -374,15 +379,14 @@ _ENTRY_COLUMNS = "id, text, created_at, updated_at"
 
 
 class Store:
-    """Small, named reads and writes over an open store connection."""
+    """Small, named reads and writes over a connection from ``open_store``.
+
+    The app gets one from ``services.unlock``; tests may wrap ``open_store(path, key)`` directly.
+    """
 
     def __init__(self, conn: sqlcipher3.Connection, path: Path | None = None):
         self._conn: sqlcipher3.Connection | None = conn
         self.path = Path(path) if path else Path(conn.execute("PRAGMA database_list").fetchone()[2])
-
-    @classmethod
-    def open(cls, path: Path, key: bytes) -> "Store":
-        return cls(open_store(path, key), path)
 
     def __enter__(self) -> "Store":
         return self

@@ -30,20 +30,19 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ..errors import (
+    EmptyPassphraseError,
     KeychainError,
     KeyfileError,
     PassphraseFileError,
     WrongPassphraseError,
 )
-from .database import DB_FILENAME, KEY_BYTES, Store, atomic_write, corrupt_error
+from .database import DB_FILENAME, KEY_BYTES, atomic_write
 
 __all__ = [
     "KEYFILE_NAME",
     "KeyVault",
     "kdf_params",
     "read_passphrase_file",
-    "unlock_store",
-    "open_with_key",
 ]
 
 KEYFILE_NAME = "keyfile.json"
@@ -71,7 +70,7 @@ def _unb64(text: str) -> bytes:
 
 def _check_passphrase(passphrase: str) -> bytes:
     if not passphrase:
-        raise ValueError("Choose a passphrase: an empty one would not protect anything.")
+        raise EmptyPassphraseError("Choose a passphrase: an empty one would not protect anything.")
     # NFC, so the same passphrase typed through another keyboard or input method still matches.
     return unicodedata.normalize("NFC", passphrase).encode("utf-8")
 
@@ -242,23 +241,3 @@ def read_passphrase_file(path: Path) -> str:
     if not text:
         raise PassphraseFileError(f"The passphrase file {path} is empty; put your passphrase in it.")
     return text
-
-
-def unlock_store(home: Path, passphrase: str, create: bool = False) -> Store:
-    """Unlock the store in ``home``; with ``create``, set up a new keyfile and store if none exists."""
-    vault = KeyVault(home)
-    if create and not vault.exists():
-        data_key = vault.create(passphrase)
-    else:
-        data_key = vault.unlock(passphrase)
-    return open_with_key(vault, data_key)
-
-
-def open_with_key(vault: KeyVault, data_key: bytes) -> Store:
-    """Open the vault's store with an already-unwrapped key (e.g. ``vault.remembered_key()``)."""
-    try:
-        return Store.open(vault.db_path, data_key)
-    except WrongPassphraseError:
-        # The key was authenticated by AES-GCM, so the database, not the passphrase, is at fault.
-        why = f"the key in {KEYFILE_NAME} does not open it (damaged, or from another store)"
-        raise corrupt_error(vault.db_path, why) from None

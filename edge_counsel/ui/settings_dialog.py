@@ -19,7 +19,7 @@ from ..engine.chat_formats import chat_format_names
 from ..safety.hotlines import HotlineDirectory
 from ..engine.model_files import delete_model, import_gguf, verify_model
 from ..settings import Settings, save_settings
-from .workers import run_in_background
+from .background import run_in_background
 
 __all__ = ["SettingsDialog", "ModelsPage"]
 

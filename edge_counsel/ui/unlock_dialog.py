@@ -1,22 +1,33 @@
-"""Unlock (or, on first run, create) the encrypted store.
+"""Unlock (or, on first run, create) the encrypted store, and change its passphrase.
 
-A wrong passphrase keeps the dialog open with a clear message and leaves the file untouched. A
-damaged database is never overwritten: the user is told its path and offered to move it aside.
+Invariants:
+- Argon2id never runs on the UI thread. The dialogs hand the unlock to a pool thread
+  (ui/background.py), show a busy bar with their fields and buttons disabled, and get the outcome
+  back by Qt signal; the window keeps painting and answering meanwhile.
+- A dialog cannot be closed while that work runs, so a store that opens late is never left open.
+- A wrong passphrase keeps the dialog open with a clear message and leaves the file untouched. A
+  damaged database is never overwritten: the user is told its path and offered to move it aside.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
+    QProgressBar,
     QVBoxLayout,
+    QWidget,
 )
 
 from ..errors import (
@@ -25,29 +36,96 @@ from ..errors import (
     StoreCorruptError,
     WrongPassphraseError,
 )
-from ..store.keys import KeyVault, open_with_key
-from ..store.database import DB_FILENAME, Store, move_aside
+from ..services.unlock import change_passphrase, has_store, move_damaged_aside, unlock
+from ..store.database import Store
+from .background import run_in_background
 
-__all__ = ["UnlockDialog", "unlock_interactively", "change_passphrase_dialog"]
+__all__ = ["UnlockDialog", "ChangePassphraseDialog", "ask_passphrase", "change_passphrase_dialog"]
 
 _LOST = ("If you forget this passphrase, your conversations, journal and mood history cannot be "
          "recovered — not by us, not by anyone. / 如果忘记密码，数据将无法恢复。")
 
 
-class UnlockDialog(QDialog):
-    """Ask for the passphrase; ``store`` holds the open Store once accepted."""
+@dataclass(frozen=True)
+class _Outcome:
+    """What the pool thread hands back: an open store, or the error to show."""
 
-    def __init__(self, home: Path, parent=None) -> None:
+    store: Store | None = None
+    error: EdgeCounselError | None = None
+    keychain: KeychainError | None = None  # the store opened, but the key could not be remembered
+
+
+def _attempt(home: Path, passphrase: str, create: bool, remember: bool | None) -> _Outcome:
+    """Runs on a pool thread. Expected failures are outcomes, so the dialog can tell them apart."""
+    kept: list[KeychainError] = []
+    try:
+        store = unlock(home, passphrase, create=create, remember=remember, on_keychain_error=kept.append)
+    except EdgeCounselError as error:
+        return _Outcome(error=error)
+    return _Outcome(store=store, keychain=kept[0] if kept else None)
+
+
+class _Busy(QWidget):
+    """An endless progress bar and what is happening, shown while a pool thread works."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(objectName="busy")
+        self.label = QLabel(text)
+        self.bar = QProgressBar(minimum=0, maximum=0, textVisible=False)  # 0..0: busy, no percentage
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.bar, 1)
+        self.hide()
+
+
+class _WorkingDialog(QDialog):
+    """A dialog whose OK starts work on a pool thread; it stays open until that work is back."""
+
+    def __init__(self, parent, pool, busy_text: str) -> None:
         super().__init__(parent)
-        self.home, self.vault = home, KeyVault(home)
-        self.creating = not self.vault.exists()
+        self.pool = pool  # None: the global QThreadPool; tests pass a synchronous one
+        self.working = False
+        self.busy = _Busy(busy_text)
+        self.error = QLabel(objectName="error", wordWrap=True, styleSheet="color:#b71c1c")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        self.buttons.accepted.connect(self.try_accept)
+        self.buttons.rejected.connect(self.reject)
+
+    def try_accept(self) -> bool:
+        raise NotImplementedError
+
+    def reject(self) -> None:
+        if not self.working:  # Esc or the close button must not strand a store opening meanwhile
+            super().reject()
+
+    def _set_working(self, working: bool, inputs: list[QWidget]) -> None:
+        self.working = working
+        self.busy.setVisible(working)
+        for widget in [*inputs, self.buttons]:
+            widget.setEnabled(not working)
+        if working:
+            self.error.clear()
+
+
+class UnlockDialog(_WorkingDialog):
+    """Ask for the passphrase and unlock off the UI thread; ``store`` holds the open Store once
+    accepted."""
+
+    unlocked = Signal(object)  # the open Store; the dialog is accepted right after
+    unlock_failed = Signal(str)  # the message shown; the dialog stays open and usable
+
+    def __init__(self, home: Path, parent=None, *, pool=None) -> None:
+        self.home = Path(home)
+        self.creating = not has_store(self.home)
+        super().__init__(parent, pool, "Creating your store… / 正在创建…" if self.creating
+                         else "Unlocking… / 正在解锁…")
         self.store: Store | None = None
         self.setWindowTitle("Edge Counsel — " + ("Create a passphrase / 设置密码" if self.creating
                                                   else "Unlock / 解锁"))
         self.passphrase = QLineEdit(echoMode=QLineEdit.Password, objectName="passphrase")
         self.confirm = QLineEdit(echoMode=QLineEdit.Password, objectName="confirm")
         self.remember = QCheckBox("Remember on this computer (OS keychain) / 在本机记住")
-        self.error = QLabel(objectName="error", wordWrap=True, styleSheet="color:#b71c1c")
         self._layout()
 
     def _layout(self) -> None:
@@ -55,9 +133,6 @@ class UnlockDialog(QDialog):
         form.addRow("Passphrase / 密码", self.passphrase)
         if self.creating:
             form.addRow("Again / 再输一次", self.confirm)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.try_accept)
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         intro = ("Everything you write is encrypted on this computer with this passphrase. / "
                  "你写下的一切都用这个密码加密保存在本机。")
@@ -66,97 +141,118 @@ class UnlockDialog(QDialog):
             layout.addWidget(QLabel(_LOST, wordWrap=True, styleSheet="font-weight:bold"))
         layout.addLayout(form)
         layout.addWidget(self.remember)
+        layout.addWidget(self.busy)
         layout.addWidget(self.error)
-        layout.addWidget(buttons)
+        layout.addWidget(self.buttons)
 
     def try_accept(self) -> bool:
-        """Validate and open the store; on success the dialog is accepted."""
-        try:
-            self.store = self._create() if self.creating else self._unlock()
-        except WrongPassphraseError as exc:
-            self.error.setText(str(exc))
-            self.passphrase.selectAll()
+        """Check the form and start unlocking on a pool thread; False if it could not start.
+
+        The outcome arrives as ``unlocked`` (then the dialog is accepted) or ``unlock_failed``.
+        """
+        if self.working:
             return False
-        except StoreCorruptError as exc:
-            self._offer_move_aside(exc)
+        if self.creating and self.passphrase.text() != self.confirm.text():
+            self._show_failure("The two passphrases differ. / 两次输入的密码不一致。")
             return False
-        except (EdgeCounselError, ValueError) as exc:
-            self.error.setText(str(exc))
-            return False
-        self.accept()
+        remember = True if self.remember.isChecked() else None  # unticked: keep the earlier choice
+        job = partial(_attempt, self.home, self.passphrase.text(), self.creating, remember)
+        self._set_working(True, self._inputs())
+        run_in_background(job, self._finished, self._crashed, pool=self.pool)
         return True
 
-    def _create(self) -> Store:
-        if self.passphrase.text() != self.confirm.text():
-            raise ValueError("The two passphrases differ. / 两次输入的密码不一致。")
-        key = self.vault.create(self.passphrase.text())
-        self._maybe_remember(key)
-        return open_with_key(self.vault, key)
+    def _inputs(self) -> list[QWidget]:
+        return [self.passphrase, self.confirm, self.remember]
 
-    def _unlock(self) -> Store:
-        key = self.vault.unlock(self.passphrase.text())
-        store = open_with_key(self.vault, key)
-        self._maybe_remember(key)
-        return store
-
-    def _maybe_remember(self, key: bytes) -> None:
-        if not self.remember.isChecked():
+    def _finished(self, outcome: _Outcome) -> None:
+        self._set_working(False, self._inputs())
+        if outcome.error is not None:
+            self._failed(outcome.error)
             return
-        try:
-            self.vault.remember(key)
-        except KeychainError as exc:
-            QMessageBox.information(self, "Keychain / 钥匙串", str(exc))
+        if outcome.keychain is not None:
+            QMessageBox.information(self, "Keychain / 钥匙串", str(outcome.keychain))
+        self.store = outcome.store
+        self.unlocked.emit(self.store)
+        self.accept()
+
+    def _crashed(self, message: str) -> None:
+        self._set_working(False, self._inputs())
+        self._show_failure(message)
+
+    def _failed(self, error: EdgeCounselError) -> None:
+        if isinstance(error, StoreCorruptError):
+            self._offer_move_aside(error)
+            self.unlock_failed.emit(str(error))
+            return
+        self._show_failure(str(error))
+        if isinstance(error, WrongPassphraseError):
+            self.passphrase.setFocus()
+            self.passphrase.selectAll()
+
+    def _show_failure(self, message: str) -> None:
+        self.error.setText(message)
+        self.unlock_failed.emit(message)
 
     def _offer_move_aside(self, exc: StoreCorruptError) -> None:
-        path = getattr(exc, "path", None) or self.home / DB_FILENAME
+        path = getattr(exc, "path", "the store")
         answer = QMessageBox.question(
             self, "The database is damaged / 数据库已损坏",
             f"{exc}\n\nMove {path} aside (it is kept, renamed) and start a new, empty store?",
             QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         if answer == QMessageBox.Yes:
-            moved = move_aside(Path(path))
+            moved = move_damaged_aside(self.home, exc)
             self.error.setText(f"Moved to {moved}. Unlock again to start a new store.")
 
 
-def unlock_interactively(home: Path, parent=None) -> Store | None:
-    """A remembered key opens the store directly; otherwise ask. None if the user cancels."""
-    vault = KeyVault(home)
-    key = vault.remembered_key() if vault.exists() else None
-    if key is not None:
-        try:
-            return open_with_key(vault, key)
-        except EdgeCounselError:
-            pass  # fall back to asking: the keychain entry may be stale
-    dialog = UnlockDialog(home, parent)
+class ChangePassphraseDialog(_WorkingDialog):
+    """Re-wrap the data key under a new passphrase, off the UI thread (Argon2id runs twice)."""
+
+    changed = Signal()
+    change_failed = Signal(str)  # the message shown; the dialog stays open and usable
+
+    def __init__(self, home: Path, parent=None, *, pool=None) -> None:
+        super().__init__(parent, pool, "Changing… / 正在修改…")
+        self.home = Path(home)
+        self.setWindowTitle("Change passphrase / 修改密码")
+        self.old, self.new, self.again = (QLineEdit(echoMode=QLineEdit.Password) for _ in range(3))
+        form = QFormLayout(self)
+        form.addRow("Current / 当前密码", self.old)
+        form.addRow("New / 新密码", self.new)
+        form.addRow("Again / 再输一次", self.again)
+        form.addRow(QLabel(_LOST, wordWrap=True))
+        form.addRow(self.busy)
+        form.addRow(self.error)
+        form.addRow(self.buttons)
+
+    def try_accept(self) -> bool:
+        """Check the form and start re-wrapping on a pool thread; False if it could not start."""
+        if self.working:
+            return False
+        if self.new.text() != self.again.text():
+            self._failed("The new passphrases differ. / 两次输入的新密码不一致。")
+            return False
+        job = partial(change_passphrase, self.home, self.old.text(), self.new.text())
+        self._set_working(True, [self.old, self.new, self.again])
+        run_in_background(job, self._changed, self._failed, pool=self.pool)
+        return True
+
+    def _changed(self, _result) -> None:
+        self._set_working(False, [self.old, self.new, self.again])
+        self.changed.emit()
+        self.accept()
+
+    def _failed(self, message: str) -> None:
+        self._set_working(False, [self.old, self.new, self.again])
+        self.error.setText(message)
+        self.change_failed.emit(message)
+
+
+def ask_passphrase(home: Path, parent=None, *, pool=None) -> Store | None:
+    """Ask for the passphrase and unlock; None if the user cancels."""
+    dialog = UnlockDialog(home, parent, pool=pool)
     return dialog.store if dialog.exec() == QDialog.Accepted else None
 
 
-def change_passphrase_dialog(home: Path, parent=None) -> bool:
+def change_passphrase_dialog(home: Path, parent=None, *, pool=None) -> bool:
     """Re-wrap the data key under a new passphrase. True if it was changed."""
-    dialog = QDialog(parent)
-    dialog.setWindowTitle("Change passphrase / 修改密码")
-    old, new, again = (QLineEdit(echoMode=QLineEdit.Password) for _ in range(3))
-    error = QLabel(wordWrap=True, styleSheet="color:#b71c1c")
-    form = QFormLayout(dialog)
-    form.addRow("Current / 当前密码", old)
-    form.addRow("New / 新密码", new)
-    form.addRow("Again / 再输一次", again)
-    form.addRow(QLabel(_LOST, wordWrap=True))
-    form.addRow(error)
-    buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-    form.addRow(buttons)
-    buttons.rejected.connect(dialog.reject)
-
-    def attempt() -> None:
-        if new.text() != again.text():
-            error.setText("The new passphrases differ. / 两次输入的新密码不一致。")
-            return
-        try:
-            KeyVault(home).change_passphrase(old.text(), new.text())
-        except (EdgeCounselError, ValueError) as exc:
-            error.setText(str(exc))
-            return
-        dialog.accept()
-
-    buttons.accepted.connect(attempt)
-    return dialog.exec() == QDialog.Accepted
+    return ChangePassphraseDialog(home, parent, pool=pool).exec() == QDialog.Accepted

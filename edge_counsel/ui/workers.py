@@ -10,14 +10,14 @@ finished reply goes back to the UI thread to be committed.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..engine.llama import CancelToken
 from ..engine.loader import open_engine
 from ..errors import EdgeCounselError
 from ..services.conversation import Conversation, Delta, Done, Replace
 
-__all__ = ["InferenceWorker", "WorkerThread", "run_in_background"]
+__all__ = ["InferenceWorker", "WorkerThread"]
 
 
 class InferenceWorker(QObject):
@@ -108,43 +108,3 @@ class WorkerThread(QThread):
         worker.moveToThread(self)
         self.worker = worker
 
-
-class _Relay(QObject):
-    done = Signal(object)
-    failed = Signal(str)
-
-
-class _Task(QRunnable):
-    def __init__(self, fn, relay: _Relay) -> None:
-        super().__init__()
-        self.fn, self.relay = fn, relay
-
-    def run(self) -> None:
-        try:
-            result = self.fn()
-        except EdgeCounselError as exc:
-            self.relay.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - report, never lose the error in a pool thread
-            self.relay.failed.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.relay.done.emit(result)
-
-
-_running: set[_Relay] = set()
-
-
-def run_in_background(fn, on_done, on_failed) -> None:
-    """Run ``fn()`` on a pool thread (file hashing, copying); callbacks run on the UI thread.
-
-    Not for the model: that belongs to the one inference worker.
-    """
-    relay = _Relay()
-    _running.add(relay)
-
-    def finish(callback, value) -> None:
-        _running.discard(relay)
-        callback(value)
-
-    relay.done.connect(lambda value: finish(on_done, value), Qt.QueuedConnection)
-    relay.failed.connect(lambda message: finish(on_failed, message), Qt.QueuedConnection)
-    QThreadPool.globalInstance().start(_Task(fn, relay))
