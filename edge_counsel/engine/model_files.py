@@ -9,18 +9,15 @@ manifest the app ships.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 from .. import paths
-from ..atomic import atomic_write
+from ..atomic import atomic_path, atomic_write
 from .llama import LlamaEngine, probe_gguf
 from ..errors import (
-    DiskFullError,
     ManifestError,
     ModelChecksumError,
     NoChatTemplateError,
@@ -61,19 +58,10 @@ def _copy_in(source: Path) -> Path:
     target = folder / source.name
     if target.resolve() == source.resolve():
         return target
-    fd, tmp = tempfile.mkstemp(prefix=".importing-", dir=folder)
-    os.close(fd)
-    try:
+    full = (f"The disk is full: {source.name} needs {source.stat().st_size >> 20} MB in {folder}. "
+            "Free some space and import again.")
+    with atomic_path(target, full_message=full) as tmp:
         shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if exc.errno == 28:
-            raise DiskFullError(f"The disk is full: {source.name} needs {source.stat().st_size >> 20} MB in "
-                                f"{folder}. Free some space and import again.") from exc
-        raise
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
 
 
