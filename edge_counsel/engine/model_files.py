@@ -74,15 +74,12 @@ def user_manifest_path(model_id: str) -> Path:
 
 
 def _write_manifest(target: Path, meta: dict, digest: str, chat_format: str | None) -> Manifest:
-    model_id = _slug(target.stem)
-    record = {"id": model_id, "name": meta["name"] or target.stem, "source": "imported by the user",
-              "license": "unknown: check the model's own terms", "file": target.name, "sha256": digest,
-              "size_bytes": target.stat().st_size, "context_length": meta["context_length"],
-              "architecture": meta["architecture"]}
-    if chat_format:
-        record["chat_format"] = chat_format
-    path = user_manifest_path(model_id)
-    atomic_write(path, json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8"))
+    manifest = Manifest(id=_slug(target.stem), name=meta["name"] or target.stem, source="imported by the user",
+                        license="unknown: check the model's own terms", file=target.name, sha256=digest,
+                        size_bytes=target.stat().st_size, context_length=meta["context_length"],
+                        architecture=meta["architecture"], chat_format=chat_format)
+    path = user_manifest_path(manifest.id)
+    atomic_write(path, json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False).encode("utf-8"))
     return Manifest.from_file(path)
 
 
