@@ -23,7 +23,7 @@ __all__ = [
     "DATA_DIR", "TEMPLATES_DIR", "CALIBRATION_FILE", "EVAL_FILE", "SAFETY_FILE", "VENDOR_CONVERTER",
     "STATE_FILE", "REPORT_JSON", "REPORT_MD", "REPORT_PNG", "IMATRIX_FILE", "EVAL_DIR", "LOG_DIR",
     "REFERENCE_LOGPROBS", "REFERENCE_JSON", "MANIFEST_DIR", "NOIMATRIX_SUFFIX",
-    "RAM_TIERS_GB", "RAM_BUDGET_FRACTION", "MANIFEST_FIELDS",
+    "RAM_TIERS_GB", "RAM_BUDGET_FRACTION",
 ]
 
 # GGUF metadata keys only the toolchain needs (the same strings gguf-py's constants.Keys hold).
@@ -99,7 +99,3 @@ NOIMATRIX_SUFFIX = "-noimatrix"
 # A model should use at most this share of a machine's RAM; the OS and the app need the rest.
 RAM_TIERS_GB = (4, 8, 16)
 RAM_BUDGET_FRACTION = 0.5
-
-# The app's manifest schema (edge_counsel.engine.manifest.Manifest), in the order we write it.
-MANIFEST_FIELDS = ("id", "name", "description", "source", "license", "file", "sha256", "size_bytes",
-                   "quant", "context_length", "chat_format", "languages")

@@ -2,11 +2,14 @@
 
 Each is a named class with a one-line docstring; its message says what happened and what to do
 next. The CLI prints ``str(error)`` as is and exits with status 2.
+
+A full disk means the same to the app and to the toolchain, so there is one ``DiskFullError``:
+the app's own class, re-exported here.
 """
 
 from __future__ import annotations
 
-from edge_counsel.errors import EdgeCounselError
+from edge_counsel.errors import DiskFullError, EdgeCounselError
 
 __all__ = [
     "QuantizeError",
@@ -76,7 +79,3 @@ class EvaluationError(QuantizeError):
 
 class StageInputMissingError(QuantizeError):
     """A stage was run alone before the stage that makes its input."""
-
-
-class DiskFullError(QuantizeError):
-    """A write failed because the disk is full."""

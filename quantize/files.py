@@ -1,8 +1,9 @@
 """Atomic file output.
 
-Invariant: a file at its final name is complete. Every output is written under a temporary name
-in the same folder and moved into place with ``os.replace`` only once it is whole; a crash or a
-full disk leaves at most a ``.partial-*`` file, never a half file that looks valid.
+Invariant: a file at its final name is complete. Every output is written through the app's one
+atomic writer (``edge_counsel.atomic``: a ``.partial-*`` file beside the target, fsynced, renamed
+into place only once it is whole, the folder fsynced); a crash or a full disk never leaves a half
+file that looks valid.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import errno
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Iterator
+
+from edge_counsel import atomic
 
 from .errors import DiskFullError
 
@@ -26,22 +28,13 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success move it onto ``target``."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".partial-{target.name}.", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
-    try:
-        yield tmp_path
-        if not tmp_path.exists() or tmp_path.stat().st_size == 0:
+    full = (f"The disk is full while writing {target}. Free space in {target.parent} "
+            "(or choose another --out-dir) and run the stage again.")
+    # outputs are ordinary files (mkstemp alone would leave them 0600)
+    with atomic.atomic_path(target, mode=0o666 & ~_umask(), full_message=full) as tmp:
+        yield tmp
+        if not tmp.exists() or tmp.stat().st_size == 0:
             raise OSError(errno.EIO, f"nothing was written for {target.name}")
-        os.replace(tmp_path, target)
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise DiskFullError(f"The disk is full while writing {target}. Free space in "
-                                f"{target.parent} (or choose another --out-dir) and run the stage again.") from exc
-        raise
-    finally:
-        tmp_path.unlink(missing_ok=True)
 
 
 def _umask() -> int:

@@ -1,7 +1,9 @@
 """Model manifests for the app: one per output GGUF, in edge_counsel's manifest schema.
 
-A manifest is written only after its GGUF is complete, with the file's sha256, and is read back
-through ``edge_counsel.engine.manifest.Manifest`` before it counts, so the app can always load it.
+The schema (the keys, their order, which are required) is ``edge_counsel.engine.manifest.Manifest``
+alone: a manifest is built as one and written with its ``to_dict``. It is written only after its
+GGUF is complete, with the file's sha256, and is read back through ``Manifest.from_file`` before
+it counts, so the app can always load it.
 ``register`` copies a GGUF and its manifest into a models/ folder the app searches.
 """
 
@@ -39,17 +41,17 @@ def manifest_for(gguf: Path, quant: str, imatrix: bool, facts: ModelFacts, kld_m
     info = read_info(gguf)
     variant = "" if imatrix else ", no imatrix"
     quality = f" Mean KL divergence {kld_mean:.4f} against full precision on held-out text." if kld_mean is not None else ""
-    raw = {
-        "id": _slug(f"{facts.name}-{quant}{'' if imatrix else C.NOIMATRIX_SUFFIX}"),
-        "name": f"{facts.name} ({quant}{variant})",
-        "description": f"Quantized with edge-quantize ({'with' if imatrix else 'without'} a counseling "
-                       f"importance matrix).{quality}",
-        "source": facts.source, "license": facts.license, "file": gguf.name,
-        "sha256": sha256_file(gguf), "size_bytes": info.size_bytes, "quant": quant,
-        "context_length": int(info.context_length or 2048), "chat_format": facts.chat_format,
-        "languages": list(facts.languages),
-    }
-    return {k: raw[k] for k in C.MANIFEST_FIELDS if raw.get(k) is not None}
+    manifest = Manifest(
+        id=_slug(f"{facts.name}-{quant}{'' if imatrix else C.NOIMATRIX_SUFFIX}"),
+        name=f"{facts.name} ({quant}{variant})",
+        description=f"Quantized with edge-quantize ({'with' if imatrix else 'without'} a counseling "
+                    f"importance matrix).{quality}",
+        source=facts.source, license=facts.license, file=gguf.name,
+        sha256=sha256_file(gguf), size_bytes=info.size_bytes, quant=quant,
+        context_length=int(info.context_length or 2048), chat_format=facts.chat_format,
+        languages=tuple(facts.languages),
+    )
+    return manifest.to_dict()
 
 
 def write_manifest(path: Path, manifest: dict) -> Path:

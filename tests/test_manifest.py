@@ -79,6 +79,19 @@ def test_malformed_manifest_is_reported(data_home):
         mf.load_manifests()
 
 
+def test_the_dataclass_is_the_schema_and_shipped_files_follow_it():
+    assert mf.REQUIRED == ("id", "name", "source", "license", "file", "context_length")
+    for m in mf.load_manifests().values():
+        raw = json.loads(m.manifest_path.read_text(encoding="utf-8"))
+        assert list(raw) == [k for k in mf.KEYS if k in raw], m.manifest_path.name  # schema order
+        assert m.to_dict() == raw
+
+
+def test_a_manifest_without_a_required_key_is_refused(data_home):
+    with pytest.raises(ManifestError, match="lacks license, context_length"):
+        mf.Manifest.from_dict({"id": "x", "name": "X", "source": "s", "file": "x.gguf"})
+
+
 def test_chat_formats_refuse_duplicates():
     with pytest.raises(ValueError, match="already registered"):
         register_chat_format("chatml")(lambda messages: None)

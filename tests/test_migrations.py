@@ -128,7 +128,7 @@ def test_frozen_v1_store_migrates_forward(home):
         (conv,) = store.list_conversations()
         assert conv.title == "First steps"
         assert [m.content for m in store.list_messages(conv.id)] == [V1_MESSAGE]
-        assert store.list_checkins()[0].tags == ["exam"]
+        assert store.list_checkins()[0].tags == ("exam",)
         # m002 indexed the rows that existed before it.
         assert [hit.id for hit in store.search("焦虑")] == [1]
         assert [e.text for e in store.search_journal("library")] == [V1_JOURNAL]

@@ -229,7 +229,7 @@ def test_without_a_model_file_the_rules_work_alone(tmp_path):
     for f in (PACKAGE_DATA / "risk").glob("*.json"):
         if f.name != MODEL_FILE:
             (tmp_path / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
-    assert load_classifier(tmp_path) is None
+    assert load_classifier(tmp_path, normalize=str.lower) is None
     detector = RiskDetector(tmp_path)
     assert detector.assess(["I want to die"]).at_least("moderate")
     assert not detector.assess(["i counted my sleeping pills again. i think there's enough now"]).at_least("moderate")

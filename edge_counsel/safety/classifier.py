@@ -29,6 +29,8 @@ Why this model (the choices were made by stratified 5-fold cross-validation in
   can combine.
 
 Invariants:
+- It never imports ``risk.py``: the detector hands in its normaliser, so the dependency runs one
+  way (risk -> classifier) and either module can be imported first.
 - Standard library only, so importing it costs nothing; scikit-learn is needed only to train
   (``tools/train_risk_model.py``). The model file is plain JSON, read once per path per process.
 - Deterministic: the same turns always give the same score, cues and category.
@@ -199,7 +201,9 @@ class Prediction:
 class RiskClassifier:
     """Scores the last of a user's turns for crisis risk, with earlier turns as light context."""
 
-    def __init__(self, path: Path | None = None, normalize: Callable[[str], str] | None = None):
+    def __init__(self, path: Path | None = None, *, normalize: Callable[[str], str]):
+        """``normalize`` is the crisis detector's (``RiskDetector.normalize``): the features were
+        learned from its normalised text."""
         model = _read_model(Path(path) if path is not None else _default_path())
         if model.get("format") != 2:
             raise ValueError(f"{path}: a crisis classifier of an older format; retrain it with "
@@ -216,7 +220,7 @@ class RiskClassifier:
         self._categories: list[str] = model["categories"]["names"]
         self._category_bias: list[float] = model["categories"]["bias"]
         self._category_weights: dict[str, list[float]] = model["categories"]["weights"]
-        self._featurizer = Featurizer(normalize or _default_normalize(), self.config)
+        self._featurizer = Featurizer(normalize, self.config)
 
     def score(self, turns: Sequence[str]) -> tuple[float, list[str]]:
         """(probability that the last turn needs at least the check, its top contributing cues)."""
@@ -320,19 +324,13 @@ def _default_path() -> Path:
     return PACKAGE_DATA / "risk" / MODEL_FILE
 
 
-def _default_normalize() -> Callable[[str], str]:
-    from .risk import default_detector
-
-    return default_detector().normalize
-
-
 @functools.lru_cache(maxsize=8)
 def _read_model(path: Path) -> dict:
     with open(path, encoding="utf-8") as f:
         return json.load(f)
 
 
-def load_classifier(data_dir: Path, normalize: Callable[[str], str] | None = None) -> RiskClassifier | None:
+def load_classifier(data_dir: Path, normalize: Callable[[str], str]) -> RiskClassifier | None:
     """The classifier stored in ``data_dir``, or None when that folder has none (rules only)."""
     path = Path(data_dir) / MODEL_FILE
-    return RiskClassifier(path, normalize) if path.exists() else None
+    return RiskClassifier(path, normalize=normalize) if path.exists() else None

@@ -1,25 +1,25 @@
 """Mood check-ins: the emoji scale, emotion tags, pure statistics over a list of check-ins, and
 ``MoodLog``, the check-ins kept in the encrypted store.
 
-Only ``MoodLog`` reads or writes storage (through an open Store, on the caller's thread); the
-statistics take ``MoodCheckin`` objects and the UI shows what comes back. A day is the local calendar day of ``created_at`` (aware datetimes are converted
-to this computer's local time; naive ones are taken as local already). Each day counts once in an
-average: the day's own mean comes first, so ten check-ins on one bad afternoon do not outweigh the
-rest of the week. Summaries state facts gently and never name a diagnosis.
+Only ``MoodLog`` reads or writes storage (through an open Store, on the caller's thread).
+``MoodCheckin`` is the store's record type, re-exported here so there is one check-in type: the
+store hands check-ins in (or callers build them in memory) and the UI shows what comes back. A day is the local calendar day of ``created_at`` (aware datetimes
+are converted to this computer's local time; naive ones are taken as local already). Each day
+counts once in an average: the day's own mean comes first, so ten check-ins on one bad afternoon
+do not outweigh the rest of the week. Summaries state facts gently and never name a diagnosis.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import fmean
-from typing import TYPE_CHECKING, Any, Iterable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Sequence
 
+from ..store.database import MoodCheckin, as_datetime, day_of
 from .exercises import Text, normalize_lang
 
-if TYPE_CHECKING:  # the statistics need no database driver
-    from ..store.database import MoodCheckin as StoredCheckin
+if TYPE_CHECKING:
     from ..store.database import Store
 
 __all__ = [
@@ -70,51 +70,19 @@ EMOTION_TAGS: dict[str, Text] = {
 }
 
 
-def _now() -> datetime:
-    return datetime.now().astimezone()
-
-
-@dataclass(frozen=True)
-class MoodCheckin:
-    score: int  # 1..5, see EMOJI_SCALE
-    tags: tuple[str, ...] = ()
-    note: str = ""
-    created_at: datetime = field(default_factory=_now)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.score, bool) or not isinstance(self.score, int) or not 1 <= self.score <= 5:
-            raise ValueError(f"a mood score is a whole number from 1 to 5, got {self.score!r}")
-        object.__setattr__(self, "tags", tuple(self.tags))
-
-    @property
-    def day(self) -> date:
-        return day_of(self.created_at)
-
-    @classmethod
-    def from_stored(cls, row: Any) -> "MoodCheckin":
-        """From any object with score, tags, note and created_at (a datetime or an ISO 8601
-        string), such as the store's own check-in rows."""
-        return cls(row.score, tuple(row.tags), row.note or "", as_datetime(row.created_at))
-
-
 class MoodLog:
     """Check-ins in the store: add them, and read them back for the CLI or the statistics."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def add(self, score: int, tags: Sequence[str] = (), note: str = "") -> StoredCheckin:
-        """Save a check-in (score 1..5); returns the stored row, with its id."""
+    def add(self, score: int, tags: Sequence[str] = (), note: str = "") -> MoodCheckin:
+        """Save a check-in (score 1..5); returns it as stored, with its id."""
         return self.store.add_checkin(score, tags, note)
 
-    def rows(self, since: datetime | None = None) -> list[StoredCheckin]:
-        """The stored rows, oldest first; only those at or after ``since`` when given."""
-        return self.store.list_checkins(since=since)
-
     def checkins(self, since: datetime | None = None) -> list[MoodCheckin]:
-        """As ``rows``, as the check-ins the statistics take."""
-        return [MoodCheckin.from_stored(row) for row in self.rows(since)]
-
+        """Stored check-ins, oldest first; only those at or after ``since`` when given."""
+        return self.store.list_checkins(since=since)
 
 class PeriodAverage(NamedTuple):
     start: date
@@ -130,16 +98,6 @@ def level(score: int) -> MoodLevel:
 def tag_label(tag: str, lang: str) -> str:
     """The tag's label in ``lang``; a tag outside EMOTION_TAGS is shown as written."""
     return EMOTION_TAGS[tag].get(lang) if tag in EMOTION_TAGS else tag
-
-
-def as_datetime(moment: datetime | str) -> datetime:
-    return datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-
-
-def day_of(moment: datetime | str) -> date:
-    """The local calendar day of a moment (the store keeps UTC strings)."""
-    moment = as_datetime(moment)
-    return (moment.astimezone() if moment.tzinfo else moment).date()
 
 
 def _as_date(today: date | datetime | None) -> date:

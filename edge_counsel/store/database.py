@@ -18,8 +18,8 @@ import os
 import shutil
 from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,8 @@ __all__ = [
     "move_aside",
     "atomic_write",
     "empty_safety_plan",
+    "as_datetime",
+    "day_of",
 ]
 
 DB_FILENAME = "counsel.db"
@@ -122,11 +124,32 @@ class JournalEntry:
 
 @dataclass(frozen=True)
 class MoodCheckin:
-    id: int
-    score: int
-    tags: list[str]
-    note: str
-    created_at: str
+    """One mood check-in: a score on the 1-5 scale, emotion tags, a note, and when.
+
+    The app's only check-in type: the store returns it with its row ``id`` and its UTC ISO 8601
+    ``created_at`` string; ``services.mood`` re-exports it and also builds it in memory, with a
+    datetime and no id. ``day`` reads either kind of moment."""
+
+    score: int  # 1..5, see services.mood.EMOJI_SCALE
+    tags: tuple[str, ...] = ()
+    note: str = ""
+    created_at: datetime | str = field(default_factory=lambda: datetime.now().astimezone())
+    id: int | None = None  # the store's row id; None until stored
+
+    def __post_init__(self) -> None:
+        if isinstance(self.score, bool) or not isinstance(self.score, int) or not 1 <= self.score <= 5:
+            raise ValueError(f"A mood score is a whole number from 1 to 5, not {self.score!r}.")
+        object.__setattr__(self, "tags", tuple(self.tags))
+
+    @property
+    def day(self) -> date:
+        return day_of(self.created_at)
+
+    @classmethod
+    def from_stored(cls, row: Any) -> "MoodCheckin":
+        """From any object with score, tags, note and created_at (a datetime or an ISO 8601
+        string), such as a check-in row read elsewhere; ``created_at`` becomes a datetime."""
+        return cls(row.score, tuple(row.tags), row.note or "", as_datetime(row.created_at), getattr(row, "id", None))
 
 
 @dataclass(frozen=True)
@@ -152,6 +175,16 @@ class SearchHit:
 def now_iso() -> str:
     """UTC time as ISO 8601 with microseconds: the strings sort in time order."""
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+
+
+def as_datetime(moment: datetime | str) -> datetime:
+    return datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+
+
+def day_of(moment: datetime | str) -> date:
+    """The local calendar day of a moment (the store keeps UTC strings)."""
+    moment = as_datetime(moment)
+    return (moment.astimezone() if moment.tzinfo else moment).date()
 
 
 def _iso(moment: datetime | str) -> str:
@@ -605,15 +638,13 @@ class Store:
     # Mood ---------------------------------------------------------------------------------------
 
     def add_checkin(self, score: int, tags: Sequence[str] = (), note: str = "") -> MoodCheckin:
-        if not isinstance(score, int) or not 1 <= score <= 5:
-            raise ValueError("A mood score is a whole number from 1 to 5.")
-        stamp, tags = now_iso(), list(tags)
+        checkin = MoodCheckin(score, tuple(tags), note, now_iso())  # checks the score before writing
         with self._write() as conn:
             cur = conn.execute(
                 "INSERT INTO mood_checkins (score, tags, note, created_at) VALUES (?, ?, ?, ?)",
-                (score, _dumps(tags), note, stamp),
+                (checkin.score, _dumps(list(checkin.tags)), checkin.note, checkin.created_at),
             )
-        return MoodCheckin(cur.lastrowid, score, tags, note, stamp)
+        return replace(checkin, id=cur.lastrowid)
 
     def list_checkins(self, since: datetime | str | None = None) -> list[MoodCheckin]:
         """Oldest first (chart order); only those at or after ``since`` when given."""
@@ -622,7 +653,7 @@ class Store:
             " WHERE created_at >= ? ORDER BY created_at, id",
             (_iso(since) if since is not None else "",),
         )
-        return [MoodCheckin(i, s, json.loads(t), n, at) for i, s, t, n, at in rows]
+        return [MoodCheckin(s, json.loads(t), n, at, id=i) for i, s, t, n, at in rows]
 
     # Exercises ----------------------------------------------------------------------------------
 
