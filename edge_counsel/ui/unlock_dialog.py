@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -37,8 +38,10 @@ from ..errors import (
     WrongPassphraseError,
 )
 from ..services.unlock import change_passphrase, has_store, move_damaged_aside, unlock
-from ..store.database import Store
 from .background import run_in_background
+
+if TYPE_CHECKING:
+    from ..store.database import Store
 
 __all__ = ["UnlockDialog", "ChangePassphraseDialog", "ask_passphrase", "change_passphrase_dialog"]
 
