@@ -11,8 +11,8 @@ def test_add_then_read_back_as_rows_and_as_checkins(store):
     log = MoodLog(store)
     saved = log.add(2, ["anxious", "tired"], "exam tomorrow")
     log.add(4)
-    [first, second] = log.checkins()
-    assert first.id == saved.id and (first.score, first.tags, first.note) == (2, ["anxious", "tired"], "exam tomorrow")
+    [first, second] = log.rows()
+    assert first.id == saved.id and (first.score, first.tags, first.note) == (2, ("anxious", "tired"), "exam tomorrow")
     assert second.score == 4
     checkins = log.checkins()
     assert all(isinstance(c, MoodCheckin) for c in checkins)
@@ -23,5 +23,5 @@ def test_add_then_read_back_as_rows_and_as_checkins(store):
 def test_since_filters_older_checkins(store):
     log = MoodLog(store)
     log.add(3)
-    assert log.checkins(since=datetime.now(timezone.utc) + timedelta(minutes=1)) == []
+    assert log.rows(since=datetime.now(timezone.utc) + timedelta(minutes=1)) == []
     assert len(log.checkins(since=datetime.now(timezone.utc) - timedelta(days=1))) == 1

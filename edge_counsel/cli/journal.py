@@ -140,7 +140,7 @@ def mood_add(store: Store, score: int, tags: Sequence[str], note: str, out: Text
 
 def mood_list(store: Store, as_json: bool, out: TextIO) -> int:
     """All check-ins, oldest first: a JSON array, or one line each."""
-    checkins = MoodLog(store).checkins()
+    checkins = MoodLog(store).rows()
     if as_json:
         rows = [{"id": c.id, "score": c.score, "tags": list(c.tags), "note": c.note,
                  "created_at": c.created_at} for c in checkins]

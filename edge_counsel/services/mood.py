@@ -80,9 +80,14 @@ class MoodLog:
         """Save a check-in (score 1..5); returns it as stored, with its id."""
         return self.store.add_checkin(score, tags, note)
 
-    def checkins(self, since: datetime | None = None) -> list[MoodCheckin]:
-        """Stored check-ins, oldest first; only those at or after ``since`` when given."""
+    def rows(self, since: datetime | None = None) -> list[MoodCheckin]:
+        """Check-ins as stored (with ids and ISO 8601 times), oldest first; at or after ``since``."""
         return self.store.list_checkins(since=since)
+
+    def checkins(self, since: datetime | None = None) -> list[MoodCheckin]:
+        """As ``rows``, with datetimes, as the statistics take them."""
+        return [MoodCheckin.from_stored(row) for row in self.rows(since)]
+
 
 class PeriodAverage(NamedTuple):
     start: date
