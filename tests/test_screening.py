@@ -115,3 +115,135 @@ def test_check_risk_reads_messages_with_roles():
     assert rows[0]["escalate"] and rows[0]["answer"] == "yes" and "messages" not in rows[0]
     assert rows[1]["error"] and rows[1]["escalate"] is None
     assert not rows[2]["escalate"]  # without the question, "yes" is just a word
+
+
+# -- questions and answers in other wordings, languages, slang and emoji ---------------------------
+
+@pytest.mark.parametrize("question, step", [
+    ("Do you sometimes wish you'd never wake up?", "wish"),
+    ("Have you had moments where you wished you could disappear for good?", "wish"),
+    ("Have you thought about the way you'd do it?", "method"),
+    ("Are you planning to go through with it?", "intent"),
+    ("Have you figured out when you'd do it?", "plan"),
+    ("Have you made any preparations?", "behaviour"),
+    ("Will you be safe tonight?", "safe"),
+    ("你最近有没有觉得不如死了算了？", "wish"),
+    ("你想過具體會怎樣做嗎？", "method"),
+    ("你已經開始準備了嗎？", "behaviour"),
+    ("你今晚可以保護好自己嗎？", "safe"),
+    ("你有冇諗過用咩方法？", "method"),
+    ("你定咗日子未？", "plan"),
+    ("你有冇做過啲咩傷害自己？", "behaviour"),
+    ("你而家係咪安全？", "safe"),
+])
+def test_questions_are_recognised_by_their_key_idea(dialogue, question, step):
+    assert dialogue.step_asked(question) == step
+
+
+@pytest.mark.parametrize("question", [
+    "Do you have any plans for tonight?",
+    "Have you taken any steps toward finding a new job?",
+    "Are you going to act on your friend's advice?",
+    "Do you feel safe talking to me about this?",
+    "Do you wish you could fall asleep more easily?",
+    "Have you tried talking to your manager?",
+    "你打算怎么做？",
+    "你周末有计划吗？",
+    "你觉得什么让你有安全感？",
+    "你嘗試過冥想嗎？",
+])
+def test_everyday_questions_are_not_screening_questions(dialogue, question):
+    assert dialogue.step_asked(question) is None
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Are you having thoughts of ending your life?", "yh"),
+    ("Are you having thoughts of ending your life?", "yesss"),
+    ("Are you having thoughts of ending your life?", "👍🏻"),
+    ("Are you having thoughts of ending your life?", "*nods slowly*"),
+    ("Are you having thoughts of ending your life?", "uh huh"),
+    ("Are you having thoughts of ending your life?", "more often than not"),
+    ("Are you having thoughts of ending your life?", "yes but don't worry about it"),
+    ("Have you thought about how you would do it?", "pills probably"),
+    ("Have you done anything to end your life?", "i've been saving up my meds"),
+    ("Have you made a plan?", "after my parents leave for work"),
+    ("你现在有结束自己生命的想法吗？", "天天都在想"),
+    ("你现在有结束自己生命的想法吗？", "有，但你别担心"),
+    ("你現在有結束自己生命的想法嗎？", "想過，不只一次"),
+    ("你有冇諗過自殺？", "梗係有啦"),
+    ("你有冇諗過自殺？", "有過，不過冇事"),
+    ("你有冇諗過自殺？", "成日都有"),
+    ("你有没有为此做过什么准备？", "药都买好了"),
+])
+def test_yes_in_any_form_takes_over(dialogue, question, answer):
+    a = dialogue.assess(_conv("I can't keep going", question, answer))
+    assert a.escalate, (answer, a)
+
+
+def test_yes_to_the_wish_question_keeps_screening(dialogue):
+    wish = "Do you ever wish you could go to sleep and not wake up?"
+    a = dialogue.assess(_conv("so tired of everything", wish, "yup"))
+    assert a.level == "moderate" and a.answer == "yes"
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Are you having thoughts of ending your life?", "nah mate"),
+    ("Are you having thoughts of ending your life?", "nooo"),
+    ("Are you having thoughts of ending your life?", "*shakes head*"),
+    ("Are you having thoughts of ending your life?", "nah im good, just venting"),
+    ("Do you have a plan?", "there's no plan"),
+    ("Do you think you might act on these thoughts?", "absolutely not"),
+    ("你现在有结束自己生命的想法吗？", "木有啦"),
+    ("你现在有结束自己生命的想法吗？", "不会啦"),
+    ("你會不會按這些想法去做？", "當然不會"),
+    ("你會不會按這些想法去做？", "沒有那種打算"),
+    ("你有冇諗過自殺？", "冇啊"),
+    ("你有冇諗過自殺？", "唔會，放心"),
+])
+def test_denials_in_any_form_de_escalate(dialogue, question, answer):
+    a = dialogue.assess(_conv("I want it all to stop", question, answer))
+    assert a.level == "low" and a.answer == "no", (answer, a)
+
+
+@pytest.mark.parametrize("answer, level, kind", [
+    ("yep 👍 I'm at home with my mum", "low", "no"),
+    ("yeah i'm alright", "low", "no"),
+    ("我冇事", "low", "no"),
+    ("好安全", "low", "no"),
+    ("honestly no", "imminent", "unsafe"),
+    ("no, not safe", "imminent", "unsafe"),
+    ("I'm not sure I can keep myself safe", "imminent", "unsafe"),
+    ("i'm on the roof", "imminent", "unsafe"),
+    ("唔係幾安全", "imminent", "unsafe"),
+    ("我撐唔撐得到聽日都唔知", "imminent", "unsafe"),
+])
+def test_the_safe_question_reads_yes_as_safe_and_no_as_unsafe(dialogue, answer, level, kind):
+    a = dialogue.assess(_conv("everything is too much", "Are you safe right now?", answer))
+    assert (a.level, a.answer) == (level, kind), (answer, a)
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Are you having thoughts of ending your life?", "idk tbh"),
+    ("Are you having thoughts of ending your life?", "why are you asking me that"),
+    ("Are you having thoughts of ending your life?", "can we not go there"),
+    ("Are you having thoughts of ending your life?", "no... i don't know"),
+    ("Are you having thoughts of ending your life?", "🤷"),
+    ("Do you have a plan?", "not yet"),
+    ("Are you safe right now?", "what counts as safe"),
+    ("你现在有结束自己生命的想法吗？", "说不上来"),
+    ("你现在有结束自己生命的想法吗？", "不想讲这个"),
+    ("你現在安全嗎？", "不太確定"),
+    ("你有冇諗過自殺？", "唔知點講"),
+    ("你有冇諗過自殺？", "可以唔講嗎"),
+])
+def test_unsure_or_evasive_answers_never_de_escalate(dialogue, question, answer):
+    a = dialogue.assess(_conv("work was fine I guess", question, answer))  # the opener alone is not a worry
+    assert a.level == "moderate" and a.answer == "unsure" and not a.escalate, (answer, a)
+
+
+def test_an_unsure_answer_keeps_what_was_affirmed_before(dialogue):
+    conv = _conv("I can't do this anymore", "Are you having thoughts of ending your life?", "yes")
+    conv += [{"role": "assistant", "content": "Have you thought about how you would do it?"},
+             {"role": "user", "content": "i don't know"}]
+    a = dialogue.assess(conv)
+    assert a.escalate and a.answer == "unsure"  # "i don't" is not a denial that wipes the "yes"

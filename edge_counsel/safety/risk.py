@@ -396,13 +396,14 @@ class RiskDetector:
 
     # -- public API ----------------------------------------------------------------------------
 
-    def assess(self, turns: Sequence[str]) -> RiskAssessment:
-        """Assess ``turns[-1]``; earlier items are the user's earlier turns in this conversation."""
+    def assess(self, turns: Sequence[str], learned: bool = True) -> RiskAssessment:
+        """Assess ``turns[-1]``; earlier items are the user's earlier turns in this conversation.
+        ``learned=False`` gives the rules' verdict alone, without the learned stage."""
         read = self._read(turns)
         if read is None:
             return NO_RISK
         window, scans, verdict, explained = read
-        if self._classifier is None or verdict.level == "imminent":
+        if not learned or self._classifier is None or verdict.level == "imminent":
             return verdict
         if verdict.escalate or verdict.level == "moderate":
             return self._veto(window, verdict)

@@ -11,6 +11,12 @@ Invariants:
   it. A denial lowers it to "low", and what came before the denial stops counting for later turns;
   it never lowers what the answering message itself says at high or imminent ("no, I already took
   them").
+- An unsure, evasive or refusing answer ("idk", "why do you ask", "换个话题吧") is never read as a
+  denial: it holds the level at "moderate" at least, never lowers it, and keeps earlier answers
+  counting.
+- Answers and questions are read by their key idea, in English, Simplified, Traditional and
+  Cantonese (folded to Mandarin), with slang, emoji and gestures as words; the patterns live in
+  ``screening.json``.
 - No model, no I/O beyond reading ``data/risk/screening.json`` once; deterministic.
 - Questions are asked one at a time, in the user's language, and never twice in a conversation.
 """
@@ -32,6 +38,8 @@ __all__ = ["Step", "SafetyDialogue", "default_dialogue", "as_messages", "check_r
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _QUESTION = re.compile(r"[^.!?。！？\n]*(?:[?？]|[吗嘛么呢]\s*$)")
 _MOST_SPECIFIC_FIRST = ("safe", "behaviour", "plan", "intent", "method", "thoughts", "wish")
+_REPEATS = re.compile(r"([a-z])\1{2,}")  # "yesss", "nooo"
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,14 @@ def _lower(text: str) -> str:
     return to_simplified(text).lower().replace("\u2019", "'").replace("\u2018", "'")
 
 
+def _any_of(patterns: list[str]) -> re.Pattern:
+    return re.compile("|".join(f"(?:{p})" for p in patterns))
+
+
+def _rules(pairs: list[list[str]]) -> list[tuple[re.Pattern, str]]:
+    return [(re.compile(pattern), replacement) for pattern, replacement in pairs]
+
+
 class SafetyDialogue:
     """Assesses a conversation with roles, and picks the next screening question to ask."""
 
@@ -69,19 +85,19 @@ class SafetyDialogue:
         data = json.loads(Path(data_path or PACKAGE_DATA / "risk" / "screening.json").read_text(encoding="utf-8"))
         self.detector = detector or default_detector()
         self.steps = {name: Step(name, s["yes_level"], s["no_means_safe"], s["category"],
-                                 re.compile("|".join(f"(?:{p})" for p in s["recognise"])), s["question"])
+                                 _any_of(s["recognise"]), s["question"])
                       for name, s in data["steps"].items()}
         self.ladder: tuple[str, ...] = tuple(data["ladder"])
-        self._answers = {name: re.compile("|".join(f"(?:{p})" for p in patterns))
-                         for name, patterns in data["answers"].items()}
-        self._unsure = re.compile(r"\b(?:not sure|don't know|dont know|idk|dunno|unsure)\b|不知道|说不清|不确定|不清楚")
+        self._rewrite = _rules(data["rewrite"])
+        self._answer_rewrite = _rules(data["answer_rewrite"])
+        self._answers = {name: _any_of(patterns) for name, patterns in data["answers"].items()}
         self._denial_note: dict[str, str] = data["denial_note"]
 
     # -- reading the conversation ----------------------------------------------------------------
 
     def step_asked(self, assistant_text: str) -> str | None:
         """The screening step the last question in an assistant message asks, if any."""
-        low = _lower(assistant_text)
+        low = self._read(assistant_text)
         questions = list(_QUESTION.finditer(low))
         if not questions:
             return None
@@ -92,28 +108,63 @@ class SafetyDialogue:
                     return name
         return None
 
+    def _read(self, text: str) -> str:
+        """Text as the patterns see it: simplified, lower-case, Cantonese and net slang in Mandarin."""
+        low = _REPEATS.sub(r"\1", _lower(text))
+        for pattern, replacement in self._rewrite:
+            low = pattern.sub(replacement, low)
+        return low
+
+    def _read_answer(self, text: str) -> str:
+        """An answer as the patterns see it: also emoji and gestures as words, leading fillers gone."""
+        low = self._read(text)
+        for pattern, replacement in self._answer_rewrite:
+            low = pattern.sub(replacement, low)
+        return _SPACES.sub(" ", low).strip()
+
     def answer(self, text: str, step: str) -> str:
-        """'unsafe', 'soon', 'means', 'yes', 'no' or 'other' for a reply to ``step``."""
-        low = _lower(text).strip()
-        if self._answers["unsafe"].search(low):
+        """'unsafe', 'soon', 'means', 'yes', 'no', 'unsure' or 'other' for a reply to ``step``.
+
+        Doubt beats denial ("no... I don't know" is unsure), and after the safe question the
+        reading flips: "yes"/"I'm fine" is the denial, "no"/"not really" is unsafe."""
+        low = self._read_answer(text)
+        flipped = not self.steps[step].no_means_safe
+
+        def says(name: str) -> bool:
+            return self._answers[name].search(low) is not None
+
+        if says("unsafe") or (flipped and says("unsafe_to_safe_question")):
             return "unsafe"
-        if step == "safe" and self._answers["unsafe_to_safe_question"].search(low):
-            return "unsafe"
-        if step == "safe" and self._answers["safe"].search(low):
-            return "no"
-        means = self._answers["means_at_hand"].search(low) is not None
-        if self._answers["no"].search(low) and not means:
-            return "no" if self.steps[step].no_means_safe else "unsafe"
-        if means:
+        if says("means_at_hand"):
             return "means"
-        yes = self._answers["yes"].search(low) is not None
-        if step != "safe" and self._answers["soon"].search(low) and (yes or len(low) <= 20):
+        if flipped:
+            return self._answer_to_safe(says)
+        unsure = says("unsure")
+        if says("no") or says("minimise"):
+            return "unsure" if unsure else "no"
+        yes = says("yes")
+        if says("soon") and (yes or says("hedge") or len(low) <= 20):
             return "soon"
-        if self._unsure.search(low):
-            return "other"
         if yes:
-            return "no" if not self.steps[step].no_means_safe else "yes"
-        return "other"
+            return "yes"
+        if unsure:
+            return "unsure"
+        return "yes" if says("hedge") or says("detail") else "other"
+
+    @staticmethod
+    def _answer_to_safe(says) -> str:
+        """The reply to "are you safe?", once outright danger has been ruled out."""
+        if says("unsure"):
+            return "unsure"
+        if says("safe") or says("minimise"):
+            return "no"
+        if says("no"):
+            return "unsafe"
+        if says("yes"):
+            return "no"
+        if says("hedge"):
+            return "unsure"
+        return "unsafe" if says("detail") else "other"
 
     def assess(self, conversation: Sequence) -> RiskAssessment:
         """The assessment of the last user message, with the whole conversation as context."""
@@ -133,8 +184,8 @@ class SafetyDialogue:
                   carried: tuple[str, str, str] | None) -> RiskAssessment:
         kind = self.answer(text, step)
         if kind == "no":
-            alone = self.detector.assess([text])
-            if _RANK[alone.level] >= _RANK["high"]:
+            alone = self._denial_says(text)
+            if alone is not None:
                 return alone
             return RiskAssessment(False, "low", (), (f"denied when asked ({step}); help stays one click away",),
                                   answer="no", step=step)
@@ -146,6 +197,20 @@ class SafetyDialogue:
         if carried:
             result = _raise(result, carried)
         return replace(result, step=step, answer=kind)
+
+    def _denial_says(self, text: str) -> RiskAssessment | None:
+        """The detector's verdict on a denial's own words when it is high or imminent ("no. I
+        already took them"), else None. The learned stage's guess counts only where the denial
+        also names a time, a means, a place or a preparation: alone it reads a bare "不会" or
+        "没有那个打算" as the crisis words the question was about."""
+        alone = self.detector.assess([text])
+        if _RANK[alone.level] < _RANK["high"]:
+            return None
+        if _RANK[self.detector.assess([text], learned=False).level] >= _RANK["high"]:
+            return alone
+        low = self._read_answer(text)
+        concrete = ("soon", "means_at_hand", "detail", "unsafe", "unsafe_to_safe_question")
+        return alone if any(self._answers[name].search(low) for name in concrete) else None
 
     def _step_before(self, messages: list[dict], index: int) -> str | None:
         if index == 0 or messages[index - 1]["role"] != "assistant":
@@ -172,6 +237,7 @@ class SafetyDialogue:
         found = {"unsafe": ("imminent", "attempt_in_progress", "not safe right now"),
                  "soon": ("imminent", "plan_method_means", "a time, when asked"),
                  "means": ("high", "plan_method_means", "means at hand, when asked"),
+                 "unsure": ("moderate", "warning_signs", "unsure or evasive, when asked"),
                  "yes": (self.steps[step].yes_level, self.steps[step].category, "yes, when asked")}.get(kind)
         return None if found is None else (found[0], found[1], f"{found[2]} ({step})")
 
