@@ -29,6 +29,7 @@ class Settings:
     model: str | None = None  # a manifest id or a GGUF path; None is the embedded default
     approach: str = "person_centred"
     region: str | None = None  # None: from the locale
+    region_asked: bool = False  # the first start's region question was answered
     n_ctx: int = 4096
     max_tokens: int = 384
     temperature: float = 0.7

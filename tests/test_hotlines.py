@@ -16,6 +16,7 @@ from edge_counsel.safety.hotlines import (
     KINDS,
     HotlineConfigError,
     HotlineDirectory,
+    language_for_region,
     region_from_locale,
 )
 
@@ -176,6 +177,22 @@ def test_region_from_locale_reads_the_environment(monkeypatch, env, region):
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     assert region_from_locale() == region
+
+
+@pytest.mark.parametrize("chosen, locale_name, in_use", [
+    ("ie", "en_US", "IE"),  # the chosen region wins over the locale
+    ("INTL", "zh_CN", "INTL"),  # so does choosing the international lines
+    (None, "en_US.UTF-8", "US"),
+    ("XX", "en_GB", "GB"),  # a region the directory lacks: the locale's
+    (None, "fr_FR", None),  # nothing known: None, and the writer's language picks
+])
+def test_region_in_use(directory, chosen, locale_name, in_use):
+    assert directory.region_in_use(chosen, locale_name) == in_use
+
+
+@pytest.mark.parametrize("region, lang", [("CN", "zh"), ("tw", "zh"), ("HK", "zh"), ("US", "en"), (None, "en")])
+def test_language_for_region(region, lang):
+    assert language_for_region(region) == lang
 
 
 # --- scripted crisis replies -------------------------------------------------------------------

@@ -65,8 +65,8 @@ def run_app(args) -> int:
     _carry_retired_settings(store)
     window = MainWindow(settings, store=store)
     window.show()
-    if needs_disclosure(settings):
-        QTimer.singleShot(0, window.show_disclosure)
+    disclosure_due = needs_disclosure(settings)
+    QTimer.singleShot(0, lambda: window.start_dialogs(disclosure_due))
     settings.last_opened = date.today().isoformat()
     save_settings(settings)
     QTimer.singleShot(0, lambda: window.load_model(args.model or settings.model))

@@ -29,6 +29,7 @@ __all__ = [
     "HotlineDirectory",
     "HotlineConfigError",
     "region_from_locale",
+    "language_for_region",
     "FALLBACK",
     "LANGUAGE_REGIONS",
     "CHOOSE_REGION",
@@ -93,6 +94,16 @@ class HotlineDirectory:
             return [code]
         return [r for r in LANGUAGE_REGIONS.get(_lang_key(lang), ()) if r in self._regions] + [FALLBACK]
 
+    def region_in_use(self, chosen: str | None, locale_name: str | None = None) -> str | None:
+        """The region whose lines to show: the one chosen (Settings, the kiosk's config) when the
+        directory has it, else the system locale's, else None (then the writer's language picks,
+        see ``regions_for``). Settings and the crisis panel both ask this, so they agree."""
+        code = _normalise_region(chosen)
+        if code in self._regions:
+            return code
+        from_locale = region_from_locale(locale_name, known=self._regions)
+        return from_locale if from_locale != FALLBACK else None
+
     def for_person(self, region: str | None, lang: str = "en") -> list[RegionLines]:
         """``for_region`` for each of ``regions_for(region, lang)``."""
         return [self.for_region(code, lang) for code in self.regions_for(region, lang)]
@@ -105,6 +116,13 @@ class HotlineDirectory:
         entry, key = self._regions[code], _lang_key(lang)
         lines = tuple(_hotline(line, key) for line in entry["lines"])
         return RegionLines(code, _text(entry.get("name", code), key), lines)
+
+
+def language_for_region(region: str | None) -> str:
+    """The language to speak to someone in ``region`` before they write: "zh" where most people
+    write Chinese (``LANGUAGE_REGIONS``), else "en"."""
+    code = _normalise_region(region)
+    return next((lang for lang, codes in LANGUAGE_REGIONS.items() if code in codes), "en")
 
 
 def region_from_locale(locale_name: str | None = None, *, known: Iterable[str] | None = None) -> str:

@@ -50,7 +50,7 @@ class CrisisPanel(QFrame):
     keep_talking = Signal()
     marked_safe = Signal()
 
-    def __init__(self, directory: HotlineDirectory, region: str, parent=None) -> None:
+    def __init__(self, directory: HotlineDirectory, region: str | None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("crisisPanel")
         self.directory, self.region = directory, region

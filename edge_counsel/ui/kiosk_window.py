@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QPushButton, QStackedWid
 from ..engine.llama import GenerationParams
 from ..errors import EdgeCounselError, KioskLockedError
 from ..safety import crisis_replies
-from ..safety.hotlines import HotlineDirectory, region_from_locale
+from ..safety.hotlines import HotlineDirectory
 from ..safety.risk import default_detector
 from ..services import kiosk
 from ..services.conversation import Conversation
@@ -107,7 +107,7 @@ class KioskWindow(QMainWindow):
         self.pin = self.cycle.pin
         self.alert_threads: list = []
         self.directory = directory or _load_directory(config.hotline_override)
-        self.region = config.region or region_from_locale()
+        self.region = self.directory.region_in_use(config.region)
         self.detector = default_detector()
         self.chat: ChatPanel | None = None
         self._exit_authorised = self._enforce = False
@@ -374,7 +374,7 @@ class KioskWindow(QMainWindow):
     def _use_config(self, config: KioskConfig, directory: HotlineDirectory) -> None:
         self.config = config
         self.cycle.use_config(config)
-        self.directory, self.region = directory, config.region or region_from_locale()
+        self.directory, self.region = directory, directory.region_in_use(config.region)
         self.pages["welcome"].set_config(config)
         self._new_chat()
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from .. import paths
 from ..engine.llama import GenerationParams
 from ..safety import crisis_replies, disclosure
-from ..safety.hotlines import HotlineDirectory, region_from_locale
+from ..safety.hotlines import HotlineDirectory
 from ..services.conversation import Conversation
 from ..services.recorder import StoreRecorder
 from ..services.bundle import Services
@@ -35,6 +35,7 @@ from .chat_host import ChatHost
 from .chat_view import ChatPanel
 from .crisis_panel import CrisisPanel
 from .history_view import HistoryPage
+from .region_dialog import RegionDialog
 from .unlock_dialog import UnlockDialog, change_passphrase_dialog
 
 __all__ = ["MainWindow"]
@@ -58,7 +59,7 @@ class MainWindow(QMainWindow):
         self.services = Services.for_store(store) if store is not None else None
         self.services_listeners: list = []  # callables(Services | None): pages that follow lock/unlock
         self.directory = directory or HotlineDirectory.load(settings.hotline_override)
-        self.region = settings.region or region_from_locale()
+        self.region = self.directory.region_in_use(settings.region)
         self.model_error_dialog: QMessageBox | None = None
         self.setWindowTitle("Edge Counsel")
         self.resize(980, 720)
@@ -221,7 +222,7 @@ class MainWindow(QMainWindow):
     def apply_settings(self) -> None:
         """Take region, hotline file and auto-lock from the (saved) settings."""
         self.directory = HotlineDirectory.load(self.settings.hotline_override)
-        self.region = self.settings.region or region_from_locale()
+        self.region = self.directory.region_in_use(self.settings.region)
         self.crisis_panel.directory, self.crisis_panel.region = self.directory, self.region
         self.reset_idle_timer()
 
@@ -268,6 +269,28 @@ class MainWindow(QMainWindow):
 
     def safety_plan(self) -> dict | None:
         return self.services.safety_plan.get() if self.services is not None else None
+
+    def start_dialogs(self, disclosure_due: bool) -> None:
+        """What a start may need to ask, one after the other: the AI disclosure, then the region."""
+        ask_region = not self.settings.region_asked and self.settings.region is None
+        if disclosure_due:
+            box = self.show_disclosure()
+            if ask_region:
+                box.finished.connect(lambda *_: self.ask_region())
+        elif ask_region:
+            self.ask_region()
+
+    def ask_region(self) -> RegionDialog:
+        """Ask which region's hotlines to show (the locale's is preselected); saved when chosen."""
+        dialog = RegionDialog(self.directory, self.settings.region, self)
+        dialog.accepted.connect(lambda: self._region_chosen(dialog.box.region()))
+        dialog.open()
+        return dialog
+
+    def _region_chosen(self, region: str | None) -> None:
+        self.settings.region, self.settings.region_asked = region, True
+        save_settings(self.settings)
+        self.apply_settings()
 
     def show_disclosure(self, lang: str = "en") -> QMessageBox:
         box = QMessageBox(QMessageBox.Information, "Before you start / 开始之前",

@@ -20,6 +20,7 @@ from ..safety.hotlines import HotlineDirectory
 from ..engine.model_files import delete_model, import_gguf, verify_model
 from ..settings import Settings, save_settings
 from .background import run_in_background
+from .region_dialog import RegionBox
 
 __all__ = ["SettingsDialog", "ModelsPage"]
 
@@ -127,10 +128,7 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings / 设置")
         self.settings = settings
-        self.region = QComboBox()
-        for code in directory.regions():
-            self.region.addItem(f"{code} — {directory.for_region(code).region_name}", code)
-        self.region.setCurrentIndex(max(0, self.region.findData(settings.region)))
+        self.region = RegionBox(directory, settings.region)
         self.auto_lock = QSpinBox(minimum=0, maximum=240, suffix=" min", value=int(settings.auto_lock_minutes))
         self.auto_lock.setSpecialValueText("never / 从不")
         self.override = QLineEdit(settings.hotline_override or "", placeholderText="an institution's hotline file")
@@ -154,7 +152,7 @@ class SettingsDialog(QDialog):
         return page
 
     def save(self) -> None:
-        self.settings.region = self.region.currentData()
+        self.settings.region = self.region.region()
         self.settings.auto_lock_minutes = self.auto_lock.value()
         self.settings.hotline_override = self.override.text().strip() or None
         save_settings(self.settings)
