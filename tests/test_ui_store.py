@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox
 from edge_counsel.services.unlock import unlock
 from edge_counsel.settings import Settings
 from edge_counsel.ui.main_window import MainWindow
+from edge_counsel.ui.settings_dialog import SettingsDialog
 from edge_counsel.ui.unlock_dialog import ChangePassphraseDialog, UnlockDialog
 
 PASS = "a long enough passphrase"
@@ -227,24 +228,54 @@ def test_erase_all_needs_the_word(qtbot, window):
     assert window.chat.transcript.toPlainText() == ""
 
 
-def test_lock_hides_everything_and_unlock_restores(qtbot, window, data_home):
-    say(qtbot, window, "Private words.")
-    with qtbot.waitSignal(window.locked):
-        window.lock_action.trigger()
-    assert window.store is None and window.stack.currentIndex() == 1
-    assert window.chat.transcript.toPlainText() == "" and window.conversation.turns == []
-    window.unlock_with(unlock(data_home, PASS))
-    assert window.stack.currentIndex() == 0
-    window.history.refresh()
-    assert window.history.list.count() == 1
-
-
-def test_auto_lock_after_idle(qtbot, window):
-    window.settings.auto_lock_minutes = 0.005  # 0.3 s
-    window.reset_idle_timer()
+def lock_by(qtbot, window, how: str) -> None:
     with qtbot.waitSignal(window.locked, timeout=5_000):
-        pass
-    assert window.store is None
+        if how == "button":
+            window.lock_action.trigger()
+        else:
+            window.settings.auto_lock_minutes = 0.005  # 0.3 s
+            window.reset_idle_timer()
+
+
+@pytest.mark.parametrize("how", ["button", "idle"])
+def test_lock_hides_everything_and_unlock_restores_the_conversation(qtbot, window, data_home, how):
+    say(qtbot, window, "Private words.")
+    conv_id = window.conversation.recorder.conversation_id
+    settings = SettingsDialog(window.settings, window.directory, window)
+    settings.open()  # a dialog over the window is closed by the lock, whichever lock it is
+    lock_by(qtbot, window, how)
+    assert window.store is None and window.stack.currentWidget() is window.lock_screen
+    assert not settings.isVisible() and not window.lock_action.isEnabled()
+    # Nothing of the conversation stays in memory: only its id, to reload it from the store.
+    assert window.chat.transcript.toPlainText() == "" and window.conversation.turns == []
+    assert window.resume_after_unlock == conv_id
+    assert window.conversation.detector._scan_cached.cache_info().currsize == 0  # no scans keyed by text
+    qtbot.waitUntil(lambda: window.host.forgets == 1)  # nor the engine's cache
+    window.unlock_with(unlock(data_home, PASS))
+    assert window.stack.currentIndex() == 0 and window.lock_action.isEnabled()
+    assert "Private words." in window.chat.transcript.toPlainText()
+    assert [t.role for t in window.conversation.turns] == ["user", "assistant"]
+    say(qtbot, window, "And more words.")  # recorded on in the same conversation
+    assert len(window.store.list_messages(conv_id)) == 4 and len(window.store.list_conversations()) == 1
+
+
+def test_a_message_left_unanswered_by_the_lock_can_be_answered_after_unlock(qtbot, window, data_home):
+    window.chat.model_ready = False  # the message is kept, and no reply comes
+    window.chat.input.setPlainText("Are you there?")
+    window.chat.submit()
+    lock_by(qtbot, window, "button")
+    window.unlock_with(unlock(data_home, PASS))
+    window.chat.model_ready = True
+    assert "no reply yet" in window.chat.transcript.toPlainText() and window.chat.regen_button.isEnabled()
+    with qtbot.waitSignal(window.chat.reply_finished, timeout=10_000):
+        window.chat.regen_button.click()
+    assert [t.role for t in window.conversation.turns] == ["user", "assistant"]
+
+
+def test_an_empty_chat_stays_empty_after_unlock(qtbot, window, data_home):
+    lock_by(qtbot, window, "button")
+    window.unlock_with(unlock(data_home, PASS))
+    assert window.conversation.turns == [] and window.store.list_conversations() == []
 
 
 def test_help_is_one_click_away_without_any_crisis(qtbot, window):

@@ -208,6 +208,7 @@ class LlamaEngine:
         self._llama.reset()  # n_tokens = 0: no cached prefix is reused
         self._llama._ctx.kv_cache_clear()  # the KV cells themselves
         self._llama.input_ids.fill(0)  # the visitor's token ids
+        self._last_tokens = None  # the last prompt's messages, kept as the key of its tokens
         self.last_prompt_tokens = self.last_prefix_hit = 0
 
     def close(self) -> None:

@@ -199,6 +199,11 @@ class OutputGuard:
             return False
         return rule.unless.search(_prefix(low, start, self._window, rule.stops)) is not None
 
+    def clear_cache(self) -> None:
+        """Forget the sentences screened so far (they are the model's replies, kept as cache keys)."""
+        if self._model is not None:
+            self._model.clear_cache()
+
     def _replacement(self, reasons: tuple[str, ...], lang: str) -> str:
         fired = {self._category_of.get(r, r.split(".")[0]) for r in reasons}
         return self.replacement(min(fired, key=lambda c: self._categories[c]["priority"]), lang)

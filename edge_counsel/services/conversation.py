@@ -201,6 +201,11 @@ class Conversation:
         if self.recorder is not None:
             self.recorder.restart(None)
 
+    def clear_caches(self) -> None:
+        """Drop what the safety net cached of this conversation's words (a lock, a kiosk visit's end)."""
+        self.detector.clear_cache()
+        self.guard.clear_cache()
+
     def resume(self, conversation_id: int) -> None:
         """Carry on in a saved conversation, recorded on from where it ended."""
         messages = self.recorder.messages(conversation_id)

@@ -37,6 +37,8 @@ _BOT_STYLE = "background:#f3f3f3; border-radius:6px; margin:2px 60px 6px 4px; pa
 _NOTE_STYLE = "color:#666; font-style:italic; margin:2px 4px;"
 _HELP_STYLE = "color:#b71c1c; font-weight:bold;"
 _HELP_STYLE_CHECK = "color:white; background:#c62828; font-weight:bold; padding:4px 10px;"
+_UNANSWERED = ("(Your last message has no reply yet: press Regenerate to have it answered.) / "
+               "（最后一条消息还没有回复，可以按“重新回答”。）")
 _WITHHELD = ("(A reply was withheld by the safety check and replaced with this one.) / "
              "（有一条回复因安全原因被拦下，已替换为上面这段。）")
 
@@ -165,13 +167,22 @@ class ChatPanel(QWidget):
         self.stop_requested.emit()
 
     def regenerate(self) -> None:
-        if self.busy or not self.user_texts or self._last_reply_range is None:
+        """Answer the last message again: the last reply is taken back, or, when the last message
+        has no reply (a lock stopped it), it is answered now."""
+        if self.busy or not self.user_texts:
             return
-        start, end = self._last_reply_range
-        self._remove_range(start, end)
-        self.conversation.retract()
+        if not self._awaits_reply():
+            if self._last_reply_range is None:
+                return
+            self._remove_range(*self._last_reply_range)
+            self.conversation.retract()
         self._begin_reply()
         self.answer_requested.emit(self.conversation)
+
+    def _awaits_reply(self) -> bool:
+        """The last turn is the user's own message, with no reply kept for it."""
+        turns = self.conversation.turns
+        return bool(turns) and turns[-1].role == "user" and turns[-1].meta.get("source") != "safe_button"
 
     def new_conversation(self) -> None:
         if self.busy:
@@ -237,6 +248,8 @@ class ChatPanel(QWidget):
             if turn.meta.get("source") == "guard":
                 self.show_note(_WITHHELD)
         self._last_reply_range = None
+        if self._awaits_reply():
+            self.show_note(_UNANSWERED)
         self.set_busy(False)
 
     # -- transcript helpers --------------------------------------------------------------------

@@ -245,17 +245,14 @@ class KioskWindow(QMainWindow):
         """Wipe everything of this visitor and show the welcome screen for the next one."""
         self.host.forget()
         self._new_chat()
-        self._forget_detector()
+        self.conversation.clear_caches()  # the detector and the guard cache scans keyed by text
         _clear_clipboard()
         was_visit = self.cycle.end_visit()
         self.show_home()
         if was_visit:
             self.visit_ended.emit(reason)
 
-    def _forget_detector(self) -> None:
-        # The detector caches its scans of recent messages, keyed by their text.
-        self.detector.clear_cache()
-
+        self.conversation.clear_caches()  # the detector and the guard cache scans keyed by text
     def talk_to_counselor(self) -> None:
         """Always available: the counselor on duty and the hotlines, and the alert (if set up)."""
         self.start_visit()

@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -44,6 +45,9 @@ _FOOTER = ("Edge Counsel is an AI for self-help and support — not a person, no
            "emergencies. Everything stays on this computer. / Edge Counsel 是人工智能自助工具，"
            "不是真人，也不是心理咨询师；紧急情况请联系热线或身边的人。")
 
+# Dialogs that show nothing of the user's and must be answered, not dismissed by the lock.
+_OPEN_THROUGH_LOCK = {"disclosureDialog", "regionDialog"}
+
 
 class MainWindow(QMainWindow):
     model_ready = Signal(str)
@@ -61,6 +65,7 @@ class MainWindow(QMainWindow):
         self.directory = directory or HotlineDirectory.load(settings.hotline_override)
         self.region = self.directory.region_in_use(settings.region)
         self.model_error_dialog: QMessageBox | None = None
+        self.resume_after_unlock: int | None = None  # the conversation open at the lock: its id only
         self.setWindowTitle("Edge Counsel")
         self.resize(980, 720)
         self._build_session()
@@ -173,17 +178,24 @@ class MainWindow(QMainWindow):
 
     def continue_conversation(self, conv_id: int) -> None:
         """Show a saved conversation and carry on in it."""
-        if self.conversation.recorder is None:
-            return
+        if self._resume(conv_id):
+            self.tabs.setCurrentWidget(self.chat)
+
+    def _resume(self, conv_id: int) -> bool:
+        """Reload a saved conversation from the store into the chat; False if there is none."""
+        recorder = self.conversation.recorder
+        if recorder is None or not recorder.messages(conv_id):
+            return False
         self.chat.new_conversation()
         self.conversation.resume(conv_id)
         self.chat.show_conversation()
-        self.tabs.setCurrentWidget(self.chat)
+        return True
 
     # -- lock ----------------------------------------------------------------------------------
 
     def _build_lock(self) -> None:
-        locked = QWidget()
+        self.lock_screen = locked = QWidget()
+        locked.setObjectName("lockScreen")
         layout = QVBoxLayout(locked)
         layout.addStretch(1)
         layout.addWidget(QLabel("Edge Counsel is locked. / 已锁定。", alignment=Qt.AlignCenter))
@@ -232,16 +244,30 @@ class MainWindow(QMainWindow):
             self.idle_timer.start(int(minutes * 60_000))
 
     def lock(self) -> None:
-        """Close the store and hide everything; conversation text leaves memory with the widgets."""
+        """Close the store and hide everything, the same whether asked for or after idle time.
+
+        Conversation text leaves memory with the widgets: only the open conversation's id is kept,
+        and unlocking reloads it from the encrypted store. Dialogs open over the window (Settings,
+        a question, an export) are closed first, so nothing of the session stays on screen."""
         if self.store is None:
             return
-        self.host.cancel()
+        self._close_dialogs()
+        self.host.forget()  # the engine's KV cache holds the conversation too
+        self.resume_after_unlock = self.conversation.recorder.conversation_id if self.conversation.turns else None
         self.chat.new_conversation()
+        self.conversation.clear_caches()
         self.chat.input.clear()
         self.crisis_panel.hide()
         self.set_store(None)
-        self.stack.setCurrentIndex(1)
+        self.stack.setCurrentWidget(self.lock_screen)
+        self.lock_action.setEnabled(False)
+        self.unlock_button.setFocus()
         self.locked.emit()
+
+    def _close_dialogs(self) -> None:
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible() and dialog.objectName() not in _OPEN_THROUGH_LOCK:
+                dialog.reject()
 
     def ask_unlock(self) -> bool:
         dialog = UnlockDialog(self.home, self)
@@ -251,8 +277,13 @@ class MainWindow(QMainWindow):
         return False
 
     def unlock_with(self, store) -> None:
+        """Open the window over ``store`` again, with the conversation that was open at the lock."""
         self.set_store(store)
         self.stack.setCurrentIndex(0)
+        self.lock_action.setEnabled(True)
+        conv_id, self.resume_after_unlock = self.resume_after_unlock, None
+        if conv_id is not None:
+            self._resume(conv_id)
         self.reset_idle_timer()
         self.unlocked.emit()
 
