@@ -7,7 +7,7 @@ import pytest
 from edge_counsel.errors import CrisisEntryError, JournalEntryNotFoundError
 from edge_counsel.services.journal import Journal, first_line
 
-ANSWER = '{"themes": ["work"], "tone": "tired", "observation": "You seem worn out by the week."}'
+ANSWER = '{"themes": ["work"], "tone": "tired", "observation": "You seem worn out by work and by how your boss treated you."}'
 
 
 @pytest.fixture

@@ -109,7 +109,8 @@ def test_a_risky_entry_is_not_sent_to_the_model(qtbot, store):
 
 
 def test_reflect_runs_the_model_half_and_saves_what_comes_back(qtbot, store, scripted_engine):
-    engine = scripted_engine(['{"themes": ["exams"], "tone": "worried", "observation": "You sound stretched thin."}'])
+    engine = scripted_engine(['{"themes": ["exams"], "tone": "worried", '
+                              '"observation": "You sound stretched thin by the exams and the lost sleep."}'])
     run_now = lambda task, done, _failed: done(task(engine))  # noqa: E731 - the worker, synchronously
     journal = JournalPage(Services.for_store(store), model_task=run_now)
     qtbot.addWidget(journal)
@@ -122,6 +123,29 @@ def test_reflect_runs_the_model_half_and_saves_what_comes_back(qtbot, store, scr
     journal.new_entry()
     journal.open_entry(entry.id)  # a saved reflection shows again when its entry is opened
     assert "stretched thin" in journal.reflection_view.text()
+
+
+@pytest.mark.parametrize("answer, shown, hidden", [
+    # The instruction echoed as the tone: the tone is left out, the rest is shown.
+    ('{"themes": ["exams"], "tone": "one or two words", "observation": "You seem worried about the exams."}',
+     ["Themes:", "worried about the exams", "not a diagnosis"], ["Tone:", "one or two words"]),
+    # The entry retold in the writer's voice: no reflection, said plainly.
+    ('{"themes": ["exams"], "tone": "worried", "observation": "Exams next week and I can\'t sleep."}',
+     ["I could not reflect on this one"], ["Themes:", "Tone:", "not a diagnosis", "can't sleep"]),
+])
+def test_reflect_shows_only_what_fits_the_entry(qtbot, store, scripted_engine, answer, shown, hidden):
+    run_now = lambda task, done, _failed: done(task(scripted_engine([answer])))  # noqa: E731
+    journal = JournalPage(Services.for_store(store), model_task=run_now)
+    qtbot.addWidget(journal)
+    type_text(journal.editor, "Exams next week and I can't sleep.")
+    with qtbot.waitSignal(journal.reflection_ready):
+        qtbot.mouseClick(journal.reflect_button, Qt.LeftButton)
+    text = html.unescape(journal.reflection_view.text())
+    assert all(s in text for s in shown) and not any(h in text for h in hidden), text
+    [entry] = store.list_journal_entries()
+    journal.new_entry()
+    journal.open_entry(entry.id)  # stored as shown
+    assert html.unescape(journal.reflection_view.text()) == text
 
 
 def test_pages_without_a_store_ask_to_unlock(qtbot):
@@ -144,9 +168,13 @@ def test_reflect_with_the_real_model(qtbot, window, store, model_path):
     with qtbot.waitSignal(journal.reflection_ready, timeout=90_000) as blocker:
         qtbot.mouseClick(journal.reflect_button, Qt.LeftButton)
     reflection = blocker.args[0]
-    assert reflection.lang == "zh" and reflection.themes and reflection.tone
+    assert reflection.lang == "zh" and reflection.observation
     entry = store.list_journal_entries()[0]
     assert store.get_reflection(entry.id)["themes"] == reflection.themes
     shown = journal.reflection_view.text()
-    assert "主题" in shown and "不是诊断" in shown and html.escape(reflection.observation) in shown
-    assert journal.reflect_button.isEnabled()
+    assert html.escape(reflection.observation) in shown and journal.reflect_button.isEnabled()
+    if reflection.reflected:  # the model's reflection passed every check: shown as the AI's reading
+        assert "不是诊断" in shown and ("主题" in shown) == bool(reflection.themes)
+        assert ("情绪基调" in shown) == bool(reflection.tone)
+    else:  # it did not fit the entry: said plainly, with why kept for the record
+        assert "没能好好回顾" in shown and "不是诊断" not in shown and reflection.rejected

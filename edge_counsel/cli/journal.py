@@ -93,13 +93,16 @@ def journal_reflect(store: Store, engine: Engine, entry_id: int, as_json: bool, 
 
 
 def _reflection_json(reflection: Reflection) -> str:
-    data = {key: value for key, value in reflection.to_dict().items() if key != "replaced"}
+    data = {key: value for key, value in reflection.to_dict().items() if key != "rejected"}
     return json.dumps({**data, "crisis": False}, ensure_ascii=False) + "\n"
 
 
 def _reflection_text(reflection: Reflection) -> str:
+    """Themes and tone (those the checks kept) and the observation, or "could not reflect"."""
     themes, tone, sep = ("主题", "基调", "、") if reflection.lang == "zh" else ("Themes", "Tone", ", ")
-    return f"{themes}: {sep.join(reflection.themes)}\n{tone}: {reflection.tone}\n{reflection.observation}\n"
+    lines = ([f"{themes}: {sep.join(reflection.themes)}"] if reflection.themes else []) \
+        + ([f"{tone}: {reflection.tone}"] if reflection.tone else [])
+    return "\n".join([*lines, reflection.observation]) + "\n"
 
 
 # ---------------------------------------------------------------- mood

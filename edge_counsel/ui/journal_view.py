@@ -43,12 +43,16 @@ _HEADINGS = {"en": ("Themes", "Tone", "A reflection written by the AI — not a 
 
 
 def reflection_html(reflection: Reflection) -> str:
-    """The reflection as shown under the editor, with its headings in its own language."""
+    """The reflection as shown under the editor, with its headings in its own language; a theme
+    or tone the checks left out is not shown, and "could not reflect" is said as just that."""
+    if not reflection.reflected:
+        return f"<p><i>{html.escape(reflection.observation)}</i></p>"
     themes, tone, note = _HEADINGS.get(reflection.lang, _HEADINGS["en"])
     sep = "、" if reflection.lang == "zh" else ", "
-    return (f"<p><b>{themes}:</b> {html.escape(sep.join(reflection.themes))}<br>"
-            f"<b>{tone}:</b> {html.escape(reflection.tone)}</p>"
-            f"<p>{html.escape(reflection.observation)}</p><p style='color:#777'><small>{note}</small></p>")
+    lines = ([f"<b>{themes}:</b> {html.escape(sep.join(reflection.themes))}"] if reflection.themes else []) \
+        + ([f"<b>{tone}:</b> {html.escape(reflection.tone)}"] if reflection.tone else [])
+    head = f"<p>{'<br>'.join(lines)}</p>" if lines else ""
+    return head + f"<p>{html.escape(reflection.observation)}</p><p style='color:#777'><small>{note}</small></p>"
 
 
 class JournalPage(QWidget):
