@@ -78,6 +78,21 @@ def test_new_conversation_clears(ready, qtbot):
     assert ready.conversation.turns == []
 
 
+def test_a_warm_up_takes_the_prompt_off_the_first_reply_after_the_cache_was_emptied(ready, qtbot):
+    """What a lock does to the model's cache; the warm-up runs in the worker, with a status text."""
+    engine, forgets = ready.worker.engine, ready.host.forgets
+    ready.host.forget()
+    qtbot.waitUntil(lambda: ready.host.forgets > forgets, timeout=60_000)  # after the load's own warm-up
+    statuses = []
+    ready.host.warming.connect(lambda busy: statuses.append((busy, ready.chat.status.text())))
+    with qtbot.waitSignal(ready.host.warming, check_params_cb=lambda busy: not busy, timeout=60_000):
+        ready.host.warm(ready.conversation)
+    assert statuses[0] == (True, "Getting ready… / 正在准备…") and statuses[-1] == (False, "")
+    primed = engine.count_tokens(ready.conversation.messages())
+    send(qtbot, ready, "Hello there.")
+    assert engine.last_prefix_hit >= primed - 5  # only the new turn was evaluated for the reply
+
+
 def test_window_stays_responsive_while_streaming(ready, qtbot):
     ready.conversation.params = ready.conversation.params.__class__(max_tokens=120, temperature=0.0)
     clock, gaps, last = QElapsedTimer(), [], [0]

@@ -7,10 +7,12 @@ model's part of the same flows is covered in test_ui_chat.py and test_privacy.py
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox
 
 from edge_counsel.services.unlock import unlock
 from edge_counsel.settings import Settings
@@ -36,6 +38,50 @@ def window(qtbot, data_home, scripted_engine):
     win.show()
     yield win
     win.close()
+
+
+class PrimingEngine:
+    """The scripted engine with a slow ``prime``: it holds until released or cancelled, and keeps
+    what each warm-up was given and whether it was cancelled."""
+
+    def __init__(self, base) -> None:
+        self.base, self.n_ctx = base, base.n_ctx
+        self.primed: list[tuple[list[str], bool]] = []
+        self.release = threading.Event()
+        self.release.set()
+
+    def stream_chat(self, *args):
+        return self.base.stream_chat(*args)
+
+    def count_tokens(self, messages):
+        return self.base.count_tokens(messages)
+
+    def prime(self, messages, cancel=None):
+        deadline = time.monotonic() + 10
+        while not self.release.is_set() and not (cancel and cancel.cancelled) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        self.primed.append(([m["content"] for m in messages], bool(cancel and cancel.cancelled)))
+        return len(messages)
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def warm_window(window, scripted_engine):
+    engine = PrimingEngine(scripted_engine(["I hear ", "you."]))
+    window.host.worker.engine = engine
+    window.host._on_loaded("scripted")
+    wait_until_warm(window)
+    return window, engine
+
+
+def wait_until_warm(window, timeout=5.0):
+    """Until no warm-up runs (the one after loading included)."""
+    deadline = time.monotonic() + timeout
+    while (window.chat.warming or window.host._warm_after_load) and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
 
 
 def say(qtbot, win, text):
@@ -276,6 +322,45 @@ def test_an_empty_chat_stays_empty_after_unlock(qtbot, window, data_home):
     lock_by(qtbot, window, "button")
     window.unlock_with(unlock(data_home, PASS))
     assert window.conversation.turns == [] and window.store.list_conversations() == []
+
+
+def test_new_conversation_gets_the_model_ready_in_the_background(qtbot, warm_window):
+    window, engine = warm_window
+    say(qtbot, window, "Exams make me nervous.")
+    engine.release.clear()  # a slow warm-up, as on a 2-core laptop
+    window.chat.new_button.click()
+    qtbot.waitUntil(lambda: window.chat.status.text().startswith("Getting ready"))  # the UI runs meanwhile
+    assert window.chat.input.isEnabled() and not window.chat.regen_button.isEnabled()
+    engine.release.set()
+    qtbot.waitUntil(lambda: window.chat.status.text() == "")
+    contents, cancelled = engine.primed[-1]
+    assert not cancelled and contents[0].startswith(window.conversation.messages()[0]["content"][:40])
+    assert "Exams make me nervous." not in contents  # the new conversation's start: the persona only
+
+
+def test_continue_and_unlock_evaluate_the_conversation_so_far(qtbot, warm_window, data_home):
+    window, engine = warm_window
+    say(qtbot, window, "Exams make me nervous.")
+    conv_id = window.conversation.recorder.conversation_id
+    window.chat.new_button.click()
+    window.continue_conversation(conv_id)
+    qtbot.waitUntil(lambda: engine.primed and "Exams make me nervous." in engine.primed[-1][0])
+    lock_by(qtbot, window, "button")
+    primed = len(engine.primed)
+    window.unlock_with(unlock(data_home, PASS))
+    qtbot.waitUntil(lambda: len(engine.primed) > primed and not window.chat.warming)
+    assert "Exams make me nervous." in engine.primed[-1][0] and not engine.primed[-1][1]
+
+
+def test_a_message_sent_while_warming_up_cancels_the_warm_up(qtbot, warm_window):
+    window, engine = warm_window
+    engine.release.clear()
+    window.chat.new_button.click()
+    qtbot.waitUntil(lambda: window.chat.warming)
+    started = time.monotonic()
+    say(qtbot, window, "Hello?")  # answered at once, not after the warm-up's 10 s
+    assert time.monotonic() - started < 5 and engine.primed[-1][1]  # the warm-up was cancelled
+    assert window.chat.status.text() == "" and window.conversation.turns[-1].role == "assistant"
 
 
 def test_help_is_one_click_away_without_any_crisis(qtbot, window):

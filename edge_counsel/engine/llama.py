@@ -158,7 +158,8 @@ class LlamaEngine:
         return len(self._tokens(messages)[0])
 
     def prime(self, messages: Sequence[Message], cancel: CancelToken | None = None) -> int:
-        """Evaluate ``messages`` into the KV cache ahead of time; returns the tokens evaluated.
+        """Evaluate ``messages`` into the KV cache ahead of time; returns the tokens evaluated (the
+        part already in the cache is kept, not evaluated again).
 
         The persona and its examples open every prompt, so evaluating them once, while the user
         is still typing, takes their cost off the first reply (the next prompt's common prefix
@@ -167,13 +168,19 @@ class LlamaEngine:
         """
         tokens, _ = self._tokens(messages)
         tokens = tokens[: self.n_ctx - 1]
-        self._llama.reset()
-        step = max(1, self._llama.n_batch)
-        for start in range(0, len(tokens), step):
+        llama = self._llama
+        # What the cache already holds of these tokens stays (a new conversation keeps the persona);
+        # eval() drops the cells past ``n_tokens`` before it writes.
+        kept = _common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)
+        if kept == len(tokens):
+            return 0
+        llama.n_tokens = kept
+        step = max(1, llama.n_batch)
+        for start in range(kept, len(tokens), step):
             if cancel is not None and cancel.cancelled:
-                return start
-            self._llama.eval(tokens[start:start + step])
-        return len(tokens)
+                return start - kept
+            llama.eval(tokens[start:start + step])
+        return len(tokens) - kept
 
     def stream_chat(self, messages: Sequence[Message], params: GenerationParams,
                     cancel: CancelToken | None = None) -> Iterator[str]:

@@ -274,11 +274,17 @@ class Conversation:
 
     def warm(self, lang: str | None = None, cancel: CancelToken | None = None,
              engine: Engine | None = None) -> int:
-        """Pre-evaluate the persona prefix (for ``lang``) so the first reply starts sooner."""
+        """Pre-evaluate what the next reply's prompt starts with (the persona for ``lang``, and the
+        turns so far of a resumed conversation) so that reply starts sooner; returns the tokens
+        evaluated. Stops at ``cancel``; skipped when the next reply would condense the turns anyway.
+        Like ``answer``, it only reads the conversation."""
         engine = engine or self.engine
-        if engine is None or self.turns or not hasattr(engine, "prime"):
+        if engine is None or not hasattr(engine, "prime"):
             return 0
-        return engine.prime(self.messages(lang=lang), cancel)
+        messages = self.messages(lang=lang)
+        if self.turns and engine.count_tokens(messages) > engine.n_ctx - self.params.max_tokens - 32:
+            return 0  # as ``_fit_context`` decides
+        return engine.prime(messages, cancel)
 
     def messages(self, turns: Sequence[Turn] | None = None, summary: str | None = None,
                  lang: str | None = None) -> list[dict]:

@@ -24,13 +24,15 @@ __all__ = ["ChatHost"]
 
 
 class ChatHost(QObject):
-    request_load = Signal(object, int, object)  # model ref, n_ctx, conversation to warm (or None)
+    request_load = Signal(object, int)  # model ref, n_ctx
+    request_warm = Signal(object, int)  # conversation, warm-up id
     request_answer = Signal(object)  # conversation
     request_task = Signal(int, object)
     request_forget = Signal()
     progress = Signal(float)
     loaded = Signal(str)
     load_failed = Signal(str)
+    warming = Signal(bool)  # the model is evaluating a conversation's start ahead of time
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -42,12 +44,15 @@ class ChatHost(QObject):
         self._pending: deque[tuple[Conversation, int]] = deque()
         self._tasks: dict[int, tuple] = {}
         self._next_task = 0
+        self._next_warm = 0
+        self._warm_after_load: Conversation | None = None
         self._wire()
         self.thread.start()
 
     def _wire(self) -> None:
         w = self.worker
         self.request_load.connect(w.load_model)
+        self.request_warm.connect(w.warm)
         self.request_answer.connect(w.answer)
         self.request_task.connect(w.run_task)
         self.request_forget.connect(w.forget)
@@ -62,6 +67,7 @@ class ChatHost(QObject):
         w.task_done.connect(self._on_task_done)
         w.task_failed.connect(self._on_task_failed)
         w.forgotten.connect(self._on_forgotten)
+        w.warming.connect(self._on_warming)
 
     # -- the panel -----------------------------------------------------------------------------
 
@@ -73,15 +79,45 @@ class ChatHost(QObject):
         panel.stop_requested.connect(self.cancel)
 
     def answer(self, conversation: Conversation) -> None:
+        # A warm-up still running would only delay the reply: the reply reuses what it evaluated.
+        self._cancel_warm()
         self._pending.append((conversation, conversation.epoch))
         self.request_answer.emit(conversation)
 
     def cancel(self) -> None:
+        """Stop the reply being written, and any warm-up."""
         self.worker.cancel.cancel()
+        self._cancel_warm()
+
+    # -- warming up ----------------------------------------------------------------------------
+
+    def warm(self, conversation: Conversation) -> None:
+        """Evaluate ``conversation``'s prompt so far in the background (after a new conversation,
+        a resumed one, an unlock), so its next reply starts at once. Without blocking anything:
+        an answer, a later warm-up, Stop, a lock or the teardown cancel it within a batch."""
+        if not self.model_ready:
+            self._warm_after_load = conversation  # the latest asked for, once a model is there
+            return
+        self._next_warm += 1
+        # Wanted first, then the running warm-up cancelled: the worker makes a warm-up's token
+        # before it checks that it is still wanted, so no obsolete warm-up runs uncancelled.
+        self.worker.wanted_warm = self._next_warm
+        self.worker.warm_cancel.cancel()
+        self.request_warm.emit(conversation, self._next_warm)
+
+    def _cancel_warm(self) -> None:
+        self.worker.wanted_warm = 0
+        self.worker.warm_cancel.cancel()
+
+    def _on_warming(self, busy: bool) -> None:
+        if self.panel is not None:
+            self.panel.set_warming(busy)
+        self.warming.emit(busy)
 
     def forget(self) -> None:
         """Stop any reply and drop the engine's memory of the conversation (a kiosk visit ended)."""
         self.cancel()
+        self._warm_after_load = None  # never the forgotten conversation
         self.request_forget.emit()
 
     def _on_forgotten(self) -> None:
@@ -116,12 +152,17 @@ class ChatHost(QObject):
     # -- the model -----------------------------------------------------------------------------
 
     def load_model(self, ref, n_ctx: int, warm: Conversation | None = None) -> None:
+        """Load the model; then warm ``warm`` up (the persona, while the person reads and types)."""
         self._set_ready(False)
-        self.request_load.emit(ref, n_ctx, warm)
+        self._warm_after_load = warm or self._warm_after_load
+        self.request_load.emit(ref, n_ctx)
 
     def _on_loaded(self, name: str) -> None:
         self._set_ready(True)
         self.loaded.emit(name)
+        warm, self._warm_after_load = self._warm_after_load, None
+        if warm is not None:
+            self.warm(warm)
 
     def _on_load_failed(self, message: str) -> None:
         self.load_failed.emit(message)

@@ -37,6 +37,8 @@ _BOT_STYLE = "background:#f3f3f3; border-radius:6px; margin:2px 60px 6px 4px; pa
 _NOTE_STYLE = "color:#666; font-style:italic; margin:2px 4px;"
 _HELP_STYLE = "color:#b71c1c; font-weight:bold;"
 _HELP_STYLE_CHECK = "color:white; background:#c62828; font-weight:bold; padding:4px 10px;"
+_WRITING = "Writing… / 正在回复…"
+_PREPARING = "Getting ready… / 正在准备…"
 _UNANSWERED = ("(Your last message has no reply yet: press Regenerate to have it answered.) / "
                "（最后一条消息还没有回复，可以按“重新回答”。）")
 _WITHHELD = ("(A reply was withheld by the safety check and replaced with this one.) / "
@@ -70,6 +72,7 @@ class ChatPanel(QWidget):
         self.crisis_panel = crisis_panel
         self.safety_plan_provider = lambda: None
         self.busy = False
+        self.warming = False  # the model is evaluating this conversation's start ahead of time
         self.model_ready = False
         self._reply_start: int | None = None
         self._build()
@@ -233,7 +236,15 @@ class ChatPanel(QWidget):
         self.send_button.setEnabled(not busy)
         self.stop_button.setEnabled(busy)
         self.regen_button.setEnabled(not busy and bool(self.user_texts))
-        self.status.setText("Writing… / 正在回复…" if busy else "")
+        self._show_status()
+
+    def set_warming(self, warming: bool) -> None:
+        """The model is getting this conversation ready (the chat host warms it up)."""
+        self.warming = warming
+        self._show_status()
+
+    def _show_status(self) -> None:
+        self.status.setText(_WRITING if self.busy else _PREPARING if self.warming else "")
 
     def show_note(self, text: str) -> None:
         self._append_html(f"<p style='{_NOTE_STYLE}'>{_escape(text)}</p>")

@@ -246,6 +246,7 @@ class KioskWindow(QMainWindow):
         self.host.forget()
         self._new_chat()
         self.conversation.clear_caches()  # the detector and the guard cache scans keyed by text
+        self.host.warm(self.conversation)  # the persona again, for the next visitor's first reply
         _clear_clipboard()
         was_visit = self.cycle.end_visit()
         self.show_home()
@@ -403,7 +404,7 @@ class KioskWindow(QMainWindow):
 
     def load_model(self, ref: str | None = None) -> None:
         self.status.setText("Getting ready… / 准备中…")
-        self.host.load_model(ref, self.config.n_ctx)
+        self.host.load_model(ref, self.config.n_ctx, warm=self.conversation)
 
     def _on_progress(self, value: float) -> None:
         self.status.setText(f"Getting ready… {int(value * 100)}% / 准备中…")

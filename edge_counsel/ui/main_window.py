@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         self.crisis_panel.marked_safe.connect(c.record_safe)
         self.crisis_panel.marked_safe.connect(lambda: c.show_note(crisis_replies.message("glad_safe", c.lang)))
         self.crisis_panel.keep_talking.connect(lambda: c.show_note(crisis_replies.message("still_here", c.lang)))
+        c.new_conversation_requested.connect(self._warm_unless_locked)
         self.history.continue_requested.connect(self.continue_conversation)
         self.history.erased.connect(self.chat.new_conversation)
         self.tabs.currentChanged.connect(lambda _i: self.history.refresh())
@@ -175,6 +176,12 @@ class MainWindow(QMainWindow):
         approach = self.chat.approach_box.itemData(index)
         self.conversation.approach = self.settings.approach = approach
         save_settings(self.settings)
+        self._warm_unless_locked()  # the persona prompt changed with the approach
+
+    def _warm_unless_locked(self) -> None:
+        """Get the model ready for the conversation now on screen, in the background."""
+        if self.stack.currentWidget() is not self.lock_screen:
+            self.host.warm(self.conversation)
 
     def continue_conversation(self, conv_id: int) -> None:
         """Show a saved conversation and carry on in it."""
@@ -189,6 +196,7 @@ class MainWindow(QMainWindow):
         self.chat.new_conversation()
         self.conversation.resume(conv_id)
         self.chat.show_conversation()
+        self.host.warm(self.conversation)  # its turns are not in the model's cache: evaluate them now
         return True
 
     # -- lock ----------------------------------------------------------------------------------
@@ -254,12 +262,12 @@ class MainWindow(QMainWindow):
         self._close_dialogs()
         self.host.forget()  # the engine's KV cache holds the conversation too
         self.resume_after_unlock = self.conversation.recorder.conversation_id if self.conversation.turns else None
+        self.stack.setCurrentWidget(self.lock_screen)
         self.chat.new_conversation()
         self.conversation.clear_caches()
         self.chat.input.clear()
         self.crisis_panel.hide()
         self.set_store(None)
-        self.stack.setCurrentWidget(self.lock_screen)
         self.lock_action.setEnabled(False)
         self.unlock_button.setFocus()
         self.locked.emit()
@@ -282,8 +290,8 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentIndex(0)
         self.lock_action.setEnabled(True)
         conv_id, self.resume_after_unlock = self.resume_after_unlock, None
-        if conv_id is not None:
-            self._resume(conv_id)
+        if conv_id is None or not self._resume(conv_id):
+            self.host.warm(self.conversation)  # the lock emptied the model's cache
         self.reset_idle_timer()
         self.unlocked.emit()
 

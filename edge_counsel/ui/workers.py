@@ -10,6 +10,8 @@ finished reply goes back to the UI thread to be committed.
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ..engine.llama import CancelToken
@@ -29,6 +31,7 @@ class InferenceWorker(QObject):
     done = Signal(object)  # conversation.Reply
     failed = Signal(str)
     forgotten = Signal()  # the engine's memory of the last visit is gone
+    warming = Signal(bool)  # True while a conversation's prompt is being evaluated ahead of time
     task_done = Signal(int, object)  # task id, result
     task_failed = Signal(int, str)  # task id, message for the user
 
@@ -36,9 +39,13 @@ class InferenceWorker(QObject):
         super().__init__()
         self.engine = None
         self.cancel = CancelToken()
+        # Set from the UI thread, like ``cancel``: the one warm-up still wanted (0: none), and the
+        # token of the warm-up running, so an answer or a newer warm-up can stop it.
+        self.wanted_warm = 0
+        self.warm_cancel = CancelToken()
 
-    @Slot(object, int, object)
-    def load_model(self, ref, n_ctx: int, warm: Conversation | None = None) -> None:
+    @Slot(object, int)
+    def load_model(self, ref, n_ctx: int) -> None:
         try:
             old, self.engine = self.engine, None
             if old is not None:
@@ -49,9 +56,21 @@ class InferenceWorker(QObject):
             return
         self.engine = engine
         self.loaded.emit(manifest.name if manifest else engine.model_path.name)
-        if warm is not None:  # while the user reads and types, take the persona prefix off the first wait
-            self.cancel = CancelToken()
-            warm.warm(cancel=self.cancel, engine=engine)
+
+    @Slot(object, int)
+    def warm(self, conversation: Conversation, warm_id: int) -> None:
+        """Evaluate the start of ``conversation``'s next prompt while the person reads and types,
+        unless a newer warm-up or an answer was asked for since (then this one is skipped)."""
+        token = self.warm_cancel = CancelToken()  # first the token, then the check: see ChatHost.warm
+        if warm_id != self.wanted_warm or self.engine is None:
+            return
+        self.warming.emit(True)
+        try:
+            conversation.warm(cancel=token, engine=self.engine)
+        except Exception as exc:  # noqa: BLE001 - a warm-up only saves time; the reply will say what failed
+            print(f"edge-counsel: warming the model failed ({type(exc).__name__})", file=sys.stderr, flush=True)
+        finally:
+            self.warming.emit(False)
 
     @Slot(object)
     def answer(self, conversation: Conversation) -> None:
