@@ -92,3 +92,23 @@ def test_the_alert_goes_out_once_per_visit_and_reason(cycle):
     cycle.end_visit()
     cycle.start_visit()
     assert cycle.should_alert("high", "crisis_detected")
+
+
+def test_a_note_is_shown_once_a_visit(cycle):
+    cycle.start_visit()
+    assert cycle.note_once("counselor") and not cycle.note_once("counselor")
+    cycle.end_visit()
+    cycle.start_visit()
+    assert cycle.note_once("counselor")
+
+
+@pytest.mark.parametrize("hours, hour, on_duty", [("Mon-Fri 8-16", 10, True), ("Mon-Fri 8-16", 17, False),
+                                                  ("ask at the office", 10, None), (None, 10, None)])
+def test_the_counselor_is_on_duty_only_within_their_hours(tmp_path, hours, hour, on_duty):
+    import datetime as dt
+
+    counselor = {"name": "Ms Lin"} | ({"hours": hours} if hours else {})
+    wednesday = dt.datetime(2025, 6, 4, hour)
+    c = VisitCycle(kiosk.KioskConfig(counselor=counselor), kiosk.KioskState(None), clock=Clock(),
+                   now=lambda: wednesday)
+    assert c.counselor_on_duty() is on_duty

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import time
@@ -17,6 +18,8 @@ from edge_counsel.ui.kiosk_window import KioskWindow
 
 PIN = "246810"
 COUNSELOR = {"name": "Ms Zhang Wei", "room": "Room 204", "phone": "ext. 2204", "hours": "Mon-Fri 8-16"}
+IN_HOURS = dt.datetime(2025, 6, 4, 10, 0)  # a Wednesday morning: within COUNSELOR's hours
+SATURDAY = dt.datetime(2025, 6, 7, 10, 0)
 CRISIS = "I want to kill myself tonight"
 PRIVATE = "my secret about Lucy"
 
@@ -50,7 +53,9 @@ class Clock:
 
 
 def make_config(tmp_path, **kw) -> kiosk.KioskConfig:
-    config = kiosk.KioskConfig(kiosk_name="Room 204 kiosk", counselor=dict(COUNSELOR), region="US", **kw)
+    kw.setdefault("region", "US")
+    kw.setdefault("counselor", dict(COUNSELOR))
+    config = kiosk.KioskConfig(kiosk_name="Room 204 kiosk", **kw)
     kiosk.PinGuard(config, kiosk.KioskState(None)).set_pin(PIN, PIN)
     kiosk.save_config(config, tmp_path / "kiosk.json")
     return config
@@ -63,6 +68,7 @@ def make_window(qtbot, tmp_path):
     def make(config=None, engine=None, **kw) -> KioskWindow:
         config = config or make_config(tmp_path)
         state = kiosk.KioskState.load(tmp_path / "state.json")
+        kw.setdefault("now", lambda: IN_HOURS)
         win = KioskWindow(config, tmp_path / "kiosk.json", state, directory=HotlineDirectory.load(), **kw)
         qtbot.addWidget(win)
         windows.append(win)
@@ -264,6 +270,58 @@ def test_counselor_shown_before_hotlines(win):
     assert html.index(COUNSELOR["room"]) < first_number
     assert "safety plan" not in html.lower()
     assert "Room 204" in win.chat.transcript.toPlainText()  # the scripted kiosk_counselor note
+
+
+def test_the_counselor_note_comes_once_a_visit(win, qtbot):
+    win.talk_to_counselor()
+    send(qtbot, win, CRISIS)
+    win.talk_to_counselor()
+    assert win.chat.transcript.toPlainText().count("Room 204 right now") == 1
+    finish(qtbot, win)
+    win.talk_to_counselor()  # the next visitor is told again
+    assert win.chat.transcript.toPlainText().count("Room 204 right now") == 1
+
+
+@pytest.mark.parametrize("hours, now, told, heading", [
+    ("Mon-Fri 8-16", IN_HOURS, "is in Room 204 right now", "Counselor on duty"),
+    ("Mon-Fri 8-16", SATURDAY, "during their hours (Mon-Fri 8-16), and this is outside them", "School counselor"),
+    ("08:00-16:00", SATURDAY.replace(hour=17), "this is outside them", "School counselor"),
+    ("by appointment", IN_HOURS, "room is Room 204", "School counselor"),  # unreadable: no claim
+    ("", IN_HOURS, "room is Room 204", "School counselor"),
+])
+def test_the_counselor_is_said_to_be_in_only_within_their_hours(make_window, scripted_engine, tmp_path,
+                                                               hours, now, told, heading):
+    config = make_config(tmp_path, counselor={**COUNSELOR, "hours": hours})
+    win = make_window(config, ResettableEngine(scripted_engine(["ok"])), now=lambda: now)
+    win.talk_to_counselor()
+    note, body = win.chat.transcript.toPlainText(), win.crisis_panel.body.text()
+    assert told in note and (("Room 204 right now" in note) == (heading == "Counselor on duty"))
+    assert f"{heading}: Ms Zhang Wei" in body
+
+
+def test_a_china_region_kiosk_speaks_chinese_until_the_visitor_writes_english(make_window, scripted_engine,
+                                                                              tmp_path, qtbot):
+    win = make_window(make_config(tmp_path, region="CN"), ResettableEngine(scripted_engine(["ok"])))
+    win.talk_to_counselor()
+    panel = win.crisis_panel
+    body = panel.body.text()
+    assert "你不必独自面对" in body and "请现在就联系" in body and "值班心理老师" in body and "12356" in body
+    assert "alone" not in body and "Settings" not in body and "设置" not in body
+    assert panel.safe_button.text() == "我现在是安全的" and panel.keep_button.text() == "继续聊聊"
+    assert "现在就在Room 204" in win.chat.transcript.toPlainText()
+    send(qtbot, win, CRISIS)  # an English-speaking visitor: the panel follows them
+    assert "You don't have to go through this alone" in panel.body.text()
+    assert panel.safe_button.text() == "I'm safe right now"
+
+
+def test_admin_is_told_when_the_hours_cannot_be_read(win):
+    win.open_admin()
+    assert win.try_pin(PIN)
+    page = win.pages["admin"]
+    page.counselor["hours"].setText("whenever")
+    assert win.apply_admin() and "could not be read" in page.message.text()
+    page.counselor["hours"].setText("Mon-Fri 08:00-16:00")
+    assert win.apply_admin() and "could not be read" not in page.message.text()
 
 
 def test_alert_runs_without_the_visitors_words(make_window, scripted_engine, tmp_path, qtbot):

@@ -10,17 +10,21 @@ Invariants:
 - Each counter of a visit (escalations, counselor requests) counts once per visit; visits count
   when they start. Only integers reach ``KioskState``: nothing a visitor writes passes through here.
 - While a reply is being written the visitor counts as active (``tick(busy=True)``).
+- A note (where the counselor is) is shown once per visit, and says the counselor is in only
+  within their listed hours (``counselor_on_duty``).
 - No Qt: ``ui/kiosk_window.py`` shows what this decides, and tests drive it with a fake clock.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 from dataclasses import dataclass
 from typing import Callable
 
 from .kiosk import AlertPolicy, KioskConfig, KioskState, PinGuard
+from .office_hours import on_duty
 
 __all__ = ["VisitCycle", "Tick", "WARN_SECONDS", "SCREENS"]
 
@@ -37,13 +41,15 @@ class Tick:
 
 class VisitCycle:
     def __init__(self, config: KioskConfig, state: KioskState, *, pin: PinGuard | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.config, self.state, self.clock = config, state, clock
+                 clock: Callable[[], float] = time.monotonic,
+                 now: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+        self.config, self.state, self.clock, self.now = config, state, clock, now
         self.pin = pin or PinGuard(config, state)
         self.alerts = AlertPolicy()
         self.screen = self.home_screen()
         self.in_visit = False
         self._counted: set[str] = set()
+        self._noted: set[str] = set()
         self._last_activity = clock()
 
     def home_screen(self) -> str:
@@ -61,6 +67,7 @@ class VisitCycle:
             return False
         self.in_visit = True
         self._counted.clear()
+        self._noted.clear()
         self.alerts.new_visit()
         self.state.increment("visits")
         self.screen = "visit"
@@ -80,6 +87,18 @@ class VisitCycle:
         self._counted.add(counter)
         self.state.increment(counter)
         return True
+
+    def note_once(self, note: str) -> bool:
+        """True the first time ``note`` is asked for in this visit: a note is shown once a visit."""
+        if note in self._noted:
+            return False
+        self._noted.add(note)
+        return True
+
+    def counselor_on_duty(self) -> bool | None:
+        """Whether the counselor's listed hours cover now; None when none are listed or they
+        cannot be read (then nothing is said about whether the counselor is in)."""
+        return on_duty(self.config.counselor.get("hours"), self.now())
 
     def should_alert(self, level: str, reason: str) -> bool:
         """Whether the counselor alert goes out for this (at most once per reason and visit)."""

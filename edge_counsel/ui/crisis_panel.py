@@ -8,6 +8,7 @@ whatever the model is doing or whether a model is loaded at all, and sits above 
 from __future__ import annotations
 
 import html
+from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
@@ -32,6 +33,7 @@ _TEXT = {
     "lead": ("Please reach a person now. You can call or text:", "请现在就联系一个真实的人，可以拨打或发短信："),
     "unverified": ("number not yet verified", "号码尚未核实"),
     "counselor": ("Counselor on duty", "值班心理老师"),
+    "counselor_off": ("School counselor", "学校心理老师"),
     "plan": ("Your safety plan", "你的安全计划"),
     "no_plan": ("You have no safety plan yet. You can make one under “Safety plan” when you're ready.",
                 "你还没有安全计划。准备好时，可以在“安全计划”里写下来。"),
@@ -55,7 +57,9 @@ class CrisisPanel(QFrame):
         self.setObjectName("crisisPanel")
         self.directory, self.region = directory, region
         self.counselor: dict | None = None  # set by the kiosk: name, room, phone, hours
+        self.counselor_on_duty: Callable[[], bool | None] = lambda: None  # within their hours now?
         self.show_plan = True  # the kiosk's anonymous visitors have no safety plan here
+        self.show_choose_region = True  # a kiosk visitor cannot change the region
         self.setStyleSheet("#crisisPanel { border: 3px solid #c62828; border-radius: 8px; "
                            "background: #fff4f4; } QLabel { color: #222; }")
         self.body = QLabel(textFormat=Qt.RichText, wordWrap=True)
@@ -96,7 +100,8 @@ class CrisisPanel(QFrame):
     def _counselor_html(self, lang: str) -> str:
         c = {k: html.escape(str(v)) for k, v in self.counselor.items()}
         details = " · ".join(filter(None, [c.get("room"), c.get("phone"), c.get("hours")]))
-        return (f"<p style='font-size:15pt'><b>{_t('counselor', lang)}: {c.get('name', '')}</b>"
+        heading = _t("counselor" if self.counselor_on_duty() else "counselor_off", lang)
+        return (f"<p style='font-size:15pt'><b>{heading}: {c.get('name', '')}</b>"
                 f"<br>{details}</p>")
 
     def _hotlines_html(self, lang: str) -> str:
@@ -107,7 +112,7 @@ class CrisisPanel(QFrame):
         for region in regions:
             rows = "".join(self._hotline_row(h, lang) for h in region.lines)
             parts.append(f"<p><small>[{html.escape(region.region_name)}]</small></p><ul>{rows}</ul>")
-        if len(regions) > 1:
+        if len(regions) > 1 and self.show_choose_region:
             parts.append(f"<p><small>{html.escape(CHOOSE_REGION['zh' if lang == 'zh' else 'en'])}</small></p>")
         return "".join(parts)
 

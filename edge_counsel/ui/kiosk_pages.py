@@ -53,7 +53,7 @@ def _pin_edit(placeholder: str) -> QLineEdit:
 
 
 class WelcomePage(QWidget):
-    """The AI disclosure in English and Chinese, the counselor on duty, and Start."""
+    """The AI disclosure in English and Chinese, the school counselor and their hours, and Start."""
 
     start = Signal()
 
@@ -79,7 +79,7 @@ class WelcomePage(QWidget):
         self.zh.setText(kiosk.welcome_text("zh", config))
         c = config.counselor
         where = " · ".join(filter(None, [c.get("room"), c.get("phone"), c.get("hours")]))
-        self.counselor.setText(f"Counselor on duty / 值班心理老师: {c.get('name', '')}  {where}"
+        self.counselor.setText(f"School counselor / 学校心理老师: {c.get('name', '')}  {where}"
                                if c.get("name") else "")
 
 

@@ -17,6 +17,7 @@ Invariants:
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 
@@ -27,12 +28,13 @@ from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QPushButton, QStackedWid
 from ..engine.llama import GenerationParams
 from ..errors import EdgeCounselError, KioskLockedError
 from ..safety import crisis_replies
-from ..safety.hotlines import HotlineDirectory
+from ..safety.hotlines import HotlineDirectory, language_for_region
 from ..safety.risk import default_detector
 from ..services import kiosk
 from ..services.conversation import Conversation
 from ..services.kiosk import KioskConfig, KioskState, PinGuard
 from ..services.kiosk_visit import SCREENS, VisitCycle
+from ..services.office_hours import parse_hours
 from .chat_host import ChatHost
 from .chat_view import ChatPanel
 from .crisis_panel import CrisisPanel
@@ -41,6 +43,11 @@ from .kiosk_pages import AdminPage, PinPage, SetupPage, VisitPage, WelcomePage, 
 __all__ = ["KioskWindow", "KioskCrisisPanel", "KeyGuard"]
 
 _APPROACH = "person_centred"  # every visit starts with the default approach
+_HOURS_UNREAD = ("The counselor's hours could not be read, so visitors are never told the counselor is "
+                 "in now; write them like Mon-Fri 08:00-16:00. / 无法识别值班时间，终端不会说老师现在就在；"
+                 "请写成 Mon-Fri 08:00-16:00 这样的格式。")
+# The counselor note for: within the listed hours, outside them, and no hours that can be read.
+_COUNSELOR_NOTES = {True: "kiosk_counselor", False: "kiosk_counselor_away", None: "kiosk_counselor_room"}
 _TITLE = ("Edge Counsel — an AI support kiosk, not a counselor / "
           "Edge Counsel — 人工智能自助终端，不是心理老师")
 
@@ -51,6 +58,7 @@ class KioskCrisisPanel(CrisisPanel):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.show_plan = False
+        self.show_choose_region = False
 
 
 class KeyGuard(QObject):
@@ -100,10 +108,11 @@ class KioskWindow(QMainWindow):
     PAGES = SCREENS
 
     def __init__(self, config: KioskConfig, config_path, state: KioskState, *,
-                 directory: HotlineDirectory | None = None, clock=time.monotonic, parent=None) -> None:
+                 directory: HotlineDirectory | None = None, clock=time.monotonic, now=dt.datetime.now,
+                 parent=None) -> None:
         super().__init__(parent)
         self.config, self.config_path, self.state = config, config_path, state
-        self.cycle = VisitCycle(config, state, clock=clock)
+        self.cycle = VisitCycle(config, state, clock=clock, now=now)
         self.pin = self.cycle.pin
         self.alert_threads: list = []
         self.directory = directory or _load_directory(config.hotline_override)
@@ -177,8 +186,11 @@ class KioskWindow(QMainWindow):
         old = self.chat
         self.conversation = Conversation(approach=_APPROACH, params=GenerationParams(max_tokens=self.config.max_tokens),
                                          detector=self.detector, recorder=None, has_safety_plan=False)
+        # Until the visitor writes, the kiosk speaks its region's language (Chinese in China).
+        self.conversation.lang = language_for_region(self.region)
         self.crisis_panel = KioskCrisisPanel(self.directory, self.region)
         self.crisis_panel.counselor = dict(self.config.counselor) or None
+        self.crisis_panel.counselor_on_duty = self.cycle.counselor_on_duty
         self.chat = ChatPanel(self.conversation, self.crisis_panel)
         self.chat.transcript.setOpenLinks(False)
         self.chat.new_button.hide()  # "I'm done" ends a visit
@@ -268,9 +280,14 @@ class KioskWindow(QMainWindow):
         self._counselor_note()
 
     def _counselor_note(self) -> None:
+        """Where the counselor is, once a visit; "in the room right now" only within their hours,
+        and outside them nothing about whether they are in."""
         c = self.config.counselor
-        if c.get("name") and c.get("room"):
-            self._note(crisis_replies.message("kiosk_counselor", self.chat.lang, name=c["name"], room=c["room"]))
+        if not (c.get("name") and c.get("room")) or not self.cycle.note_once("counselor"):
+            return
+        key = _COUNSELOR_NOTES[self.cycle.counselor_on_duty()]
+        self._note(crisis_replies.message(key, self.chat.lang, name=c["name"], room=c["room"],
+                                          hours=c.get("hours", "")))
 
     def _note(self, text: str) -> None:
         self.chat.show_note(text)
@@ -366,7 +383,9 @@ class KioskWindow(QMainWindow):
         if reload:
             self.load_model(config.model)
         page.populate(config, self.state)
-        page.message.setText("Saved. / 已保存。" + (" Loading the model… / 正在加载模型…" if reload else ""))
+        hours = config.counselor.get("hours")
+        page.message.setText("Saved. / 已保存。" + (" Loading the model… / 正在加载模型…" if reload else "")
+                             + (" " + _HOURS_UNREAD if hours and parse_hours(hours) is None else ""))
         return True
 
     def _use_config(self, config: KioskConfig, directory: HotlineDirectory) -> None:
