@@ -16,7 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -68,18 +68,33 @@ def _attempt(home: Path, passphrase: str, create: bool, remember: bool | None) -
     return _Outcome(store=store, keychain=kept[0] if kept else None)
 
 
+_STEPS = 25  # one sweep of the busy bar, at 40 ms a step
+
+
 class _Busy(QWidget):
-    """An endless progress bar and what is happening, shown while a pool thread works."""
+    """A moving progress bar and what is happening, shown while a pool thread works."""
 
     def __init__(self, text: str) -> None:
         super().__init__(objectName="busy")
         self.label = QLabel(text)
-        self.bar = QProgressBar(minimum=0, maximum=0, textVisible=False)  # 0..0: busy, no percentage
+        # A bar we move ourselves: Qt's endless bar (range 0..0) runs a style animation that can
+        # outlive the bar and crash Qt when the dialog is deleted (seen in the tests' teardown).
+        self.bar = QProgressBar(minimum=0, maximum=_STEPS, textVisible=False)
+        self._timer = QTimer(self, interval=40, timeout=self._step)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.label)
         layout.addWidget(self.bar, 1)
         self.hide()
+
+    def set_running(self, running: bool) -> None:
+        """Show the moving bar, or stop it and hide."""
+        self.bar.setValue(0)
+        (self._timer.start if running else self._timer.stop)()
+        self.setVisible(running)
+
+    def _step(self) -> None:
+        self.bar.setValue((self.bar.value() + 1) % (_STEPS + 1))
 
 
 class _WorkingDialog(QDialog):
@@ -104,7 +119,7 @@ class _WorkingDialog(QDialog):
 
     def _set_working(self, working: bool, inputs: list[QWidget]) -> None:
         self.working = working
-        self.busy.setVisible(working)
+        self.busy.set_running(working)
         for widget in [*inputs, self.buttons]:
             widget.setEnabled(not working)
         if working:
