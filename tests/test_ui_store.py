@@ -6,12 +6,15 @@ model's part of the same flows is covered in test_ui_chat.py and test_privacy.py
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import threading
 import time
 
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QTextFormat
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox
 
 from edge_counsel.services.unlock import unlock
@@ -344,12 +347,13 @@ def test_continue_and_unlock_evaluate_the_conversation_so_far(qtbot, warm_window
     conv_id = window.conversation.recorder.conversation_id
     window.chat.new_button.click()
     window.continue_conversation(conv_id)
-    qtbot.waitUntil(lambda: engine.primed and "Exams make me nervous." in engine.primed[-1][0])
+    qtbot.waitUntil(lambda: bool(engine.primed) and "Exams make me nervous." in engine.primed[-1][0])
     lock_by(qtbot, window, "button")
     primed = len(engine.primed)
     window.unlock_with(unlock(data_home, PASS))
-    qtbot.waitUntil(lambda: len(engine.primed) > primed and not window.chat.warming)
-    assert "Exams make me nervous." in engine.primed[-1][0] and not engine.primed[-1][1]
+    qtbot.waitUntil(lambda: len(engine.primed) > primed and "Exams make me nervous." in engine.primed[-1][0])
+    assert not engine.primed[-1][1]  # evaluated to the end
+    assert all("Exams make me nervous." in contents for contents, _ in engine.primed[primed:])  # no empty one
 
 
 def test_a_message_sent_while_warming_up_cancels_the_warm_up(qtbot, warm_window):
@@ -361,6 +365,75 @@ def test_a_message_sent_while_warming_up_cancels_the_warm_up(qtbot, warm_window)
     say(qtbot, window, "Hello?")  # answered at once, not after the warm-up's 10 s
     assert time.monotonic() - started < 5 and engine.primed[-1][1]  # the warm-up was cancelled
     assert window.chat.status.text() == "" and window.conversation.turns[-1].role == "assistant"
+
+
+def bubble_blocks(transcript) -> dict[str, object]:
+    """The transcript's blocks by their text."""
+    blocks, block = {}, transcript.document().begin()
+    while block.isValid():
+        blocks[block.text()] = block
+        block = block.next()
+    return blocks
+
+
+def body_format(block) -> tuple:
+    """What decides a message body's size: its characters' size and size adjustment, and the
+    height its first line is laid out at."""
+    fragment = block.begin().fragment()
+    fmt = fragment.charFormat()
+    return fmt.fontPointSize(), fmt.property(QTextFormat.FontSizeAdjustment), block.layout().lineAt(0).height()
+
+
+HEADER = re.compile(r"^(You / 你|Edge Counsel \(AI\))  ·  (\d{2}:\d{2})$", re.M)
+
+
+def test_messages_look_the_same_live_and_reloaded(qtbot, window):
+    say(qtbot, window, "Exams make me nervous.")
+    window.chat.transcript.document().adjustSize()
+    live = bubble_blocks(window.chat.transcript)
+    user, ai = body_format(live["Exams make me nervous."]), body_format(live["I hear you. Tell me more?"])
+    assert user == ai and user[1] is None  # the AI's words are the same size as the person's
+    headers = HEADER.findall(window.chat.transcript.toPlainText())
+    assert [who for who, _ in headers] == ["You / 你", "Edge Counsel (AI)"]  # a time on every message
+    assert all(when == dt.datetime.now().strftime("%H:%M") or when for _, when in headers)
+    conv_id = window.conversation.recorder.conversation_id
+    window.chat.new_button.click()
+    window.continue_conversation(conv_id)
+    reloaded_text = window.chat.transcript.toPlainText()
+    assert HEADER.findall(reloaded_text) == headers  # the "(AI)" tag and the stored times, as shown live
+    window.chat.transcript.document().adjustSize()
+    again = bubble_blocks(window.chat.transcript)
+    assert body_format(again["I hear you. Tell me more?"]) == ai == body_format(again["Exams make me nervous."])
+    with qtbot.waitSignal(window.chat.reply_finished, timeout=10_000):
+        window.chat.regen_button.click()  # a reloaded reply can be regenerated too
+    assert window.chat.transcript.toPlainText().count("Edge Counsel (AI)") == 1
+    assert [t.role for t in window.conversation.turns] == ["user", "assistant"]
+
+
+def test_new_conversation_disables_regenerate(qtbot, window):
+    assert not window.chat.regen_button.isEnabled()
+    say(qtbot, window, "Exams make me nervous.")
+    assert window.chat.regen_button.isEnabled()
+    window.chat.new_button.click()
+    assert not window.chat.regen_button.isEnabled()
+    window.chat.regenerate()  # even asked directly, nothing happens on an empty chat
+    assert not window.chat.busy and window.conversation.turns == []
+
+
+def test_the_status_never_widens_the_window(qtbot, window):
+    window.resize(980, 720)
+    qtbot.waitUntil(lambda: window.width() == 980)
+    before = window.chat.minimumSizeHint().width(), window.minimumSizeHint().width()
+    assert before[1] <= 980  # the default width holds every control
+    for busy, warming in ((True, False), (False, True), (False, False)):
+        window.chat.set_warming(warming)
+        window.chat.set_busy(busy)
+        QApplication.processEvents()
+        assert (window.chat.minimumSizeHint().width(), window.minimumSizeHint().width()) == before
+        assert window.width() == 980
+    window.chat.set_busy(True)
+    assert window.chat.status.text() == "Writing… / 正在回复…"
+    window.chat.set_busy(False)
 
 
 def test_help_is_one_click_away_without_any_crisis(qtbot, window):

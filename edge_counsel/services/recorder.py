@@ -34,8 +34,10 @@ class StoreRecorder:
             self.store.delete_last_assistant(self.conversation_id)
 
     def messages(self, conversation_id: int) -> list[tuple[str, str, dict]]:
-        """A saved conversation as (role, text, meta), oldest first."""
-        return [(m.role, m.content, m.flagged or {}) for m in self.store.list_messages(conversation_id)]
+        """A saved conversation as (role, text, meta), oldest first; meta["at"] is when the
+        message was stored (ISO 8601), so a transcript can show it."""
+        return [(m.role, m.content, {**(m.flagged or {}), "at": m.created_at})
+                for m in self.store.list_messages(conversation_id)]
 
     def restart(self, conversation_id: int | None = None) -> None:
         """Record into another (or, with None, a new) conversation from now on."""

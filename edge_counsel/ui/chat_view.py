@@ -9,10 +9,10 @@ one click away at every level.
 
 from __future__ import annotations
 
-import html
+import datetime as dt
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QTextCursor
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -29,12 +28,10 @@ from ..errors import InputTooLongError
 from ..services import persona
 from ..services.conversation import MAX_INPUT_CHARS, Conversation, Reply
 from .crisis_panel import CrisisPanel
+from .transcript import Transcript
 
 __all__ = ["ChatPanel", "MessageBox"]
 
-_USER_STYLE = "background:#e3f2fd; border-radius:6px; margin:6px 4px 2px 60px; padding:6px;"
-_BOT_STYLE = "background:#f3f3f3; border-radius:6px; margin:2px 60px 6px 4px; padding:6px;"
-_NOTE_STYLE = "color:#666; font-style:italic; margin:2px 4px;"
 _HELP_STYLE = "color:#b71c1c; font-weight:bold;"
 _HELP_STYLE_CHECK = "color:white; background:#c62828; font-weight:bold; padding:4px 10px;"
 _WRITING = "Writing… / 正在回复…"
@@ -74,7 +71,6 @@ class ChatPanel(QWidget):
         self.busy = False
         self.warming = False  # the model is evaluating this conversation's start ahead of time
         self.model_ready = False
-        self._reply_start: int | None = None
         self._build()
         self.set_busy(False)
 
@@ -89,8 +85,7 @@ class ChatPanel(QWidget):
     # -- layout --------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.transcript = QTextBrowser(openExternalLinks=False)
-        self.transcript.setObjectName("transcript")
+        self.transcript = Transcript()
         self.input = MessageBox(placeholderText="Write here… / 在这里写下你想说的…")
         self.input.setObjectName("messageBox")
         self.input.setFixedHeight(84)
@@ -98,7 +93,7 @@ class ChatPanel(QWidget):
         self.send_button = QPushButton("Send / 发送", clicked=self.submit)
         self.stop_button = QPushButton("Stop / 停止", clicked=self.stop)
         self.regen_button = QPushButton("Regenerate / 重新回答", clicked=self.regenerate)
-        self.new_button = QPushButton("New conversation / 新对话", clicked=self.new_conversation)
+        self.new_button = QPushButton("New conversation / 新对话", clicked=lambda: self.new_conversation())
         self.help_button = QPushButton("Get help now / 立即求助", clicked=self.show_help)
         self.help_button.setObjectName("helpButton")
         self.help_button.setStyleSheet(_HELP_STYLE)
@@ -106,7 +101,12 @@ class ChatPanel(QWidget):
         for approach in persona.APPROACHES:
             self.approach_box.addItem(persona.approach_label(approach, "en") + " / "
                                       + persona.approach_label(approach, "zh"), approach)
-        self.status = QLabel()
+        # Its longest label would set the window's narrowest width; the list opens full width.
+        self.approach_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        self.approach_box.setMinimumContentsLength(16)
+        self.status = QLabel(objectName="chatStatus")
+        self.status.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self._fit_status()
         self.progress = QProgressBar(maximum=100, textVisible=True)
         self.progress.hide()
         layout = QVBoxLayout(self)
@@ -114,12 +114,19 @@ class ChatPanel(QWidget):
         layout.addWidget(self.transcript, 1)
         layout.addWidget(self.input)
         layout.addLayout(self._button_row())
+        layout.addLayout(self._approach_row())
         layout.addWidget(self.progress)
 
     def _button_row(self) -> QHBoxLayout:
         row = QHBoxLayout()
         for widget in (self.send_button, self.stop_button, self.regen_button, self.new_button, self.help_button):
             row.addWidget(widget)
+        row.addStretch(1)
+        return row
+
+    def _approach_row(self) -> QHBoxLayout:
+        """The approach and the model's status, on their own row so the window can stay narrow."""
+        row = QHBoxLayout()
         row.addWidget(QLabel("Approach / 方式:"))
         row.addWidget(self.approach_box)
         row.addStretch(1)
@@ -140,7 +147,7 @@ class ChatPanel(QWidget):
                            "消息太长，内容仍在输入框中，请分段发送。")
             return
         self.input.clear()
-        self._append_bubble("You / 你", text, _USER_STYLE)
+        self.transcript.add_message("user", text, _now())
         self._note_unsaved(submission.save_error)
         if submission.assessment.escalate:
             self.open_crisis_panel(submission.assessment)
@@ -177,7 +184,7 @@ class ChatPanel(QWidget):
         if not self._awaits_reply():
             if self._last_reply_range is None:
                 return
-            self._remove_range(*self._last_reply_range)
+            self.transcript.remove(*self._last_reply_range)
             self.conversation.retract()
         self._begin_reply()
         self.answer_requested.emit(self.conversation)
@@ -187,7 +194,8 @@ class ChatPanel(QWidget):
         turns = self.conversation.turns
         return bool(turns) and turns[-1].role == "user" and turns[-1].meta.get("source") != "safe_button"
 
-    def new_conversation(self) -> None:
+    def new_conversation(self, *, announce: bool = True) -> None:
+        """An empty conversation; ``announce`` False when the caller fills it at once (Continue)."""
         if self.busy:
             self.stop()
         self.transcript.clear()
@@ -195,7 +203,8 @@ class ChatPanel(QWidget):
         self._last_reply_range = None
         self.set_busy(False)
         self.crisis_panel.hide()
-        self.new_conversation_requested.emit()
+        if announce:
+            self.new_conversation_requested.emit()
 
     def _note_unsaved(self, error: str | None) -> None:
         if error:
@@ -204,17 +213,13 @@ class ChatPanel(QWidget):
     # -- worker events -------------------------------------------------------------------------
 
     def on_delta(self, text: str) -> None:
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.End)
-        cursor.insertText(text)
-        self._scroll_to_end()
+        self.transcript.stream(text)
 
     def on_replaced(self, text: str) -> None:
-        self._remove_range(self._reply_start, self._end())
-        self._insert_at_end(text)
+        self.transcript.replace_reply(text)
 
     def on_done(self, reply: Reply) -> None:
-        self._last_reply_range = (self._header_start, self._end())
+        self._last_reply_range = self.transcript.end_reply()
         self.set_busy(False)
         self._note_unsaved(self.conversation.commit(reply))
         if reply.cancelled:
@@ -246,73 +251,53 @@ class ChatPanel(QWidget):
     def _show_status(self) -> None:
         self.status.setText(_WRITING if self.busy else _PREPARING if self.warming else "")
 
+    def _fit_status(self) -> None:
+        """As wide as its longest text from the start: "Writing…" appearing never widens the window."""
+        metrics = self.status.fontMetrics()
+        self.status.setFixedWidth(max(metrics.horizontalAdvance(t) for t in (_WRITING, _PREPARING)) + 8)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().changeEvent(event)
+        if event.type() == QEvent.FontChange:
+            self._fit_status()
+
     def show_note(self, text: str) -> None:
-        self._append_html(f"<p style='{_NOTE_STYLE}'>{_escape(text)}</p>")
+        self.transcript.add_note(text)
 
     def show_conversation(self) -> None:
-        """Show the conversation's turns (a saved one being continued); a reply the guard withheld
-        is marked as it was when it happened."""
+        """Show the conversation's turns (a saved one being continued) as they were shown live:
+        the same bubbles, with their times; a reply the guard withheld is marked as it was."""
         self.transcript.clear()
+        self._last_reply_range = None
         for turn in self.conversation.turns:
-            style = _USER_STYLE if turn.role == "user" else _BOT_STYLE
-            self._append_bubble("You / 你" if turn.role == "user" else "Edge Counsel", turn.content, style)
+            span = self.transcript.add_message(turn.role, turn.content, _turn_time(turn))
+            self._last_reply_range = span if turn.role == "assistant" else None
             if turn.meta.get("source") == "guard":
                 self.show_note(_WITHHELD)
-        self._last_reply_range = None
         if self._awaits_reply():
             self.show_note(_UNANSWERED)
         self.set_busy(False)
 
-    # -- transcript helpers --------------------------------------------------------------------
+    # -- the transcript ------------------------------------------------------------------------
 
     _last_reply_range: tuple[int, int] | None = None
-    _header_start = 0
 
     def _begin_reply(self) -> None:
         self.set_busy(True)
-        self._header_start = self._end()
-        self._append_html(f"<p style='{_BOT_STYLE}'><b>Edge Counsel</b> <small>(AI)</small></p>")
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.End)
-        cursor.insertBlock()
-        self._reply_start = cursor.position()
-
-    def _append_bubble(self, who: str, text: str, style: str) -> None:
-        self._append_html(f"<p style='{style}'><b>{who}</b><br>{_escape(text)}</p>")
-
-    def _append_html(self, fragment: str) -> None:
-        self.transcript.append(fragment)
-        self._scroll_to_end()
-
-    def _insert_at_end(self, text: str) -> None:
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.End)
-        cursor.insertText(text)
-
-    def _remove_range(self, start: int, end: int) -> None:
-        cursor = self.transcript.textCursor()
-        cursor.setPosition(start)
-        cursor.setPosition(end, QTextCursor.KeepAnchor)
-        cursor.removeSelectedText()
-
-    def _end(self) -> int:
-        cursor = self.transcript.textCursor()
-        cursor.movePosition(QTextCursor.End)
-        return cursor.position()
-
-    def _scroll_to_end(self) -> None:
-        bar = self.transcript.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self.transcript.begin_reply(_now())
 
     def reply_text(self) -> str:
         """The text of the reply being (or last) streamed, as shown."""
-        if self._reply_start is None:
-            return ""
-        cursor = self.transcript.textCursor()
-        cursor.setPosition(self._reply_start)
-        cursor.movePosition(QTextCursor.End, QTextCursor.KeepAnchor)
-        return cursor.selectedText().replace("\u2029", "\n")
+        return self.transcript.reply_text()
 
 
-def _escape(text: str) -> str:
-    return html.escape(text).replace("\n", "<br>")
+def _now() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
+def _turn_time(turn) -> dt.datetime | None:
+    """When a reloaded turn was written (the store's time, in ``meta["at"]``), if known."""
+    try:
+        return dt.datetime.fromisoformat(turn.meta["at"])
+    except (KeyError, TypeError, ValueError):
+        return None

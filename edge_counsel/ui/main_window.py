@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
         recorder = self.conversation.recorder
         if recorder is None or not recorder.messages(conv_id):
             return False
-        self.chat.new_conversation()
+        self.chat.new_conversation(announce=False)  # no warm-up for the empty one in between
         self.conversation.resume(conv_id)
         self.chat.show_conversation()
         self.host.warm(self.conversation)  # its turns are not in the model's cache: evaluate them now
