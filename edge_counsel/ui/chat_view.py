@@ -101,9 +101,6 @@ class ChatPanel(QWidget):
         for approach in persona.APPROACHES:
             self.approach_box.addItem(persona.approach_label(approach, "en") + " / "
                                       + persona.approach_label(approach, "zh"), approach)
-        # Its longest label would set the window's narrowest width; the list opens full width.
-        self.approach_box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
-        self.approach_box.setMinimumContentsLength(16)
         self.status = QLabel(objectName="chatStatus")
         self.status.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self._fit_status()
