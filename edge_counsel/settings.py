@@ -1,6 +1,7 @@
 """Preferences that reveal nothing about what the user says.
 
-Model choice, approach, region, window of context, auto-lock minutes: kept in plain JSON in the
+Model choice, approach, region, window of context, auto-lock minutes, text size and theme: kept in
+plain JSON in the
 data directory, written atomically. Anything that reveals content (the safety plan, a trusted
 contact, journal prompts, whether to suggest exercises) lives in the encrypted store instead. Qt's
 QSettings is never used, so nothing lands in ~/.config behind our back.
@@ -37,6 +38,8 @@ class Settings:
     disclosure_seen: bool = False
     last_opened: str | None = None  # ISO date of the last start: the disclosure returns after a week away
     hotline_override: str | None = None  # an institution's directory file
+    text_size: int = 0  # points; 0 is the system's size
+    theme: str = "system"  # "system" (follow its light or dark scheme), "light" or "dark"
 
 
 def _raw(home: Path | None) -> dict:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog
+from PySide6.QtGui import QPalette, QTextFormat
+from PySide6.QtWidgets import QApplication, QDialog
 
 from edge_counsel.settings import Settings, load_settings
 from edge_counsel.ui.main_window import MainWindow
@@ -21,12 +22,18 @@ def use_locale(monkeypatch, name: str) -> None:
 
 @pytest.fixture
 def make_window(qtbot):
+    windows = []
+
     def make(**settings) -> MainWindow:
         win = MainWindow(Settings(auto_lock_minutes=0, **settings))
         qtbot.addWidget(win)
         win.show()
+        windows.append(win)
         return win
-    return make
+    yield make
+    for win in windows:  # the font and palette are the application's: leave them as they were
+        win.appearance.apply(0, "system")
+    QApplication.processEvents()
 
 
 def test_first_start_asks_for_the_region_preselected_from_the_locale(make_window, qtbot, monkeypatch):
@@ -81,3 +88,66 @@ def test_choosing_a_region_in_settings_moves_the_crisis_panel(make_window, monke
     win.show_help()
     assert win.crisis_panel.region == "US" and "988" in win.crisis_panel.body.text()
     assert load_settings().region == "US"
+
+
+def bubble_colours(window) -> list:
+    document, colours = window.chat.transcript.document(), []
+    block = document.begin()
+    while block.isValid():
+        if block.blockFormat().hasProperty(QTextFormat.BackgroundBrush):
+            colours.append(block.blockFormat().background().color().lightness())
+        block = block.next()
+    return colours
+
+
+def test_text_size_applies_to_every_widget_and_the_messages(make_window, qtbot):
+    win = make_window()
+    win.chat.input.setPlainText("Exams make me nervous.")
+    win.chat.model_ready = False  # no reply needed: the message itself is shown
+    win.chat.submit()
+    dialog = SettingsDialog(win.settings, win.directory, win)
+    assert dialog.text_size.text() == "system / 跟随系统"
+    dialog.text_size.setValue(16)
+    dialog.save()
+    win.apply_settings()
+    QApplication.processEvents()  # Qt passes the application's font on to the widgets by event
+    assert load_settings().text_size == 16
+    for widget in (win.chat.transcript, win.chat.input, win.chat.send_button, win.tabs):
+        assert widget.font().pointSize() == 16, widget
+    width = win.chat.status.width()
+    assert width > 0 and win.chat.status.fontMetrics().horizontalAdvance("Writing… / 正在回复…") < width
+    dialog = SettingsDialog(win.settings, win.directory, win)
+    dialog.text_size.setValue(dialog.text_size.minimum())  # back to the system's size
+    dialog.save()
+    win.apply_settings()
+    QApplication.processEvents()
+    assert load_settings().text_size == 0 and win.chat.transcript.font().pointSize() != 16
+
+
+def test_dark_theme_chosen_or_followed_from_the_system(make_window):
+    win = make_window()
+    win.chat.input.setPlainText("Exams make me nervous.")
+    win.chat.model_ready = False
+    win.chat.submit()
+    light = bubble_colours(win)
+    assert light and min(light) > 180
+    win.settings.theme = "dark"
+    win.apply_settings()
+    QApplication.processEvents()
+    app = QApplication.instance()
+    assert app.palette().color(QPalette.Window).lightness() < 60
+    assert max(bubble_colours(win)) < 90  # the bubbles follow: light text on dark bubbles
+    assert "#ff8a80" in win.chat.help_button.styleSheet()
+    win.settings.theme = "system"
+    win.apply_settings()
+    QApplication.processEvents()
+    assert app.palette().color(QPalette.Window).lightness() > 180  # offscreen reports no scheme: light
+    win.appearance.on_system_scheme()  # the system turning dark, as QStyleHints reports it
+    assert win.appearance.is_dark() is False
+    app.styleHints().setColorScheme(Qt.ColorScheme.Dark)  # what a dark desktop tells Qt
+    try:
+        if app.styleHints().colorScheme() == Qt.ColorScheme.Dark:  # platforms that pass it on
+            win.appearance.on_system_scheme()
+            assert app.palette().color(QPalette.Window).lightness() < 60
+    finally:
+        app.styleHints().unsetColorScheme()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -32,8 +32,15 @@ from .transcript import Transcript
 
 __all__ = ["ChatPanel", "MessageBox"]
 
-_HELP_STYLE = "color:#b71c1c; font-weight:bold;"
 _HELP_STYLE_CHECK = "color:white; background:#c62828; font-weight:bold; padding:4px 10px;"
+
+
+def help_style(palette: QPalette, checking: bool = False) -> str:
+    """"Get help now" in red, lit up during a safety check; a lighter red on a dark theme."""
+    if checking:
+        return _HELP_STYLE_CHECK
+    dark = palette.color(QPalette.Button).lightness() < 128
+    return f"color:{'#ff8a80' if dark else '#b71c1c'}; font-weight:bold;"
 _WRITING = "Writing… / 正在回复…"
 _PREPARING = "Getting ready… / 正在准备…"
 _UNANSWERED = ("(Your last message has no reply yet: press Regenerate to have it answered.) / "
@@ -96,7 +103,7 @@ class ChatPanel(QWidget):
         self.new_button = QPushButton("New conversation / 新对话", clicked=lambda: self.new_conversation())
         self.help_button = QPushButton("Get help now / 立即求助", clicked=self.show_help)
         self.help_button.setObjectName("helpButton")
-        self.help_button.setStyleSheet(_HELP_STYLE)
+        self.help_button.setStyleSheet(help_style(self.palette()))
         self.approach_box = QComboBox()
         for approach in persona.APPROACHES:
             self.approach_box.addItem(persona.approach_label(approach, "en") + " / "
@@ -225,7 +232,8 @@ class ChatPanel(QWidget):
             self.show_note(_WITHHELD)
         assessment = reply.assessment
         checking = bool(reply.safety_check) or (assessment is not None and assessment.at_least("moderate"))
-        self.help_button.setStyleSheet(_HELP_STYLE_CHECK if checking else _HELP_STYLE)
+        self._checking = checking
+        self.help_button.setStyleSheet(help_style(self.palette(), checking))
         self.reply_finished.emit(reply)
 
     def on_failed(self, message: str) -> None:
@@ -257,6 +265,8 @@ class ChatPanel(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.FontChange:
             self._fit_status()
+        elif event.type() == QEvent.PaletteChange and hasattr(self, "help_button"):
+            self.help_button.setStyleSheet(help_style(self.palette(), self._checking))
 
     def show_note(self, text: str) -> None:
         self.transcript.add_note(text)
@@ -278,6 +288,7 @@ class ChatPanel(QWidget):
     # -- the transcript ------------------------------------------------------------------------
 
     _last_reply_range: tuple[int, int] | None = None
+    _checking = False  # the help button is lit for a safety check
 
     def _begin_reply(self) -> None:
         self.set_busy(True)

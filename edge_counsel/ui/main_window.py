@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QStackedWidget,
     QTabWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -32,8 +33,9 @@ from ..services.conversation import Conversation
 from ..services.recorder import StoreRecorder
 from ..services.bundle import Services
 from ..settings import Settings, save_settings
+from .appearance import Appearance
 from .chat_host import ChatHost
-from .chat_view import ChatPanel
+from .chat_view import ChatPanel, help_style
 from .crisis_panel import CrisisPanel
 from .history_view import HistoryPage
 from .region_dialog import RegionDialog
@@ -66,6 +68,8 @@ class MainWindow(QMainWindow):
         self.region = self.directory.region_in_use(settings.region)
         self.model_error_dialog: QMessageBox | None = None
         self.resume_after_unlock: int | None = None  # the conversation open at the lock: its id only
+        self.appearance = Appearance(QApplication.instance())
+        self.appearance.apply(settings.text_size, settings.theme)
         self.setWindowTitle("Edge Counsel")
         self.resize(980, 720)
         self._build_session()
@@ -104,7 +108,7 @@ class MainWindow(QMainWindow):
         self.history.refresh()
         footer = QLabel(_FOOTER, wordWrap=True)
         footer.setObjectName("disclosureFooter")
-        footer.setStyleSheet("color:#555; font-size:9pt;")
+        footer.setForegroundRole(QPalette.PlaceholderText)  # quiet, and readable in a dark theme too
         main = QWidget()
         layout = QVBoxLayout(main)
         layout.addWidget(self.tabs, 1)
@@ -215,7 +219,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("sessionToolbar")
         self.help_action = QAction("Get help now / 立即求助", self, triggered=self.show_help)
         bar.addAction(self.help_action)
-        bar.widgetForAction(self.help_action).setStyleSheet("color:#b71c1c; font-weight:bold;")
+        self._style_help_action()
         self.lock_action = QAction("Lock / 锁定", self, triggered=self.lock)
         bar.addAction(self.lock_action)
         bar.addAction(QAction("Change passphrase… / 修改密码…", self,
@@ -239,8 +243,18 @@ class MainWindow(QMainWindow):
         if dialog.exec():
             self.apply_settings()
 
+    def _style_help_action(self) -> None:
+        button = self.findChild(QToolBar, "sessionToolbar").widgetForAction(self.help_action)
+        button.setStyleSheet(help_style(button.palette()))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange and hasattr(self, "help_action"):
+            self._style_help_action()
+
     def apply_settings(self) -> None:
-        """Take region, hotline file and auto-lock from the (saved) settings."""
+        """Take region, hotline file, auto-lock, text size and colours from the (saved) settings."""
+        self.appearance.apply(self.settings.text_size, self.settings.theme)
         self.directory = HotlineDirectory.load(self.settings.hotline_override)
         self.region = self.directory.region_in_use(self.settings.region)
         self.crisis_panel.directory, self.crisis_panel.region = self.directory, self.region

@@ -1,4 +1,5 @@
-"""Settings: hotline region, auto-lock, an institution's hotline file, and the model manager.
+"""Settings: hotline region, auto-lock, an institution's hotline file, text size and colours, and
+the model manager.
 
 The model manager imports a GGUF (from edge-quantize or anywhere), verifies its sha256, chooses
 the active model and deletes one. Imports and checks run on a pool thread; a damaged or
@@ -19,6 +20,7 @@ from ..engine.chat_formats import chat_format_names
 from ..safety.hotlines import HotlineDirectory
 from ..engine.model_files import delete_model, import_gguf, verify_model
 from ..settings import Settings, save_settings
+from .appearance import TEXT_SIZES, THEMES
 from .background import run_in_background
 from .region_dialog import RegionBox
 
@@ -132,6 +134,13 @@ class SettingsDialog(QDialog):
         self.auto_lock = QSpinBox(minimum=0, maximum=240, suffix=" min", value=int(settings.auto_lock_minutes))
         self.auto_lock.setSpecialValueText("never / 从不")
         self.override = QLineEdit(settings.hotline_override or "", placeholderText="an institution's hotline file")
+        self.text_size = QSpinBox(minimum=TEXT_SIZES[1] - 1, maximum=TEXT_SIZES[2], suffix=" pt")
+        self.text_size.setSpecialValueText("system / 跟随系统")  # shown for the minimum, which means 0
+        self.text_size.setValue(int(settings.text_size) or self.text_size.minimum())
+        self.theme = QComboBox()
+        for theme, label in zip(THEMES, ("Follow the system / 跟随系统", "Light / 浅色", "Dark / 深色")):
+            self.theme.addItem(label, theme)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
         self.models = ModelsPage(settings)
         tabs = QTabWidget()
         tabs.addTab(self._general(), "General / 常规")
@@ -149,11 +158,16 @@ class SettingsDialog(QDialog):
         form.addRow("Hotline region / 热线地区", self.region)
         form.addRow("Lock after idle / 空闲自动锁定", self.auto_lock)
         form.addRow("Hotline file / 热线文件", self.override)
+        form.addRow("Text size / 字号", self.text_size)
+        form.addRow("Colours / 配色", self.theme)
         return page
 
     def save(self) -> None:
         self.settings.region = self.region.region()
         self.settings.auto_lock_minutes = self.auto_lock.value()
         self.settings.hotline_override = self.override.text().strip() or None
+        size = self.text_size.value()
+        self.settings.text_size = 0 if size == self.text_size.minimum() else size
+        self.settings.theme = self.theme.currentData()
         save_settings(self.settings)
         self.accept()
