@@ -53,6 +53,30 @@ def test_cancel_stops_between_chunks(engine):
     assert "".join(engine.stream_chat(_chat("Hello"), GREEDY)).strip()
 
 
+class _CancelledAfter(CancelToken):
+    """Reads as cancelled from its ``n``-th look on: the prime looks once before each batch and
+    llama.cpp looks at every node inside one, so a small ``n`` cancels inside the first batch."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.looks, self.n = 0, n
+
+    @property
+    def cancelled(self) -> bool:
+        self.looks += 1
+        return self.looks >= self.n
+
+
+def test_a_cancelled_prime_stops_inside_a_batch_and_the_engine_goes_on(engine):
+    messages = _chat("Say one kind word.")
+    expected = "".join(engine.stream_chat(messages, GREEDY))
+    cancel = _CancelledAfter(3)
+    assert engine.prime(messages, cancel) == 0  # stopped before the first batch was done
+    assert cancel.looks > 1  # llama.cpp itself looked, inside the batch
+    assert "".join(engine.stream_chat(messages, GREEDY)) == expected
+    assert engine.prime(messages, CancelToken()) == engine.count_tokens(messages)  # a whole prime
+
+
 def test_multi_turn_reuses_the_kv_prefix(engine):
     messages = _chat("I feel lonely at my new school.")
     reply = "".join(engine.stream_chat(messages, GREEDY))

@@ -54,9 +54,11 @@ def run_app(args) -> int:
 
     from datetime import date
 
+    from ..crashes import enable_crash_traces
     from ..settings import load_settings, needs_disclosure, save_settings
     from ..ui.main_window import MainWindow
 
+    enable_crash_traces()  # already on when started by the command; this launcher may be called alone
     app = create_qt_app()
     settings = load_settings()
     store = _unlock(args)

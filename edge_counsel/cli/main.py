@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__, paths
+from ..crashes import enable_crash_traces
 from ..errors import EdgeCounselError
 
 __all__ = ["main", "build_parser"]
@@ -250,6 +251,7 @@ def _run_gui(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    enable_crash_traces()
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "data_dir", None):

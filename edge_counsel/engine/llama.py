@@ -11,6 +11,8 @@ suffix. Nothing here writes user text anywhere; llama.cpp's own logging is silen
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -164,15 +166,23 @@ class LlamaEngine:
         is still typing, takes their cost off the first reply (the next prompt's common prefix
         with this one is reused). It goes a batch at a time and stops at ``cancel``, so closing
         the window never waits long for it (and never has to kill a thread inside llama.cpp).
+        Within a batch llama.cpp itself looks at ``cancel``: a first batch on a busy 2-core
+        machine took 10 s, and closing the window waited for all of it.
         """
         tokens, _ = self._tokens(messages)
         tokens = tokens[: self.n_ctx - 1]
         self._llama.reset()
         step = max(1, self._llama.n_batch)
-        for start in range(0, len(tokens), step):
-            if cancel is not None and cancel.cancelled:
-                return start
-            self._llama.eval(tokens[start:start + step])
+        with _abort_on(self._llama, cancel):
+            for start in range(0, len(tokens), step):
+                if cancel is not None and cancel.cancelled:
+                    return start
+                try:
+                    self._llama.eval(tokens[start:start + step])
+                except RuntimeError:
+                    if cancel is not None and cancel.cancelled:
+                        return start  # llama.cpp stopped inside the batch; the cache ends before it
+                    raise
         return len(tokens)
 
     def stream_chat(self, messages: Sequence[Message], params: GenerationParams,
@@ -234,6 +244,48 @@ def _check_gguf_file(path: Path) -> None:
     if magic != gguf_keys.MAGIC:
         raise ModelCorruptError(f"{path} is not a GGUF model file (it may be damaged or incomplete). "
                                 "Delete it and download or import it again.")
+
+
+class _abort_on:
+    """While priming, let llama.cpp stop inside a batch as soon as ``cancel`` is set.
+
+    llama.cpp asks its abort callback at every node of the compute graph. A Python callback there
+    is cheap next to a batch of prompt tokens but too dear for every generated token, so it is set
+    only for the prime and cleared after, on the thread that owns the context. llama-cpp-python
+    does not bind ``llama_set_abort_callback``: it is taken from the library it loaded, and a
+    build without it primes as before, stopping only between batches.
+    """
+
+    def __init__(self, llama, cancel: CancelToken | None) -> None:
+        self._llama, self._cancel = llama, cancel
+        self._set = None
+        self._callback = None
+        self._log_level = None
+
+    def __enter__(self):
+        from llama_cpp import llama_cpp as low
+
+        setter = getattr(low._lib, "llama_set_abort_callback", None)
+        if self._cancel is None or setter is None:
+            return self
+        setter.argtypes = [low.llama_context_p_ctypes, low.ggml_abort_callback, ctypes.c_void_p]
+        setter.restype = None
+        cancel = self._cancel
+        self._callback = low.ggml_abort_callback(lambda _data: cancel.cancelled)  # kept alive
+        self._set = setter
+        setter(self._llama._ctx.ctx, self._callback, None)
+        # An abort is logged as an error ("decode: removing memory module entries ..."): not one.
+        logger = logging.getLogger("llama-cpp-python")
+        self._log_level = logger.level
+        logger.setLevel(logging.CRITICAL)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._set is not None:
+            from llama_cpp import llama_cpp as low
+
+            self._set(self._llama._ctx.ctx, low.ggml_abort_callback(), None)  # NULL: none
+            logging.getLogger("llama-cpp-python").setLevel(self._log_level)
 
 
 _load_lock = threading.Lock()

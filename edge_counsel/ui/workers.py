@@ -36,6 +36,23 @@ class InferenceWorker(QObject):
         super().__init__()
         self.engine = None
         self.cancel = CancelToken()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """From any thread: cancel the work in hand and every job after it (the window closes).
+
+        A cancel alone can be lost: each job takes a fresh token when it starts, so one that lands
+        between two jobs (the model has loaded, the warm-up is about to start) cancels nothing, and
+        closing the window then waits for the whole warm-up inside llama.cpp.
+        """
+        self._stopping = True
+        self.cancel.cancel()
+
+    def _fresh_token(self) -> CancelToken:
+        self.cancel = CancelToken()
+        if self._stopping:  # read after the new token is in place: stop() cancels one or the other
+            self.cancel.cancel()
+        return self.cancel
 
     @Slot(object, int, object)
     def load_model(self, ref, n_ctx: int, warm: Conversation | None = None) -> None:
@@ -50,14 +67,13 @@ class InferenceWorker(QObject):
         self.engine = engine
         self.loaded.emit(manifest.name if manifest else engine.model_path.name)
         if warm is not None:  # while the user reads and types, take the persona prefix off the first wait
-            self.cancel = CancelToken()
-            warm.warm(cancel=self.cancel, engine=engine)
+            warm.warm(cancel=self._fresh_token(), engine=engine)
 
     @Slot(object)
     def answer(self, conversation: Conversation) -> None:
-        self.cancel = CancelToken()
+        cancel = self._fresh_token()
         try:
-            for event in conversation.answer(self.cancel, engine=self.engine):
+            for event in conversation.answer(cancel, engine=self.engine):
                 if isinstance(event, Delta):
                     self.delta.emit(event.text)
                 elif isinstance(event, Replace):
