@@ -20,7 +20,6 @@ from .quantizer import parse_quants
 
 __all__ = ["main", "build_parser"]
 
-
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out-dir", type=Path, required=True, help="output folder (created if needed)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: half the CPUs)")
