@@ -317,6 +317,15 @@ def test_a_stage_without_its_input_says_what_to_run(tmp_path, capsys):
     assert "edge-quantize quantize" in capsys.readouterr().err
 
 
+def test_without_its_extra_it_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    """A user install has no torch or transformers: edge-quantize says so, with the command to run."""
+    monkeypatch.setattr(cli, "EXTRA_MODULES", cli.EXTRA_MODULES + ("no_such_module_here", "nor.this"))
+    assert cli.main(["evaluate", "--out-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "missing: no_such_module_here, nor.this" in err and "Traceback" not in err
+    assert './setup.sh --with-quantize' in err and 'pip install "edge-counsel[quantize]"' in err
+
+
 def test_cli_parses_the_whole_run():
     args = cli.build_parser().parse_args(["run", "org/model", "--out-dir", "o", "--quants", "q4_k_m", "--no-compare",
                                           "--chat-template", "soulchat", "--trust-remote-code"])

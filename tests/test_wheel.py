@@ -5,6 +5,9 @@ Opt-in: set EDGE_COUNSEL_TEST_WHEEL=1. It downloads the dependencies (PySide6, t
 chunks: about 700 MB) unless pip's cache has them, and pip compiles llama-cpp-python (about 5
 minutes on 2 cores) unless its cache holds the wheel it built before, or PIP_FIND_LINKS names a
 folder with one (``pip wheel llama-cpp-python==0.3.36 -w DIR`` makes it).
+
+What this install is, is the user install: the app and the embedded model, none of the extras.
+The test prints its size and package count as one JSON line (the figures in the README).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from conftest import REPO
 
 pytestmark = pytest.mark.skipif(os.environ.get("EDGE_COUNSEL_TEST_WHEEL") != "1",
                                 reason="builds and installs a wheel (minutes): set EDGE_COUNSEL_TEST_WHEEL=1")
+
+EXTRAS_LEFT_OUT = ("torch", "transformers", "peft", "matplotlib", "pytest", "pytest-qt", "scikit-learn")
+
 
 def _env(home: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
@@ -73,3 +79,16 @@ def test_one_chat_turn_on_the_embedded_model(installed):
                env, work, stdin="Hello, I had a long day.\n")
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip() and "Traceback" not in out.stderr
+
+
+def test_the_user_install_is_lean_and_consistent(installed):
+    bin_dir, env, work = installed
+    check = _run([bin_dir / "python", "-m", "pip", "check"], env, work)
+    assert check.returncode == 0, check.stdout + check.stderr
+    listed = _run([bin_dir / "python", "-m", "pip", "list", "--format", "json"], env, work)
+    names = {p["name"].lower() for p in json.loads(listed.stdout)}
+    assert not names & set(EXTRAS_LEFT_OUT), names & set(EXTRAS_LEFT_OUT)
+    quantize = _run([bin_dir / "edge-quantize", "run", "org/model", "--out-dir", work / "q"], env, work)
+    assert quantize.returncode == 2 and "edge-counsel[quantize]" in quantize.stderr, quantize.stderr
+    size = _run(["du", "-sm", work / "venv"], env, work)
+    print(json.dumps({"user_install_mb": int(size.stdout.split()[0]), "packages": len(names)}))
