@@ -66,6 +66,8 @@ if [[ $TESTS -eq 1 ]]; then
 fi
 # Assemble and verify (sha256) the embedded model once, so the first start is quick.
 .venv/bin/edge-counsel models --prepare
+# The user install puts Edge Counsel in the applications menu (~/.local/share; no root needed).
+[[ $TESTS -eq 1 ]] || .venv/bin/edge-counsel --install-desktop-entry
 
 if [[ $START -eq 1 ]]; then
   exec .venv/bin/edge-counsel

@@ -41,3 +41,13 @@ def test_the_window_quits_cleanly_every_time_under_load(model_path, data_home, t
         assert "edge-counsel: ready" in out.stderr, f"start {start}: the model never loaded"
         assert "Fatal Python error" not in out.stderr and "Traceback" not in out.stderr, out.stderr[-3000:]
     assert busy_core.poll() is None  # the load was there all along
+
+
+def test_the_app_names_its_desktop_entry_and_shows_its_icon(qapp):
+    from edge_counsel.app.desktop import create_qt_app
+
+    app = create_qt_app()
+    assert app.desktopFileName() == "edge-counsel"
+    assert not app.windowIcon().isNull()
+    assert app.windowIcon().availableSizes() or app.windowIcon().pixmap(64, 64).width() == 64
+
