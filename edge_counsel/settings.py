@@ -36,6 +36,7 @@ class Settings:
     disclosure_seen: bool = False
     last_opened: str | None = None  # ISO date of the last start: the disclosure returns after a week away
     hotline_override: str | None = None  # an institution's directory file
+    gpu_layers: int | str = 0  # layers llama.cpp offloads to a GPU: a count, or "auto" for all
 
 
 def _raw(home: Path | None) -> dict:

@@ -51,3 +51,19 @@ def test_the_app_names_its_desktop_entry_and_shows_its_icon(qapp):
     assert not app.windowIcon().isNull()
     assert app.windowIcon().availableSizes() or app.windowIcon().pixmap(64, 64).width() == 64
 
+
+@pytest.mark.model
+def test_the_window_takes_gpu_layers_and_says_where_the_model_runs(model_path, data_home, tmp_path):
+    from edge_counsel.engine.llama import gpu_offload_supported
+    from edge_counsel.settings import load_settings
+
+    secret = tmp_path / "pw.txt"
+    secret.write_text("gpu layers passphrase")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "EDGE_COUNSEL_HOME": str(data_home),
+           "EDGE_COUNSEL_QUIT_WHEN_READY": "1", "EDGE_COUNSEL_KDF_FAST": "1"}
+    out = subprocess.run(PY + ["--model", str(model_path), "--passphrase-file", str(secret), "--gpu-layers", "12"],
+                         capture_output=True, text=True, timeout=180, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert load_settings(data_home).gpu_layers == 12  # saved for later starts
+    if not gpu_offload_supported():
+        assert "no GPU support, so the model runs on the CPU" in out.stderr

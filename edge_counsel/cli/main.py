@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser)
     parser.add_argument("--model", help="model id from 'edge-counsel models' or a GGUF file path")
     parser.add_argument("--kiosk", action="store_true", help="school counseling-room kiosk mode")
+    _add_gpu_layers(parser, "; saved for later starts")
     parser.add_argument("--config", type=Path, help="kiosk configuration file")
     entry = parser.add_mutually_exclusive_group()
     entry.add_argument("--install-desktop-entry", action="store_true",
@@ -55,6 +56,21 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="read the store's passphrase from this file (for scripts)")
 
 
+def _gpu_layers_arg(text: str):
+    from ..engine.llama import parse_gpu_layers
+
+    try:
+        return parse_gpu_layers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _add_gpu_layers(parser: argparse.ArgumentParser, saved: str = "") -> None:
+    parser.add_argument("--gpu-layers", type=_gpu_layers_arg, default=None, metavar="N|auto",
+                        help="model layers to run on the GPU: a number, 0 for none, or 'auto' for all "
+                             f"(a build of llama.cpp with GPU support only; default: Settings){saved}")
+
+
 def _add_chat(sub) -> None:
     p = sub.add_parser("chat", help="chat in the terminal: one user turn per line on stdin")
     _add_common(p)
@@ -65,6 +81,7 @@ def _add_chat(sub) -> None:
     p.add_argument("--ctx", type=int, default=None, help="context window in tokens")
     p.add_argument("--approach", default=None, help="person_centred (default), cbt or rebt")
     p.add_argument("--region", default=None, help="hotline region, e.g. CN, US, GB")
+    _add_gpu_layers(p)
     p.set_defaults(handler=_cmd_chat)
 
 
@@ -307,9 +324,20 @@ def _desktop_entry(args) -> int:
     return 0
 
 
+def _save_gpu_layers(value) -> None:
+    """The window and the kiosk load in a worker that reads the saved setting: save it first."""
+    from ..settings import load_settings, save_settings
+
+    settings = load_settings()
+    settings.gpu_layers = value
+    save_settings(settings)
+
+
 def _run_gui(args) -> int:
     if args.install_desktop_entry or args.remove_desktop_entry:
         return _desktop_entry(args)
+    if args.gpu_layers is not None:
+        _save_gpu_layers(args.gpu_layers)
     if args.kiosk:
         from ..app.kiosk import run_kiosk
 

@@ -29,6 +29,9 @@ from ..errors import (
 )
 
 __all__ = [
+    "GPU_AUTO",
+    "gpu_offload_supported",
+    "parse_gpu_layers",
     "probe_gguf",
     "CancelToken",
     "GenerationParams",
@@ -82,6 +85,28 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+GPU_AUTO = "auto"  # --gpu-layers auto: every layer the GPU build can take (llama.cpp's -1)
+NO_GPU_NOTE = ("this build of llama.cpp has no GPU support, so the model runs on the CPU "
+               "(the README says how to build it for CUDA, Vulkan or Metal)")
+
+
+def parse_gpu_layers(value) -> int | str:
+    """A ``--gpu-layers`` value: a count of layers to offload (0 = none) or "auto"."""
+    text = str(value).strip().lower()
+    if text == GPU_AUTO:
+        return GPU_AUTO
+    if text.lstrip("-").isdigit() and int(text) >= 0:
+        return int(text)
+    raise ValueError(f"--gpu-layers takes a number of layers (0 for none) or 'auto', not {value!r}")
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp was built with a GPU backend (CUDA, Vulkan, Metal, ...)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
 def default_threads() -> int:
     """All cores llama.cpp can use: its default of half the cores idles a 2-core laptop."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
@@ -91,11 +116,11 @@ class LlamaEngine:
     """A GGUF model run by llama-cpp-python."""
 
     def __init__(self, model_path: str | os.PathLike, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_gpu_layers: int = 0, chat_format: str | None = None) -> None:
+                 n_gpu_layers: int | str = 0, chat_format: str | None = None) -> None:
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
-        self.n_gpu_layers = n_gpu_layers
+        self.n_gpu_layers = -1 if n_gpu_layers == GPU_AUTO else int(n_gpu_layers)
         self._fallback_format = chat_format
         self._llama = None
         self._render: Callable[[Sequence[Message]], FormattedPrompt] | None = None
@@ -103,6 +128,15 @@ class LlamaEngine:
         self.last_prompt_tokens = 0
         self.last_prefix_hit = 0  # prompt tokens already in the KV cache on the last call
         self._last_tokens = None  # (messages key, (tokens, stop)) of the last rendering
+
+    @property
+    def offload_note(self) -> str | None:
+        """What to tell the user about GPU offload: None unless it was asked for and cannot be had.
+
+        A CPU-only build still gets the value (llama.cpp ignores it), so asking is never an error."""
+        if self.n_gpu_layers == 0 or gpu_offload_supported():
+            return None
+        return NO_GPU_NOTE
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -126,7 +160,7 @@ class LlamaEngine:
         raise NoChatTemplateError(
             f"{self.model_path.name} has no chat template and no manifest names one, so it cannot "
             "hold a conversation. Use a chat/instruct model, or add a manifest with a "
-            "\"chat_format\" (chatml, llama3, gemma, soulchat) under models/.")
+            "\"chat_format\" (chatml, llama3, gemma, soulchat) in the models folder of the data directory.")
 
     def _jinja_renderer(self, template: str) -> Callable[[Sequence[Message]], FormattedPrompt]:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter

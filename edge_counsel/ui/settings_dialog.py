@@ -1,4 +1,5 @@
-"""Settings: hotline region, auto-lock, an institution's hotline file, and the model manager.
+"""Settings: hotline region, auto-lock, an institution's hotline file, GPU offload, and the model
+manager.
 
 The model manager imports a GGUF (from edge-quantize or anywhere), verifies its sha256, chooses
 the active model and deletes one. Imports and checks run on a pool thread; a damaged or
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 from ..engine import manifest as mf
 from ..engine.chat_formats import chat_format_names
+from ..engine.llama import GPU_AUTO, gpu_offload_supported
 from ..safety.hotlines import HotlineDirectory
 from ..engine.model_files import delete_model, import_gguf, verify_model
 from ..settings import Settings, save_settings
@@ -134,6 +136,7 @@ class SettingsDialog(QDialog):
         self.auto_lock = QSpinBox(minimum=0, maximum=240, suffix=" min", value=int(settings.auto_lock_minutes))
         self.auto_lock.setSpecialValueText("never / 从不")
         self.override = QLineEdit(settings.hotline_override or "", placeholderText="an institution's hotline file")
+        self.gpu_layers, self.gpu_note = _gpu_controls(settings)
         self.models = ModelsPage(settings)
         tabs = QTabWidget()
         tabs.addTab(self._general(), "General / 常规")
@@ -151,11 +154,29 @@ class SettingsDialog(QDialog):
         form.addRow("Hotline region / 热线地区", self.region)
         form.addRow("Lock after idle / 空闲自动锁定", self.auto_lock)
         form.addRow("Hotline file / 热线文件", self.override)
+        form.addRow("GPU layers / GPU 层数", self.gpu_layers)
+        form.addRow("", self.gpu_note)
         return page
 
     def save(self) -> None:
         self.settings.region = self.region.currentData()
         self.settings.auto_lock_minutes = self.auto_lock.value()
         self.settings.hotline_override = self.override.text().strip() or None
+        self.settings.gpu_layers = GPU_AUTO if self.gpu_layers.value() < 0 else self.gpu_layers.value()
         save_settings(self.settings)
         self.accept()
+
+
+def _gpu_controls(settings: Settings) -> tuple[QSpinBox, QLabel]:
+    """How many layers llama.cpp offloads to a GPU (-1 shows as "auto": all), and whether it can."""
+    value = settings.gpu_layers
+    box = QSpinBox(minimum=-1, maximum=999, suffix=" layers / 层",
+                   value=-1 if value == GPU_AUTO else int(value) if str(value).isdigit() else 0)
+    box.setSpecialValueText("auto: all / 自动：全部")
+    box.setToolTip("0 runs on the CPU only. Applies the next time the model loads. / 0 表示只用 CPU。")
+    if gpu_offload_supported():
+        text = "Applies the next time the model loads. / 下次加载模型时生效。"
+    else:
+        text = ("This build of llama.cpp has no GPU support: the model runs on the CPU whatever is set "
+                "here. / 此版本不支持 GPU，模型在 CPU 上运行。")
+    return box, QLabel(text, wordWrap=True, objectName="gpuNote")

@@ -65,7 +65,9 @@ class InferenceWorker(QObject):
             self.load_failed.emit(str(exc))
             return
         self.engine = engine
-        self.loaded.emit(manifest.name if manifest else engine.model_path.name)
+        name = manifest.name if manifest else engine.model_path.name
+        note = getattr(engine, "offload_note", None)  # asked for a GPU this build does not have
+        self.loaded.emit(f"{name}; {note}" if note else name)
         if warm is not None:  # while the user reads and types, take the persona prefix off the first wait
             warm.warm(cancel=self._fresh_token(), engine=engine)
 
