@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from quantize import Options, pipeline  # noqa: E402
-from quantize.evaluate import EvalSettings  # noqa: E402
-from quantize.quantizer import parse_quants  # noqa: E402
-from quantize.source import hf_folder_from_gguf  # noqa: E402
+from edge_quantize import Options, pipeline  # noqa: E402
+from edge_quantize.evaluate import EvalSettings  # noqa: E402
+from edge_quantize.quantizer import parse_quants  # noqa: E402
+from edge_quantize.source import hf_folder_from_gguf  # noqa: E402
 
 TARGET_RATIO = 0.7
 STAGES = ("convert", "imatrix", "quantize", "evaluate", "report")

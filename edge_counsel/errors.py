@@ -59,7 +59,7 @@ class UnknownModelError(EdgeCounselError):
 
 
 class ManifestError(EdgeCounselError):
-    """A manifest file under models/ is malformed."""
+    """A model manifest file is malformed."""
 
 
 class InputTooLongError(EdgeCounselError):

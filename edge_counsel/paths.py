@@ -2,21 +2,23 @@
 
 The data directory holds the encrypted store, assembled model files and settings that reveal
 nothing about the user. It is ``--data-dir``, else ``$EDGE_COUNSEL_HOME``, else the platform's
-user data directory.
+user data directory. Everything the app ships (model manifests included) is inside the package,
+so an installed wheel needs no checkout beside it.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
 
-__all__ = ["data_dir", "models_dir", "manifest_dirs", "PACKAGE_DIR", "PACKAGE_DATA"]
+__all__ = ["data_dir", "models_dir", "manifest_dirs", "PACKAGE_DIR", "PACKAGE_DATA", "SHIPPED_MODELS"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE_DATA = PACKAGE_DIR / "data"
-_REPO_MODELS = PACKAGE_DIR.parent / "models"
+SHIPPED_MODELS = PACKAGE_DATA / "models"  # the manifests we ship
 
 _override: Path | None = None
 
@@ -45,7 +47,13 @@ def models_dir() -> Path:
     return path
 
 
+def _bundle_models() -> Path | None:
+    """A PyInstaller bundle's ``_internal/models``: the assembled model and its manifest."""
+    bundle = getattr(sys, "_MEIPASS", None) if getattr(sys, "frozen", False) else None
+    return Path(bundle) / "models" if bundle else None
+
+
 def manifest_dirs() -> list[Path]:
-    """Folders searched for model manifests, the user's own first."""
-    dirs = [models_dir(), _REPO_MODELS]
-    return [d for d in dirs if d.is_dir()]
+    """Folders searched for model manifests: the user's own first, then a bundle's, then ours."""
+    dirs = [models_dir(), _bundle_models(), SHIPPED_MODELS]
+    return [d for d in dirs if d is not None and d.is_dir()]

@@ -40,6 +40,7 @@ class Settings:
     hotline_override: str | None = None  # an institution's directory file
     text_size: int = 0  # points; 0 is the system's size
     theme: str = "system"  # "system" (follow its light or dark scheme), "light" or "dark"
+    gpu_layers: int | str = 0  # layers llama.cpp offloads to a GPU: a count, or "auto" for all
 
 
 def _raw(home: Path | None) -> dict:

@@ -5,7 +5,7 @@
 writes OUT_DIR/models/<model>.gguf with a manifest beside it (the manifest's "chunks" dropped:
 the bundle has the assembled file, not the chunk packages), and OUT_DIR/fonts/ with WenQuanYi
 Micro Hei and Noto Color Emoji from /usr/share/fonts. Inside the bundle, ``paths.manifest_dirs()``
-finds ``<bundle>/_internal/models`` as the folder beside the ``edge_counsel`` package.
+finds ``<bundle>/_internal/models`` (``sys._MEIPASS``) before the package's own chunk manifests.
 """
 
 from __future__ import annotations

@@ -45,6 +45,22 @@ def test_chat_crisis_prints_hotlines(model_path, data_home):
     assert "12356" in out.stdout and "120" in out.stdout
 
 
+def test_chat_takes_gpu_layers_and_a_cpu_build_says_it_runs_on_the_cpu(model_path, data_home):
+    from edge_counsel.engine.llama import gpu_offload_supported
+
+    out = run(["chat", "--model", str(model_path), "--max-tokens", "8", "--temperature", "0", "--gpu-layers", "auto"],
+              stdin="Hello.\n", env_home=data_home)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip()
+    if not gpu_offload_supported():
+        assert "no GPU support, so the model runs on the CPU" in out.stderr
+
+
+def test_a_bad_gpu_layers_value_is_a_usage_error(data_home):
+    out = run(["chat", "--gpu-layers", "lots"], env_home=data_home)
+    assert out.returncode == 2 and "number of layers" in out.stderr
+
+
 def test_chat_with_a_missing_model_fails_clearly(tmp_path, data_home):
     out = run(["chat", "--model", str(tmp_path / "none.gguf")], stdin="hi\n", env_home=data_home)
     assert out.returncode == 1

@@ -88,3 +88,25 @@ def test_wrong_passphrase_exit_status(tmp_path, data_home, cli):
     out = subprocess.run(PY + ["mood", "list", "--data-dir", str(data_home), "--passphrase-file", str(wrong)],
                          capture_output=True, text=True, timeout=60, env={**os.environ, "EDGE_COUNSEL_KDF_FAST": "1"})
     assert out.returncode == 1 and "passphrase" in out.stderr.lower()
+
+
+def test_erase_all_needs_a_confirmation_then_erases_everything(cli):
+    cli("journal", "add", stdin="A quiet evening walk helped.\n")
+    cli("mood", "add", "4", "--note", "better")
+    refused = cli("erase", "--all", ok=False)  # no terminal to ask on, no --yes
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    assert cli("journal", "list").stdout.strip()
+    cli("erase", "--all", "--yes")
+    assert cli("journal", "list").stdout.strip() == "" and json.loads(cli("mood", "list", "--json").stdout) == []
+    assert cli("erase", ok=False).returncode == 2  # nothing named to erase
+
+
+def test_erase_keychain_forgets_the_remembered_key(cli, data_home, memory_keyring):
+    from edge_counsel.services.unlock import forget_remembered_key, unlock
+
+    cli("mood", "add", "3")
+    unlock(data_home, "my cli passphrase", remember=True).close()
+    assert memory_keyring.items
+    assert forget_remembered_key(data_home) and not memory_keyring.items
+    assert not forget_remembered_key(data_home / "nowhere")
+    assert "no longer kept" in cli("erase", "--keychain").stderr

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from edge_counsel.engine.llama import CancelToken, GenerationParams, LlamaEngine
+from edge_counsel.engine.llama import (CancelToken, GenerationParams, LlamaEngine, gpu_offload_supported,
+                                       parse_gpu_layers)
+from edge_counsel.engine.loader import open_engine
+from edge_counsel.settings import Settings, save_settings
 from edge_counsel.errors import (
     InputTooLongError,
     ModelCorruptError,
@@ -51,6 +54,30 @@ def test_cancel_stops_between_chunks(engine):
     assert len(got) == 3
     # The engine stays usable after a cancelled reply.
     assert "".join(engine.stream_chat(_chat("Hello"), GREEDY)).strip()
+
+
+class _CancelledAfter(CancelToken):
+    """Reads as cancelled from its ``n``-th look on: the prime looks once before each batch and
+    llama.cpp looks at every node inside one, so a small ``n`` cancels inside the first batch."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__()
+        self.looks, self.n = 0, n
+
+    @property
+    def cancelled(self) -> bool:
+        self.looks += 1
+        return self.looks >= self.n
+
+
+def test_a_cancelled_prime_stops_inside_a_batch_and_the_engine_goes_on(engine):
+    messages = _chat("Say one kind word.")
+    expected = "".join(engine.stream_chat(messages, GREEDY))
+    cancel = _CancelledAfter(3)
+    assert engine.prime(messages, cancel) == 0  # stopped before the first batch was done
+    assert cancel.looks > 1  # llama.cpp itself looked, inside the batch
+    assert "".join(engine.stream_chat(messages, GREEDY)) == expected
+    assert engine.prime(messages, CancelToken()) == engine.count_tokens(messages)  # a whole prime
 
 
 def test_multi_turn_reuses_the_kv_prefix(engine):
@@ -120,3 +147,42 @@ def _copy_without_template(gguf, src, dst) -> None:
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
+
+
+@pytest.mark.parametrize("text, value", [("0", 0), ("12", 12), ("auto", "auto"), (" AUTO ", "auto"), (7, 7)])
+def test_gpu_layers_are_a_count_or_auto(text, value):
+    assert parse_gpu_layers(text) == value
+
+
+@pytest.mark.parametrize("text", ["-1", "all", "", "1.5"])
+def test_other_gpu_layers_are_refused(text):
+    with pytest.raises(ValueError, match="number of layers"):
+        parse_gpu_layers(text)
+
+
+def test_gpu_layers_reach_llama_cpp_and_a_cpu_build_says_so(model_path):
+    """The value is passed to llama.cpp whatever the build; a CPU build runs the model on the CPU."""
+    engine = LlamaEngine(model_path, n_ctx=512, n_gpu_layers=7)
+    engine.load()
+    try:
+        assert engine._llama.model_params.n_gpu_layers == 7
+        assert "".join(engine.stream_chat(_chat("Hello"), GREEDY)).strip()
+        if not gpu_offload_supported():
+            assert "no GPU support" in engine.offload_note and "CPU" in engine.offload_note
+    finally:
+        engine.close()
+
+
+def test_the_saved_setting_is_the_default_and_auto_means_every_layer(model_path, data_home):
+    save_settings(Settings(gpu_layers="auto"))
+    engine, _ = open_engine(str(model_path), n_ctx=512)
+    try:
+        assert engine.n_gpu_layers == -1  # llama.cpp's "all layers", which llama-cpp-python passes as INT_MAX
+        assert engine._llama.model_params.n_gpu_layers in (-1, 2**31 - 1)
+    finally:
+        engine.close()
+    engine, _ = open_engine(str(model_path), n_ctx=512, gpu_layers=0)  # the command line wins
+    try:
+        assert engine._llama.model_params.n_gpu_layers == 0 and engine.offload_note is None
+    finally:
+        engine.close()

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import statistics
-import time
 
 import pytest
 
@@ -23,7 +21,7 @@ UNSAFE_ZH = [s["text"] for s in _SAMPLES if s["harmful"] and s["lang"] == "zh"]
 SAFE_EN = [s["text"] for s in _SAMPLES if not s["harmful"] and s["lang"] == "en"]
 SAFE_ZH = [s["text"] for s in _SAMPLES if not s["harmful"] and s["lang"] == "zh"]
 
-# A realistic ~1000-character supportive reply, for the latency figure.
+# A realistic ~1000-character supportive reply, the one bench/guard_latency.py times.
 LONG_REPLY = (
     "It sounds like this week has been exhausting, and that you have been holding a lot on your own. "
     "When you describe lying awake replaying the conversation with your manager, I hear how much it "
@@ -151,19 +149,12 @@ def test_bad_category_is_refused(tmp_path):
         OutputGuard(path)
 
 
-def test_latency_on_a_long_reply(guard):
-    """Prints p50/p99 for a 1000-character reply; asserts only a generous ceiling."""
+def test_a_long_caring_reply_passes_whole_and_in_every_prefix(guard):
+    """The 1000-character reply that bench/guard_latency.py times: the guard passes it as the
+    stream does (every growing prefix) and whole. Its speed is the benchmark's to report."""
     text = LONG_REPLY[:1000]
     assert guard.screen(text).safe
-    times = []
-    for _ in range(300):
-        start = time.perf_counter()
-        guard.screen(text)
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    p50, p99 = statistics.median(times), times[int(len(times) * 0.99) - 1]
-    print(json.dumps({"chars": len(text), "p50_ms": round(p50, 4), "p99_ms": round(p99, 4)}))
-    assert p50 < 2.0  # the target is 0.1 ms; the ceiling only catches a pathological pattern
+    assert all(guard.screen(text[:end]).safe for end in range(8, len(text), 97))
 
 
 def _data_text() -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from edge_counsel.lang import detect_language
@@ -39,10 +37,10 @@ def test_default_does_not_override_clear_text():
     assert detect_language("你好", default="en") == "zh"
 
 
-def test_fast_enough_to_run_per_message():
-    text = "I keep thinking about what she said to me. " * 100  # ~4300 characters
-    start = time.perf_counter()
-    for _ in range(200):
-        detect_language(text)
-    per_call_ms = (time.perf_counter() - start) * 1000 / 200
-    assert per_call_ms < 2.0
+def test_a_long_message_is_decided_by_its_opening():
+    """Only the first 2,000 characters are read, so a long paste costs no more than a short one
+    (bench/lang_latency.py times a 4,300-character message; the speed is its to report)."""
+    text = "I keep thinking about what she said to me. " * 100
+    assert detect_language(text) == "en"
+    assert detect_language(text + "我真的很难过，不知道该怎么办。" * 200) == "en"
+    assert detect_language("我真的很难过，不知道该怎么办。" * 200 + text) == "zh"

@@ -15,11 +15,11 @@ import pytest
 from conftest import REPO
 
 PACKAGING = REPO / "packaging"
+DESKTOP = REPO / "edge_counsel" / "data" / "desktop"
 
 
 def test_packaging_files_exist():
-    for name in ("edge-counsel.spec", "build.sh", "entry.py", "stage.py", "edge-counsel.desktop",
-                 "icons/edge-counsel.svg", "icons/edge-counsel.png", "kiosk/README.md",
+    for name in ("edge-counsel.spec", "build.sh", "entry.py", "stage.py", "kiosk/README.md",
                  "kiosk/kiosk-session", "kiosk/edge-counsel-kiosk.service", "kiosk/kiosk.example.json"):
         assert (PACKAGING / name).is_file(), name
     assert os.access(PACKAGING / "build.sh", os.X_OK)
@@ -51,7 +51,7 @@ def test_desktop_entry_validates():
     tool = shutil.which("desktop-file-validate")
     if tool is None:
         pytest.skip("desktop-file-validate is not installed (apt-get install desktop-file-utils)")
-    for entry in (PACKAGING / "edge-counsel.desktop", PACKAGING / "kiosk" / "edge-counsel-kiosk.desktop"):
+    for entry in (DESKTOP / "edge-counsel.desktop", PACKAGING / "kiosk" / "edge-counsel-kiosk.desktop"):
         done = subprocess.run([tool, str(entry)], capture_output=True, text=True)
         assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
 

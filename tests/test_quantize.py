@@ -19,11 +19,11 @@ from quantize_fixtures.fixtures import short_eval_text, smollm_hf, spm_dir, tiny
 from quantize_fixtures.tiny_models import TINY_BUILDERS, smollm2_gguf
 
 from edge_counsel.engine.manifest import Manifest, sha256_file
-from quantize import Options, cli, pipeline
-from quantize import constants as C
-from quantize.imatrix import compute_imatrix
-from quantize.metadata import read_info
-from quantize.quantizer import QuantJob, quantize_one
+from edge_quantize import Options, cli, pipeline
+from edge_quantize import constants as C
+from edge_quantize.imatrix import compute_imatrix
+from edge_quantize.metadata import read_info
+from edge_quantize.quantizer import QuantJob, quantize_one
 
 REQUIRED_FIELDS = {"quant": str, "imatrix": bool, "file": str, "size_bytes": int, "bpw": float, "ppl": float,
                    "kld_mean": float, "kld_p99": float, "top1": float, "prompt_tok_s": float,

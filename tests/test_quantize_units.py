@@ -12,20 +12,20 @@ import numpy as np
 import pytest
 from quantize_fixtures.fixtures import smollm_hf, spm_dir, tiny_model  # noqa: F401
 
-import quantize
+import edge_quantize
 from edge_counsel import errors as app_errors
 from edge_counsel.engine.chat_formats import get_chat_format
-from quantize import cli, errors, safety
-from quantize import constants as C
-from quantize.convert import check_model_folder
-from quantize.corpus import check_held_out, exchanges, shared_passages
-from quantize.files import atomic_path, check_free_space
-from quantize.imatrix import gguf_targets, read_imatrix, write_imatrix
-from quantize.progress import ProgressBar, _parse, run_streaming
-from quantize.quantizer import QuantJob, _failed, parse_quants, plan_ladder
-from quantize.report import imatrix_kld_ratio, recommend
-from quantize.source import download, merge_adapter, resolve_source
-from quantize.templates import _render, detect_format, load_template, template_names
+from edge_quantize import cli, errors, safety
+from edge_quantize import constants as C
+from edge_quantize.convert import check_model_folder
+from edge_quantize.corpus import check_held_out, exchanges, shared_passages
+from edge_quantize.files import atomic_path, check_free_space
+from edge_quantize.imatrix import gguf_targets, read_imatrix, write_imatrix
+from edge_quantize.progress import ProgressBar, _parse, run_streaming
+from edge_quantize.quantizer import QuantJob, _failed, parse_quants, plan_ladder
+from edge_quantize.report import imatrix_kld_ratio, recommend
+from edge_quantize.source import download, merge_adapter, resolve_source
+from edge_quantize.templates import _render, detect_format, load_template, template_names
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 MESSAGES = [{"role": "system", "content": "Be gentle."}, {"role": "user", "content": "I can't sleep "},
@@ -229,7 +229,7 @@ def test_ladder_adds_the_plain_comparison_only_with_an_imatrix(tmp_path):
 
 
 def test_a_refused_quant_is_skipped_not_fatal(tmp_path):
-    from quantize.progress import StreamResult
+    from edge_quantize.progress import StreamResult
 
     result = StreamResult(1, ["ERROR: this quantization requires an importance matrix!"])
     outcome = _failed(QuantJob("IQ4_XS", False, tmp_path / "m-IQ4_XS.gguf"), result)
@@ -317,6 +317,15 @@ def test_a_stage_without_its_input_says_what_to_run(tmp_path, capsys):
     assert "edge-quantize quantize" in capsys.readouterr().err
 
 
+def test_without_its_extra_it_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    """A user install has no torch or transformers: edge-quantize says so, with the command to run."""
+    monkeypatch.setattr(cli, "EXTRA_MODULES", cli.EXTRA_MODULES + ("no_such_module_here", "nor.this"))
+    assert cli.main(["evaluate", "--out-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "missing: no_such_module_here, nor.this" in err and "Traceback" not in err
+    assert './setup.sh --with-quantize' in err and 'pip install "edge-counsel[quantize]"' in err
+
+
 def test_cli_parses_the_whole_run():
     args = cli.build_parser().parse_args(["run", "org/model", "--out-dir", "o", "--quants", "q4_k_m", "--no-compare",
                                           "--chat-template", "soulchat", "--trust-remote-code"])
@@ -329,4 +338,4 @@ def test_errors_are_documented_and_public():
         cls = getattr(errors, name)
         shared = cls is app_errors.DiskFullError  # one meaning, one class, shared with the app
         assert (shared or issubclass(cls, errors.QuantizeError)) and cls.__doc__ and "\n" not in cls.__doc__.strip()
-        assert name in quantize.__all__
+        assert name in edge_quantize.__all__

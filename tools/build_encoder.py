@@ -47,7 +47,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-MANIFEST = REPO / "models" / "qwen2.5-coder-0.5b-instruct-q4km.json"
+MANIFEST = REPO / "edge_counsel" / "data" / "models" / "qwen2.5-coder-0.5b-instruct-q4km.json"
 CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO / "tests" / "data" / "crisis_train_extra.jsonl"]
 N_BASE = 151643  # Qwen2 base vocabulary (ids >= this are special tokens)
 PREFIX_ID = 151643  # <|endoftext|>

@@ -13,8 +13,11 @@ __all__ = ["run_app", "create_qt_app"]
 
 
 def create_qt_app():
-    from PySide6.QtGui import QFont
+    from PySide6.QtGui import QFont, QIcon
     from PySide6.QtWidgets import QApplication
+
+    from ..paths import PACKAGE_DATA
+    from ..services.desktop_entry import DESKTOP_FILE_NAME
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from ..ui.fonts import register_bundled_fonts
@@ -22,6 +25,11 @@ def create_qt_app():
     register_bundled_fonts()  # a bundle's own CJK and emoji fonts; nothing outside a bundle
     app.setApplicationName("Edge Counsel")
     app.setOrganizationName("")  # nothing of ours goes to Qt's settings folders
+    app.setDesktopFileName(DESKTOP_FILE_NAME)  # Wayland and taskbars match the window to its entry
+    icon = QIcon()
+    for name in ("edge-counsel.svg", "edge-counsel.png"):
+        icon.addFile(str(PACKAGE_DATA / "desktop" / name))
+    app.setWindowIcon(icon)
     font = QFont()
     font.setFamilies(["Noto Sans", "DejaVu Sans", "WenQuanYi Micro Hei", "Noto Color Emoji"])
     app.setFont(font)
@@ -54,9 +62,11 @@ def run_app(args) -> int:
 
     from datetime import date
 
+    from ..crashes import enable_crash_traces
     from ..settings import load_settings, needs_disclosure, save_settings
     from ..ui.main_window import MainWindow
 
+    enable_crash_traces()  # already on when started by the command; this launcher may be called alone
     app = create_qt_app()
     settings = load_settings()
     store = _unlock(args)

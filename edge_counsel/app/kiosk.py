@@ -17,11 +17,13 @@ def run_kiosk(args) -> int:
     """``edge-counsel --kiosk [--config FILE] [--model REF]``; returns the exit status."""
     from PySide6.QtCore import QTimer
 
+    from ..crashes import enable_crash_traces
     from ..services import kiosk
     from .desktop import create_qt_app
     from ..ui.fonts import register_bundled_fonts
     from ..ui.kiosk_window import KioskWindow
 
+    enable_crash_traces()  # already on when started by the command; this launcher may be called alone
     config_path = getattr(args, "config", None) or kiosk.default_config_path()
     config = kiosk.load_config(config_path)  # a KioskConfigError is printed by the CLI
     state = kiosk.KioskState.load(kiosk.state_path())

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__, paths
+from ..crashes import enable_crash_traces
 from ..errors import EdgeCounselError
 
 __all__ = ["main", "build_parser"]
@@ -29,7 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser)
     parser.add_argument("--model", help="model id from 'edge-counsel models' or a GGUF file path")
     parser.add_argument("--kiosk", action="store_true", help="school counseling-room kiosk mode")
+    _add_gpu_layers(parser, "; saved for later starts")
     parser.add_argument("--config", type=Path, help="kiosk configuration file")
+    entry = parser.add_mutually_exclusive_group()
+    entry.add_argument("--install-desktop-entry", action="store_true",
+                       help="add Edge Counsel and its icon to this user's applications menu, then exit")
+    entry.add_argument("--remove-desktop-entry", action="store_true",
+                       help="take them out of the menu again, then exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_chat(sub)
     _add_models(sub)
@@ -38,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_history(sub)
     _add_journal(sub)
     _add_mood(sub)
+    _add_erase(sub)
     return parser
 
 
@@ -46,6 +54,21 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                         help="where data is kept (default: $EDGE_COUNSEL_HOME or the platform's data dir)")
     parser.add_argument("--passphrase-file", type=Path, default=argparse.SUPPRESS,
                         help="read the store's passphrase from this file (for scripts)")
+
+
+def _gpu_layers_arg(text: str):
+    from ..engine.llama import parse_gpu_layers
+
+    try:
+        return parse_gpu_layers(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _add_gpu_layers(parser: argparse.ArgumentParser, saved: str = "") -> None:
+    parser.add_argument("--gpu-layers", type=_gpu_layers_arg, default=None, metavar="N|auto",
+                        help="model layers to run on the GPU: a number, 0 for none, or 'auto' for all "
+                             f"(a build of llama.cpp with GPU support only; default: Settings){saved}")
 
 
 def _add_chat(sub) -> None:
@@ -58,6 +81,7 @@ def _add_chat(sub) -> None:
     p.add_argument("--ctx", type=int, default=None, help="context window in tokens")
     p.add_argument("--approach", default=None, help="person_centred (default), cbt or rebt")
     p.add_argument("--region", default=None, help="hotline region, e.g. CN, US, GB")
+    _add_gpu_layers(p)
     p.set_defaults(handler=_cmd_chat)
 
 
@@ -127,6 +151,16 @@ def _add_mood(sub) -> None:
     for action in actions.choices.values():
         _add_common(action)
     p.set_defaults(handler=_cmd_mood)
+
+
+def _add_erase(sub) -> None:
+    p = sub.add_parser("erase", help="erase all content and/or the key this computer remembers")
+    _add_common(p)
+    p.add_argument("--all", action="store_true",
+                   help="delete every conversation, journal entry, check-in, exercise and the safety plan")
+    p.add_argument("--keychain", action="store_true", help="take the store's key out of the OS keychain")
+    p.add_argument("--yes", action="store_true", help="do not ask to confirm (scripts)")
+    p.set_defaults(handler=_cmd_erase)
 
 
 # -- commands -----------------------------------------------------------------------------------
@@ -239,7 +273,71 @@ def _cmd_mood(args) -> int:
     return _with_store(args, lambda store: journal_cli.mood_list(store, args.json, sys.stdout))
 
 
+ERASE_WORD = "ERASE"
+
+
+def _cmd_erase(args) -> int:
+    if not (args.all or args.keychain):
+        print("edge-counsel: say what to erase: --all (your content), --keychain (the remembered key), "
+              "or both.", file=sys.stderr)
+        return EXIT_USAGE
+    if args.all and not _confirmed(args):
+        print("edge-counsel: nothing erased.", file=sys.stderr)
+        return EXIT_ERROR
+    if args.all:
+        from ..services.history import History
+        from .unlock import open_store_for
+
+        store = open_store_for(args)  # never creates one: there would be nothing to erase
+        try:
+            History(store).erase_all()
+        finally:
+            store.close()
+        print("edge-counsel: all content erased.", file=sys.stderr)
+    if args.keychain:
+        from ..services.unlock import forget_remembered_key
+
+        forget_remembered_key(paths.data_dir())
+        print("edge-counsel: the key is no longer kept in the OS keychain.", file=sys.stderr)
+    return 0
+
+
+def _confirmed(args) -> bool:
+    if args.yes:
+        return True
+    if not sys.stdin.isatty():
+        print("edge-counsel: erasing cannot be undone: add --yes to confirm.", file=sys.stderr)
+        return False
+    answer = input(f"This deletes all your content and cannot be undone. Type {ERASE_WORD} to confirm: ")
+    return answer.strip() == ERASE_WORD
+
+
+def _desktop_entry(args) -> int:
+    from ..services import desktop_entry
+
+    if args.remove_desktop_entry:
+        for path in desktop_entry.remove():
+            print(f"removed {path}")
+        return 0
+    for path in desktop_entry.install():
+        print(f"wrote {path}")
+    return 0
+
+
+def _save_gpu_layers(value) -> None:
+    """The window and the kiosk load in a worker that reads the saved setting: save it first."""
+    from ..settings import load_settings, save_settings
+
+    settings = load_settings()
+    settings.gpu_layers = value
+    save_settings(settings)
+
+
 def _run_gui(args) -> int:
+    if args.install_desktop_entry or args.remove_desktop_entry:
+        return _desktop_entry(args)
+    if args.gpu_layers is not None:
+        _save_gpu_layers(args.gpu_layers)
     if args.kiosk:
         from ..app.kiosk import run_kiosk
 
@@ -250,6 +348,7 @@ def _run_gui(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    enable_crash_traces()
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "data_dir", None):

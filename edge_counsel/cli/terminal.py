@@ -26,7 +26,10 @@ __all__ = ["run_chat", "format_hotlines", "format_help_hint"]
 
 def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     settings = load_settings()
-    engine, _ = open_engine(args.model or settings.model, n_ctx=args.ctx or settings.n_ctx)
+    engine, _ = open_engine(args.model or settings.model, n_ctx=args.ctx or settings.n_ctx,
+                            gpu_layers=getattr(args, "gpu_layers", None))
+    if engine.offload_note:
+        print(f"edge-counsel: {engine.offload_note}", file=stderr)
     params = GenerationParams(
         max_tokens=args.max_tokens or settings.max_tokens,
         temperature=settings.temperature if args.temperature is None else args.temperature,

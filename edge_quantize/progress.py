@@ -20,7 +20,7 @@ from typing import IO, Sequence
 __all__ = ["ProgressBar", "StreamResult", "run_streaming", "progress_line", "worker_command", "worker_env",
            "default_threads"]
 
-# Progress as printed by llama.cpp's quantizer, by quantize.worker, and by tqdm.
+# Progress as printed by llama.cpp's quantizer, by edge_quantize.worker, and by tqdm.
 _PATTERNS = (
     (re.compile(r"^\[\s*(\d+)/\s*(\d+)\]\s*(\S*)"), None),
     (re.compile(r"^PROGRESS (\d+)/(\d+)\s*(.*)$"), None),
@@ -157,7 +157,7 @@ def default_threads() -> int:
 
 def worker_command(job: str, *args: str) -> list[str]:
     """The command line that runs ``job`` in a fresh interpreter."""
-    return [sys.executable, "-m", "quantize.worker", job, *map(str, args)]
+    return [sys.executable, "-m", "edge_quantize.worker", job, *map(str, args)]
 
 
 def worker_env() -> dict:

@@ -2,7 +2,7 @@
 
 A quantization regresses when one of its raw replies fails the guard where the full-precision
 model's reply passed; a crisis message that does not escalate is a fault of the app's detector,
-the same for every quantization, and is reported as such. The fixed prompts (English and Chinese) live in ``quantize/data/safety_prompts.json``. The app's
+the same for every quantization, and is reported as such. The fixed prompts (English and Chinese) live in ``edge_quantize/data/safety_prompts.json``. The app's
 risk detector and output guard are imported lazily: a toolchain run on a checkout without them
 records "skipped (detector unavailable)" instead of failing.
 """

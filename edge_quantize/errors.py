@@ -13,6 +13,7 @@ from edge_counsel.errors import DiskFullError, EdgeCounselError
 
 __all__ = [
     "QuantizeError",
+    "MissingExtraError",
     "SourceNotFoundError",
     "HubOfflineError",
     "UnsupportedArchitectureError",
@@ -31,6 +32,10 @@ __all__ = [
 
 class QuantizeError(EdgeCounselError):
     """Base class: an edge-quantize error whose message is meant for the operator."""
+
+
+class MissingExtraError(QuantizeError):
+    """edge-quantize's own dependencies (torch, transformers, ...) are not installed."""
 
 
 class SourceNotFoundError(QuantizeError):

@@ -2,7 +2,7 @@
 
 A source model's own template wins. When it has none (SoulChat was trained on plain
 ``用户：/心理咨询师：`` turns), the operator names one: a format the app knows (the Jinja
-equivalents of ``edge_counsel.engine.chat_formats`` live in ``quantize/data/templates/``), a Jinja file,
+equivalents of ``edge_counsel.engine.chat_formats`` live in ``edge_quantize/data/templates/``), a Jinja file,
 or a model manifest JSON whose ``chat_format`` names one. A template is accepted only if it
 renders a short conversation.
 """

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -14,11 +15,32 @@ from edge_counsel.errors import EdgeCounselError
 
 from . import constants as C
 from . import pipeline
-from .errors import QuantizeError
+from .errors import MissingExtraError, QuantizeError
 from .evaluate import EvalSettings
 from .quantizer import parse_quants
 
 __all__ = ["main", "build_parser"]
+
+# The import names of the "quantize" extra: the app's own install leaves them out.
+EXTRA_MODULES = ("torch", "transformers", "accelerate", "gguf", "huggingface_hub", "peft",
+                 "sentencepiece", "google.protobuf", "safetensors", "matplotlib")
+
+
+def check_extra() -> None:
+    """Raise MissingExtraError, naming what is missing, unless the "quantize" extra is installed."""
+    missing = [name for name in EXTRA_MODULES if not _importable(name)]
+    if missing:
+        raise MissingExtraError(
+            f"edge-quantize needs its own dependencies, which the app's install leaves out "
+            f"(missing: {', '.join(missing)}). Install them with: ./setup.sh --with-quantize, or "
+            f"pip install \"edge-counsel[quantize]\" (install torch==2.13.0 from the CPU index first).")
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent package is missing
+        return False
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -125,6 +147,7 @@ _COMMANDS = {"run": pipeline.run, "convert": pipeline.stage_convert, "imatrix": 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_extra()
         _COMMANDS[args.command](options_from(args))
     except EdgeCounselError as exc:
         print(f"edge-quantize: {exc}", file=sys.stderr)

@@ -1,6 +1,6 @@
 """Evaluation: every quantization against the full-precision GGUF, on held-out text.
 
-Two children per model (quantize.worker): ``quality`` (perplexity, mean and p99 KL divergence,
+Two children per model (edge_quantize.worker): ``quality`` (perplexity, mean and p99 KL divergence,
 top-1 agreement, computed window by window against the stored reference log-probabilities) and
 ``perf`` (prompt and decode tokens/s at chat settings, and raw replies to the safety prompts).
 The peak RAM reported is the ``perf`` child's own (measured by a small launcher, see

@@ -1,6 +1,6 @@
 """The quantization ladder: one full-precision GGUF in, one GGUF per quant type out.
 
-Each quantization runs llama.cpp's ``llama_model_quantize`` in a child process (quantize.worker),
+Each quantization runs llama.cpp's ``llama_model_quantize`` in a child process (edge_quantize.worker),
 writing under a temporary name that becomes the final name only on success. Tensors whose shape
 does not suit a k-quant fall back per tensor inside llama.cpp; a type llama.cpp refuses outright
 (e.g. IQ4_XS without an importance matrix on some models) is recorded as skipped, not fatal.

@@ -1,6 +1,6 @@
 """Every GGUF metadata key, file name and schema name the toolchain uses, in one place.
 
-No other module of ``quantize`` spells a GGUF key or an output file name by hand. Keys the app
+No other module of ``edge_quantize`` spells a GGUF key or an output file name by hand. Keys the app
 also reads come from ``edge_counsel.engine.gguf_keys``; the ones only the toolchain needs are below.
 """
 
@@ -43,7 +43,7 @@ def block_count_key(arch: str) -> str:
 
 
 # llama_ftype values (llama.h). Kept here rather than read from llama_cpp so that the parent
-# process never imports llama_cpp (only quantize.worker does).
+# process never imports llama_cpp (only edge_quantize.worker does).
 QUANT_FTYPES: dict[str, int] = {
     "Q8_0": 7, "Q6_K": 18, "Q5_K_M": 17, "Q5_K_S": 16, "Q5_0": 8, "Q4_K_M": 15, "Q4_K_S": 14,
     "Q4_0": 2, "IQ4_XS": 30, "IQ4_NL": 25, "Q3_K_M": 12, "Q3_K_L": 13, "Q3_K_S": 11, "Q2_K": 10,

@@ -1,6 +1,6 @@
 """Hugging Face model folder -> full-precision GGUF, with llama.cpp's own converter.
 
-The converter is vendored (``quantize/vendor/llama.cpp``, pinned to the commit llama-cpp-python
+The converter is vendored (``edge_quantize/vendor/llama.cpp``, pinned to the commit llama-cpp-python
 0.3.36 builds) and runs as a subprocess: it puts its own ``gguf-py`` first on its ``sys.path``,
 while this process keeps the PyPI ``gguf``. The folder is checked first, so an unsupported
 architecture, a missing tokenizer or code that would run on load fails in a second, not after

@@ -5,7 +5,7 @@ vendored), imatrix (torch hooks over a bilingual counseling corpus), quantize (l
 llama-cpp-python), evaluate (KL divergence, perplexity, top-1, speed, RAM, safety prompts on
 held-out text), report (report.md/json/png and app manifests).
 
-Only ``quantize.worker`` imports ``llama_cpp``; it always runs in a child process.
+Only ``edge_quantize.worker`` imports ``llama_cpp``; it always runs in a child process.
 """
 
 from .convert import check_model_folder, convert_hf

@@ -1,6 +1,6 @@
-"""Child-process entry points: the only module of ``quantize`` that imports ``llama_cpp``.
+"""Child-process entry points: the only module of ``edge_quantize`` that imports ``llama_cpp``.
 
-Each job runs in its own process (``python -m quantize.worker JOB ...``) so that a llama.cpp
+Each job runs in its own process (``python -m edge_quantize.worker JOB ...``) so that a llama.cpp
 abort cannot take the pipeline down, a model's peak RAM is measured alone, and progress streams
 to the parent as ``PROGRESS i/n`` lines. Results are written as JSON (atomically) to ``--out``.
 
@@ -201,7 +201,7 @@ def measure(args) -> int:
 # --- command line -----------------------------------------------------------------------------
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m quantize.worker")
+    parser = argparse.ArgumentParser(prog="python -m edge_quantize.worker")
     sub = parser.add_subparsers(dest="job", required=True)
     q = sub.add_parser("quantize")
     q.add_argument("--input", required=True)

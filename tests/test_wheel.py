@@ -1,0 +1,94 @@
+"""The wheel works on its own: built, installed into a fresh virtualenv outside the checkout, and
+run there (the model list and one chat turn on the embedded model).
+
+Opt-in: set EDGE_COUNSEL_TEST_WHEEL=1. It downloads the dependencies (PySide6, the six model
+chunks: about 700 MB) unless pip's cache has them, and pip compiles llama-cpp-python (about 5
+minutes on 2 cores) unless its cache holds the wheel it built before, or PIP_FIND_LINKS names a
+folder with one (``pip wheel llama-cpp-python==0.3.36 -w DIR`` makes it).
+
+What this install is, is the user install: the app and the embedded model, none of the extras.
+The test prints its size and package count as one JSON line (the figures in the README).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+pytestmark = pytest.mark.skipif(os.environ.get("EDGE_COUNSEL_TEST_WHEEL") != "1",
+                                reason="builds and installs a wheel (minutes): set EDGE_COUNSEL_TEST_WHEEL=1")
+
+EXTRAS_LEFT_OUT = ("torch", "transformers", "peft", "matplotlib", "pytest", "pytest-qt", "scikit-learn")
+
+
+def _env(home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(EDGE_COUNSEL_HOME=str(home), QT_QPA_PLATFORM="offscreen",
+               CMAKE_ARGS=os.environ.get("CMAKE_ARGS", "-DGGML_NATIVE=OFF"))
+    return env
+
+
+def _run(cmd, env, cwd, stdin="", timeout=600) -> subprocess.CompletedProcess:
+    return subprocess.run([str(c) for c in cmd], input=stdin, capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(bin folder, env, work folder): the wheel installed into a fresh virtualenv."""
+    work = tmp_path_factory.mktemp("wheel")
+    env = _env(work / "home")
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", work / "dist", REPO], env, work)
+    assert built.returncode == 0, built.stderr[-3000:]
+    wheel = next((work / "dist").glob("edge_counsel-*.whl"))
+    venv.create(work / "venv", with_pip=True)
+    bin_dir = work / "venv" / "bin"
+    done = _run([bin_dir / "python", "-m", "pip", "install", "-q", wheel], env, work, timeout=3600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return bin_dir, env, work
+
+
+def test_the_package_and_its_data_come_from_the_wheel(installed):
+    bin_dir, env, work = installed
+    out = _run([bin_dir / "python", "-c", "import edge_counsel, edge_quantize; from edge_counsel import paths; "
+                "print(edge_counsel.__file__); print(paths.SHIPPED_MODELS)"], env, work)
+    assert out.returncode == 0, out.stderr
+    for line in out.stdout.splitlines():
+        assert line.startswith(str(work / "venv")) and not line.startswith(str(REPO)), line
+
+
+def test_models_lists_the_shipped_manifests(installed):
+    bin_dir, env, work = installed
+    out = _run([bin_dir / "edge-counsel", "models", "--json"], env, work)
+    assert out.returncode == 0, out.stderr
+    rows = {r["id"]: r for r in map(json.loads, out.stdout.splitlines())}
+    assert rows["qwen2.5-coder-0.5b-instruct-q4km"]["present"]
+    assert {"soulchat2.0-qwen2-7b-q4km", "psychocounsel-llama3-8b-q4km"} <= set(rows)
+
+
+def test_one_chat_turn_on_the_embedded_model(installed):
+    bin_dir, env, work = installed
+    out = _run([bin_dir / "edge-counsel", "chat", "--max-tokens", "16", "--temperature", "0", "--seed", "1"],
+               env, work, stdin="Hello, I had a long day.\n")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() and "Traceback" not in out.stderr
+
+
+def test_the_user_install_is_lean_and_consistent(installed):
+    bin_dir, env, work = installed
+    check = _run([bin_dir / "python", "-m", "pip", "check"], env, work)
+    assert check.returncode == 0, check.stdout + check.stderr
+    listed = _run([bin_dir / "python", "-m", "pip", "list", "--format", "json"], env, work)
+    names = {p["name"].lower() for p in json.loads(listed.stdout)}
+    assert not names & set(EXTRAS_LEFT_OUT), names & set(EXTRAS_LEFT_OUT)
+    quantize = _run([bin_dir / "edge-quantize", "run", "org/model", "--out-dir", work / "q"], env, work)
+    assert quantize.returncode == 2 and "edge-counsel[quantize]" in quantize.stderr, quantize.stderr
+    size = _run(["du", "-sm", work / "venv"], env, work)
+    print(json.dumps({"user_install_mb": int(size.stdout.split()[0]), "packages": len(names)}))
