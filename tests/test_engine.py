@@ -73,11 +73,14 @@ class _CancelledAfter(CancelToken):
 def test_a_cancelled_prime_stops_inside_a_batch_and_the_engine_goes_on(engine):
     messages = _chat("Say one kind word.")
     expected = "".join(engine.stream_chat(messages, GREEDY))
+    engine.reset()  # an empty cache, so the prime has whole batches to evaluate
     cancel = _CancelledAfter(3)
     assert engine.prime(messages, cancel) == 0  # stopped before the first batch was done
     assert cancel.looks > 1  # llama.cpp itself looked, inside the batch
     assert "".join(engine.stream_chat(messages, GREEDY)) == expected
+    engine.reset()
     assert engine.prime(messages, CancelToken()) == engine.count_tokens(messages)  # a whole prime
+    assert engine.prime(messages, CancelToken()) == 0  # the cache already holds it all
 
 
 def test_multi_turn_reuses_the_kv_prefix(engine):
