@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -40,12 +41,24 @@ def _run(cmd, env, cwd, stdin="", timeout=600) -> subprocess.CompletedProcess:
                           env=env, cwd=cwd, timeout=timeout)
 
 
+def _clean_copy(dest: Path) -> Path:
+    """What the wheel is built from, and only that: a build/ folder left in the checkout by an
+    earlier build would slip files deleted since into the wheel."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for folder in ("edge_counsel", "edge_quantize"):
+        shutil.copytree(REPO / folder, dest / folder, ignore=ignore)
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     """(bin folder, env, work folder): the wheel installed into a fresh virtualenv."""
     work = tmp_path_factory.mktemp("wheel")
     env = _env(work / "home")
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", work / "dist", REPO], env, work)
+    source = _clean_copy(work / "src")
+    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", work / "dist", source], env, work)
     assert built.returncode == 0, built.stderr[-3000:]
     wheel = next((work / "dist").glob("edge_counsel-*.whl"))
     venv.create(work / "venv", with_pip=True)
