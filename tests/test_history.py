@@ -1,4 +1,4 @@
-"""history list/show/export, as the CLI will print and write them."""
+"""History list/show/export: the lines the CLI prints and the files it writes (services.history)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from edge_counsel import paths
 from edge_counsel.errors import ConversationNotFoundError, ExportFormatError
-from edge_counsel.cli.history import EXPORT_WARNING, export, list_lines, show_lines
+from edge_counsel.services.history import EXPORT_WARNING, History
 from edge_counsel.store.database import Store, open_store
 
 KEY = bytes.fromhex("11" * 32)
@@ -35,7 +35,7 @@ def test_list_lines(store, talk):
     time.sleep(0.002)
     other = store.create_conversation("")
     store.add_message(other.id, "user", "你好")
-    lines = list_lines(store)
+    lines = History(store).lines()
     assert len(lines) == 2
     assert lines[0].split()[0] == str(other.id) and "1 message " in lines[0]
     assert lines[0].endswith("(untitled)")
@@ -45,21 +45,21 @@ def test_list_lines(store, talk):
 
 
 def test_list_lines_empty(store):
-    assert list_lines(store) == []
+    assert History(store).lines() == []
 
 
 def test_show_lines(store, talk):
-    assert show_lines(store, talk.id) == [
+    assert History(store).transcript_lines(talk.id) == [
         "user: I keep freezing in exams.\nEvery time.",
         "assistant: What goes through your mind just before?",
     ]
     with pytest.raises(ConversationNotFoundError, match="42"):
-        show_lines(store, 42)
+        History(store).transcript_lines(42)
 
 
 @pytest.mark.parametrize("name, fmt", [("talk.md", None), ("talk.txt", "markdown"), ("talk.MD", None)])
 def test_export_markdown(store, talk, tmp_path, name, fmt):
-    out = export(store, talk.id, tmp_path / name, fmt)
+    out = History(store).export(talk.id, tmp_path / name, fmt)
     text = out.read_text()
     assert text.startswith("# Exam nerves\n")
     assert "**You**" in text and "I keep freezing in exams.\nEvery time." in text
@@ -69,7 +69,7 @@ def test_export_markdown(store, talk, tmp_path, name, fmt):
 
 @pytest.mark.parametrize("name, fmt", [("talk.json", None), ("talk.md", "json")])
 def test_export_json(store, talk, tmp_path, name, fmt):
-    record = json.loads(export(store, talk.id, tmp_path / name, fmt).read_text())
+    record = json.loads(History(store).export(talk.id, tmp_path / name, fmt).read_text())
     assert record["title"] == "Exam nerves" and record["approach"] == "cbt"
     flags = [(m["role"], m["flagged"]) for m in record["messages"]]
     assert flags == [("user", None), ("assistant", {"risk": "none"})]
@@ -77,11 +77,11 @@ def test_export_json(store, talk, tmp_path, name, fmt):
 
 def test_export_refuses_before_writing(store, talk, tmp_path):
     with pytest.raises(ConversationNotFoundError):
-        export(store, 999, tmp_path / "x.md")
+        History(store).export(999, tmp_path / "x.md")
     with pytest.raises(ExportFormatError, match="json"):
-        export(store, talk.id, tmp_path / "x.pdf")
+        History(store).export(talk.id, tmp_path / "x.pdf")
     with pytest.raises(ExportFormatError):
-        export(store, talk.id, tmp_path / "noext")
+        History(store).export(talk.id, tmp_path / "noext")
     assert list(tmp_path.glob("x*")) == [] and not (tmp_path / "noext").exists()
 
 

@@ -211,18 +211,19 @@ def _cmd_check_reply(args) -> int:
 
 
 def _cmd_history(args) -> int:
-    from . import history
+    from ..services.history import EXPORT_WARNING, History
     from .unlock import open_store_for
 
     store = open_store_for(args)
     try:
+        history = History(store)
         if args.history_command == "list":
-            lines = history.list_lines(store)
+            lines = history.lines()
         elif args.history_command == "show":
-            lines = history.show_lines(store, args.id)
+            lines = history.transcript_lines(args.id)
         else:
-            out = history.export(store, args.id, args.out, args.format)
-            print(history.EXPORT_WARNING, file=sys.stderr)
+            out = history.export(args.id, args.out, args.format)
+            print(EXPORT_WARNING, file=sys.stderr)
             lines = [str(out)]
     finally:
         store.close()
