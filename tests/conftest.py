@@ -29,6 +29,20 @@ def data_home(tmp_path, monkeypatch):
     paths.set_data_dir(None)
 
 
+@pytest.fixture
+def home(data_home):
+    """The data directory, created (``data_home`` only names it)."""
+    from edge_counsel import paths
+
+    return paths.data_dir()
+
+
+@pytest.fixture
+def fast_kdf(monkeypatch):
+    """Argon2id at test cost (a module asks for it with ``pytestmark``)."""
+    monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
+
+
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory) -> Path:
     """The embedded default model, assembled from its PyPI chunks and sha256-verified once."""
@@ -80,11 +94,10 @@ def scripted_engine():
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
+def store(tmp_path, fast_kdf):
     """A real, freshly created SQLCipher store (Argon2 at test cost)."""
     from edge_counsel.services.unlock import unlock
 
-    monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
     opened = unlock(tmp_path / "store", "pass phrase", create=True)
     yield opened
     opened.close()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from edge_counsel import paths
 from edge_counsel.errors import (
     KeychainError,
     KeyfileError,
@@ -21,14 +20,8 @@ from edge_counsel.services.unlock import unlock
 from edge_counsel.store.keys import KeyVault, kdf_params, read_passphrase_file
 
 
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch):
-    monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
+pytestmark = pytest.mark.usefixtures("fast_kdf")
 
-
-@pytest.fixture
-def home() -> Path:
-    return paths.data_dir()
 
 
 @pytest.fixture

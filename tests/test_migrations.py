@@ -10,7 +10,6 @@ import pytest
 import sqlcipher3
 
 from edge_counsel.store import migrations
-from edge_counsel import paths
 from edge_counsel.errors import StoreTooNewError
 from edge_counsel.store.database import Store, open_store
 
@@ -21,10 +20,6 @@ V1_KEY = bytes.fromhex("5eed" * 16)
 KEY = bytes(range(32))
 
 
-
-@pytest.fixture
-def home() -> Path:
-    return paths.data_dir()  # a fresh temporary folder (conftest)
 
 
 EXPECTED_COLUMNS = {

@@ -26,9 +26,7 @@ from edge_counsel.ui.unlock_dialog import ChangePassphraseDialog, UnlockDialog
 PASS = "a long enough passphrase"
 
 
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch):
-    monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
+pytestmark = pytest.mark.usefixtures("fast_kdf")
 
 
 @pytest.fixture

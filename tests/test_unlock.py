@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from edge_counsel import paths
 from edge_counsel.errors import (
     EmptyPassphraseError,
     KeychainError,
@@ -36,14 +35,8 @@ from edge_counsel.store.database import Store
 PASS = "correct horse battery"
 
 
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch):
-    monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
+pytestmark = pytest.mark.usefixtures("fast_kdf")
 
-
-@pytest.fixture
-def home() -> Path:
-    return paths.data_dir()
 
 
 def _remembered_flag(home: Path) -> bool:
