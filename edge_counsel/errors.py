@@ -7,6 +7,7 @@ what to do next. Code below the UI raises these; the UI and the CLI show ``str(e
 __all__ = [
     "EdgeCounselError",
     "ModelNotFoundError",
+    "ModelDownloadError",
     "ModelCorruptError",
     "ModelChecksumError",
     "NoChatTemplateError",
@@ -40,6 +41,10 @@ class EdgeCounselError(Exception):
 
 class ModelNotFoundError(EdgeCounselError):
     """The model file a manifest or path names is not on this computer."""
+
+
+class ModelDownloadError(EdgeCounselError):
+    """Fetching a model's packages from PyPI failed (no connection, no such release)."""
 
 
 class ModelCorruptError(EdgeCounselError):

