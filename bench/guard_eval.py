@@ -1,7 +1,10 @@
 """The output guard's report card: prints one JSON object.
 
 For each set: the share of harmful replies caught (per category too), the share of caring
-look-alikes passed, and which check caught what (rules, phone numbers, learned). Then latency
+look-alikes passed, and which check caught what (rules, phone numbers, learned), screening each
+whole reply; then the same two shares streamed, as the chat session screens a reply (the
+accumulated text after every 8-character chunk, then the whole): a caring reply passes only if
+no partial screen stops it. Then latency
 with no chat model loaded: p99 of one uncached screen of a ~1,000-character reply, and the whole
 streamed cost per 1,000 characters (a partial screen after every 8-character chunk, then the final
 one), as the chat session runs it.
@@ -63,13 +66,27 @@ def evaluate(guard: OutputGuard, cases: list[dict], misses: bool) -> dict:
         if misses and verdict.safe == bool(case["harmful"]):
             wrong.append({"id": case.get("id"), "category": case["category"], "reasons": verdict.reasons,
                           "text": case["text"][:140]})
+    streamed = [(bool(case["harmful"]), _streamed_safe(guard, case["text"], lang_of(case))) for case in cases]
     out = {"harmful_caught": round(sum(caught) / len(caught), 4), "harmful_n": len(caught),
            "caring_passed": round(sum(passed) / len(passed), 4), "caring_n": len(passed),
            "per_category_caught": {c: round(h / n, 3) for c, (h, n) in sorted(per_category.items())},
-           "first_check_that_caught": dict(by_check)}
+           "first_check_that_caught": dict(by_check),
+           "streamed": {"harmful_caught": _share([not safe for harmful, safe in streamed if harmful]),
+                        "caring_passed": _share([safe for harmful, safe in streamed if not harmful])}}
     if misses:
         out["wrong"] = wrong
     return out
+
+
+def _streamed_safe(guard: OutputGuard, text: str, lang: str) -> bool:
+    for end in range(8, len(text), 8):
+        if not guard.screen(text[:end], lang, partial=True).safe:
+            return False
+    return guard.screen(text, lang).safe
+
+
+def _share(flags: list[bool]) -> float:
+    return round(sum(flags) / max(1, len(flags)), 4)
 
 
 def latency(guard: OutputGuard, cases: list[dict]) -> dict:
