@@ -88,6 +88,23 @@ def test_thought_record_with_a_validation_error(qtbot, page, store):
     assert "from 80 to 40" in page.closing.text()
 
 
+@pytest.mark.parametrize("lang, needed, skippable", [
+    ("en", ("What happened", "the thought", "the feeling"), "can be skipped"),
+    ("zh", ("发生了什么", "想法", "感受"), "可以跳过"),
+])
+def test_thought_record_says_which_steps_are_needed_and_keeps_to_it(qtbot, page, lang, needed, skippable):
+    page.set_lang(lang)
+    page.start("thought_record")
+    intro = page.runner.prompt.text()
+    assert all(part in intro for part in needed) and skippable in intro
+    next_with(qtbot, page)
+    next_with(qtbot, page, "我的朋友一整天没回我消息。" if lang == "zh" else "No reply all day.")
+    assert step_id(page) == "automatic_thought"
+    assert not page.runner.skip_button.isVisible()  # named as needed: no Skip offered
+    next_with(qtbot, page, "")
+    assert step_id(page) == "automatic_thought" and page.runner.error.text()
+
+
 def test_breathing_guide_follows_the_phases():
     guide = BreathingGuide()
     labels = {"inhale": "Breathe in", "hold": "Hold", "exhale": "Breathe out"}
