@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from edge_counsel.services import kiosk
 from edge_counsel.safety.hotlines import HotlineDirectory
+from edge_counsel.ui.conversation_list import ConversationList
 from edge_counsel.ui.kiosk_window import KioskWindow
 
 PIN = "246810"
@@ -143,6 +144,7 @@ def test_im_done_wipes_the_visit(win, qtbot):
     win.pages["welcome"].start_button.click()
     win.show()
     assert_fresh(win)
+    assert not win.findChildren(ConversationList)  # no list of anyone's conversations in the kiosk
     send(qtbot, win, "hello again")
     assert PRIVATE not in win.chat.transcript.toPlainText()
     assert [t.content for t in win.conversation.turns if t.role == "user"] == ["hello again"]

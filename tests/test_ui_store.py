@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QTextFormat
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox
 
@@ -437,7 +437,7 @@ def test_the_status_never_widens_the_window(qtbot, window):
 def test_help_is_one_click_away_without_any_crisis(qtbot, window):
     window.tabs.setCurrentIndex(window.tabs.count() - 1)
     window.help_action.trigger()
-    assert window.tabs.currentWidget() is window.chat
+    assert window.tabs.currentWidget() is window.chat_tab
     assert window.crisis_panel.isVisible()
     assert window.crisis_panel.hotline_numbers()
 
@@ -455,3 +455,50 @@ def test_the_app_asks_only_when_no_key_is_remembered(qtbot, data_home, monkeypat
     unlock(data_home, PASS, remember=True).close()
     with _unlock(Namespace()) as store:  # remembered: no dialog
         assert store.is_open and asked == [data_home]
+
+
+def listed(window) -> list[tuple[str, bool]]:
+    """The side list's lines: (text, highlighted), newest first."""
+    items = window.conversations.list
+    return [(items.item(i).text(), items.item(i) is items.currentItem()) for i in range(items.count())]
+
+
+def test_the_side_list_shows_conversations_newest_first_and_opens_them(qtbot, window, monkeypatch):
+    assert window.conversations.isVisibleTo(window) and listed(window) == []
+    say(qtbot, window, "My roommate and I keep arguing about the dishes and the noise at night.")
+    today = dt.date.today().isoformat()
+    assert listed(window) == [(f"My roommate and I keep argu…\n{today}", True)]  # the open one
+    window.conversations.new_button.click()
+    assert window.conversation.turns == [] and [on for _, on in listed(window)] == [False]
+    say(qtbot, window, "我和室友吵架了")
+    assert listed(window)[0] == (f"我和室友吵架了\n{today}", True)
+    first = window.conversations.list.item(1)
+    qtbot.mouseClick(window.conversations.list.viewport(), Qt.LeftButton,
+                     pos=window.conversations.list.visualItemRect(first).center())
+    assert "keep arguing" in window.chat.transcript.toPlainText()  # continued, as History's Continue does
+    assert [on for _, on in listed(window)] == [False, True]
+    window.history.refresh()
+    window.history.list.setCurrentRow(0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    window.history.delete_selected()
+    assert [text.split("\n")[0] for text, _ in listed(window)] == ["My roommate and I keep argu…"]
+    window.history.erase_all("ERASE")
+    assert listed(window) == []
+
+
+def test_the_side_list_empties_at_the_lock_and_comes_back_at_unlock(qtbot, window, data_home):
+    say(qtbot, window, "Private words.")
+    lock_by(qtbot, window, "button")
+    assert listed(window) == []
+    window.unlock_with(unlock(data_home, PASS))
+    assert [(text.split("\n")[0], on) for text, on in listed(window)] == [("Private words.", True)]
+
+
+def test_the_side_list_can_be_hidden_and_keeps_the_window_narrow(qtbot, window):
+    assert window.minimumSizeHint().width() <= 980
+    list_width = window.conversations.width()
+    assert window.chat.width() > 2 * list_width
+    window.list_action.trigger()
+    assert not window.conversations.isVisible()
+    window.list_action.trigger()
+    assert window.conversations.isVisible()
