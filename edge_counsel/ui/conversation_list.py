@@ -17,8 +17,9 @@ from ..services.history import History
 
 __all__ = ["ConversationList"]
 
-TITLE_CHARS = 28  # a title is the first message's start; the list stays narrow
+WIDTH_CHARS = 32  # the list's width: a title is shortened to fit it, so the window never widens
 _UNTITLED = "(untitled) / （无标题）"
+_DAY = Qt.UserRole + 1
 
 
 class ConversationList(QWidget):
@@ -31,7 +32,7 @@ class ConversationList(QWidget):
         self.open_id: int | None = None  # the conversation in the chat
         self.new_button = QPushButton("New conversation / 新对话", clicked=lambda: self.new_requested.emit())
         self.list = QListWidget(objectName="conversationList", uniformItemSizes=True)
-        self.list.setTextElideMode(Qt.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.list.itemClicked.connect(self._clicked)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -40,9 +41,8 @@ class ConversationList(QWidget):
         self.setMinimumWidth(self.new_button.sizeHint().width())
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt naming
-        """Wide enough for a shortened title: the list never widens the window."""
         hint = super().sizeHint()
-        width = self.fontMetrics().averageCharWidth() * (TITLE_CHARS + 4)
+        width = self.fontMetrics().averageCharWidth() * WIDTH_CHARS
         return QSize(max(width, self.minimumWidth()), hint.height())
 
     def set_history(self, history: History | None) -> None:
@@ -55,20 +55,31 @@ class ConversationList(QWidget):
         self.list.clear()
         self.open_id = open_id
         for conv in self.history.conversations() if self.history is not None else ():
-            item = QListWidgetItem(f"{_shorten(conv.title) or _UNTITLED}\n{_day(conv.updated_at)}")
+            item = QListWidgetItem()
             item.setData(Qt.UserRole, conv.id)
+            item.setData(_DAY, _day(conv.updated_at))
             item.setToolTip(conv.title)
             self.list.addItem(item)
             if conv.id == open_id:
                 self.list.setCurrentItem(item)
+        self._fit_titles()
+
+    def _fit_titles(self) -> None:
+        """Each item's title, shortened to the list's width, over its date. (Qt's own eliding
+        drops the second line of an item whose first line is too long.)"""
+        metrics = self.list.fontMetrics()
+        width = self.list.viewport().width() - 2 * metrics.averageCharWidth()
+        for item in map(self.list.item, range(self.list.count())):
+            title = metrics.elidedText(item.toolTip() or _UNTITLED, Qt.ElideRight, width)
+            item.setText(f"{title}\n{item.data(_DAY)}")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self._fit_titles()
 
     def _clicked(self, item: QListWidgetItem) -> None:
         if item.data(Qt.UserRole) != self.open_id:
             self.open_requested.emit(item.data(Qt.UserRole))
-
-
-def _shorten(title: str) -> str:
-    return title if len(title) <= TITLE_CHARS else title[:TITLE_CHARS - 1].rstrip() + "…"
 
 
 def _day(stamp: str) -> str:
