@@ -14,8 +14,8 @@ import time
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QTextFormat
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox
+from PySide6.QtGui import QFont, QTextFormat
+from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QDialogButtonBox, QLabel, QMessageBox
 
 from edge_counsel.services.unlock import unlock
 from edge_counsel.settings import Settings
@@ -111,6 +111,35 @@ def test_create_then_unlock(qtbot, data_home, sync_pool):
     again.try_accept()
     assert again.result() == QDialog.Accepted and again.store.is_open
     again.store.close()
+
+
+def assert_nothing_clipped(dialog) -> None:
+    QApplication.processEvents()
+    for label in dialog.findChildren(QLabel):
+        if label.isVisible() and label.text():
+            assert label.wordWrap() or label.width() >= label.sizeHint().width(), label.text()
+            if label.wordWrap():
+                assert label.height() >= label.heightForWidth(label.width()), label.text()
+    for box in dialog.findChildren(QCheckBox):
+        assert box.width() >= box.sizeHint().width(), box.text()
+
+
+@pytest.mark.parametrize("points", [0, 20])
+def test_the_unlock_dialog_shows_all_its_text_at_any_size(qtbot, qapp, data_home, points):
+    before = qapp.font()
+    if points:
+        qapp.setFont(QFont(before.family(), points))
+    try:
+        dialog = UnlockDialog(data_home)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert_nothing_clipped(dialog)
+        dialog.passphrase.setText(PASS)
+        dialog.confirm.setText("something else")
+        dialog.try_accept()  # an error appears: the dialog grows for it
+        assert_nothing_clipped(dialog)
+    finally:
+        qapp.setFont(before)
 
 
 def test_wrong_passphrase_shows_the_message_and_keeps_the_dialog_usable(qtbot, data_home, sync_pool):
