@@ -147,7 +147,12 @@ class BreathingGuide(QWidget):
 
 
 class _ChoiceList(QListWidget):
-    """Choices of a step: one selectable item each, or checkable items for a multichoice step."""
+    """Choices of a step: one selectable item each, or checkable items for a multichoice step.
+    A long explanation wraps, and the items are laid out again when the list's width changes."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, wordWrap=True, resizeMode=QListWidget.Adjust)
+        self.setSpacing(self.fontMetrics().height() // 4)
 
     def fill(self, step: Step, lang: str, value: Any) -> None:
         self.clear()
@@ -410,7 +415,10 @@ class ExercisesPage(QWidget):
         for key, label in self.LANG_CHOICES:
             self.lang_box.addItem(label, key)
         self.lang_box.currentIndexChanged.connect(self._on_lang)
-        self.exercise_list = QListWidget(wordWrap=True, alternatingRowColors=True, spacing=4)
+        self.exercise_list = QListWidget(wordWrap=True, alternatingRowColors=True, resizeMode=QListWidget.Adjust)
+        metrics = self.exercise_list.fontMetrics()
+        self.exercise_list.setSpacing(metrics.height() // 3)  # room between one exercise and the next
+        self.exercise_list.setMinimumWidth(metrics.averageCharWidth() * 56)  # a summary in two or three lines
         self.exercise_list.itemActivated.connect(lambda item: self.start(item.data(Qt.UserRole)))
         self.start_button = QPushButton("Start / 开始", clicked=self._start_selected)
         self.suggestions_box = QCheckBox("Suggest exercises / 推荐练习")
