@@ -59,23 +59,24 @@ class ConversationList(QWidget):
             item.setData(Qt.UserRole, conv.id)
             item.setData(_DAY, _day(conv.updated_at))
             item.setToolTip(conv.title)
+            self._fit_title(item)
             self.list.addItem(item)
             if conv.id == open_id:
                 self.list.setCurrentItem(item)
-        self._fit_titles()
 
-    def _fit_titles(self) -> None:
-        """Each item's title, shortened to the list's width, over its date. (Qt's own eliding
-        drops the second line of an item whose first line is too long.)"""
+    def _fit_title(self, item: QListWidgetItem) -> None:
+        """The title, shortened to the list's width, over the date, with room for both lines.
+        (Qt's own eliding, and its height for a Chinese line, drop the date.)"""
         metrics = self.list.fontMetrics()
         width = self.list.viewport().width() - 2 * metrics.averageCharWidth()
-        for item in map(self.list.item, range(self.list.count())):
-            title = metrics.elidedText(item.toolTip() or _UNTITLED, Qt.ElideRight, width)
-            item.setText(f"{title}\n{item.data(_DAY)}")
+        title = metrics.elidedText(item.toolTip() or _UNTITLED, Qt.ElideRight, width)
+        item.setText(f"{title}\n{item.data(_DAY)}")
+        item.setSizeHint(QSize(width, 2 * metrics.lineSpacing() + metrics.height() // 2))
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().resizeEvent(event)
-        self._fit_titles()
+        for item in map(self.list.item, range(self.list.count())):
+            self._fit_title(item)
 
     def _clicked(self, item: QListWidgetItem) -> None:
         if item.data(Qt.UserRole) != self.open_id:
