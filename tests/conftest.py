@@ -176,3 +176,52 @@ def type_text(widget, text: str) -> None:
     event = QInputMethodEvent("", [])
     event.setCommitString(text)
     QApplication.sendEvent(widget, event)
+
+
+def _luminance(rgb: int) -> float:
+    """WCAG relative luminance of a 0xRRGGBB colour."""
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    return (0.2126 * channel(rgb >> 16 & 255) + 0.7152 * channel(rgb >> 8 & 255)
+            + 0.0722 * channel(rgb & 255))
+
+
+def contrast_ratio(a: int, b: int) -> float:
+    """The WCAG contrast ratio of two 0xRRGGBB colours (1 to 21)."""
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def drawn_contrast(widget) -> float:
+    """The contrast of ``widget``'s text as the window draws it: its background is the commonest
+    colour in its middle (borders and rounded corners left out), its text the colour there that
+    differs most from that. The widget must be visible and hold some text."""
+    from array import array
+    from collections import Counter
+
+    from PySide6.QtCore import QMargins, QPoint, QRect
+    from PySide6.QtGui import QImage
+    from PySide6.QtWidgets import QApplication
+
+    QApplication.processEvents()
+    window = widget.window()
+    w, h = widget.width(), widget.height()
+    inset = QMargins(w // 12, h // 5, w // 12, h // 5)
+    middle = QRect(widget.mapTo(window, QPoint(inset.left(), inset.top())), widget.size().shrunkBy(inset))
+    image = window.grab(middle).toImage().convertToFormat(QImage.Format_RGB32)
+    pixels = array("I", image.constBits().tobytes())
+    counts = Counter(p & 0xFFFFFF for p in pixels)
+    background = counts.most_common(1)[0][0]
+    return max(contrast_ratio(background, p) for p in counts)
+
+
+@pytest.fixture(params=["light", "dark"])
+def theme(request, qapp):
+    """The app in the light palette, then in the dark one (the test runs once for each)."""
+    from edge_counsel.ui.appearance import dark_palette
+
+    previous = qapp.palette()
+    qapp.setPalette(dark_palette() if request.param == "dark" else qapp.style().standardPalette())
+    yield request.param
+    qapp.setPalette(previous)

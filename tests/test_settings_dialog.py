@@ -1,6 +1,9 @@
-"""The Settings dialog's GPU control: saved in settings, and honest about a CPU-only build."""
+"""The Settings dialog: the GPU control (saved in settings, honest about a CPU-only build) and
+the model list."""
 
 from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication, QTabWidget
 
 from edge_counsel.engine.llama import gpu_offload_supported
 from edge_counsel.safety.hotlines import HotlineDirectory
@@ -38,3 +41,18 @@ def test_a_cpu_build_says_plainly_that_it_runs_on_the_cpu(qtbot, data_home):
         assert "next time the model loads" in note
     else:
         assert "no GPU support" in note and "CPU" in note
+
+
+def test_every_model_shows_its_whole_name_state_and_id(qtbot, data_home):
+    dialog = _dialog(qtbot, Settings())
+    dialog.show()
+    dialog.findChild(QTabWidget).setCurrentWidget(dialog.models)
+    QApplication.processEvents()
+    models = dialog.models.list
+    metrics, room = models.fontMetrics(), models.viewport().width()
+    heights = set()
+    for item in map(models.item, range(models.count())):
+        lines = item.text().split("\n")
+        assert len(lines) == 2 and all(metrics.horizontalAdvance(line) <= room for line in lines), item.text()
+        heights.add(models.visualItemRect(item).height())
+    assert models.count() and len(heights) == 1 and heights.pop() >= 2 * metrics.height()

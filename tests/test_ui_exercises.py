@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import type_text
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QApplication
 
 from edge_counsel.services.bundle import Services
 from edge_counsel.ui.exercises_view import BreathingGuide, ExercisesPage
@@ -86,6 +87,44 @@ def test_thought_record_with_a_validation_error(qtbot, page, store):
     assert answers["distortions"] == ["mind_reading", "fortune_telling"] and "evidence_for" not in answers
     assert record.data["emotion_change"] == 40 and record.data["completed_at"]
     assert "from 80 to 40" in page.closing.text()
+
+
+@pytest.mark.parametrize("lang, needed, skippable", [
+    ("en", ("What happened", "the thought", "the feeling"), "can be skipped"),
+    ("zh", ("发生了什么", "想法", "感受"), "可以跳过"),
+])
+def test_thought_record_says_which_steps_are_needed_and_keeps_to_it(qtbot, page, lang, needed, skippable):
+    page.set_lang(lang)
+    page.start("thought_record")
+    intro = page.runner.prompt.text()
+    assert all(part in intro for part in needed) and skippable in intro
+    next_with(qtbot, page)
+    next_with(qtbot, page, "我的朋友一整天没回我消息。" if lang == "zh" else "No reply all day.")
+    assert step_id(page) == "automatic_thought"
+    assert not page.runner.skip_button.isVisible()  # named as needed: no Skip offered
+    next_with(qtbot, page, "")
+    assert step_id(page) == "automatic_thought" and page.runner.error.text()
+
+
+def assert_items_show_all_their_text(items) -> None:
+    QApplication.processEvents()
+    metrics = items.fontMetrics()
+    for item in map(items.item, range(items.count())):
+        rect = items.visualItemRect(item)
+        needed = metrics.boundingRect(QRect(0, 0, rect.width(), 0), Qt.TextWordWrap, item.text())
+        assert rect.height() >= needed.height() and rect.width() <= items.viewport().width(), item.text()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_no_exercise_or_breathing_pattern_is_cut_off_in_a_narrow_window(qtbot, page, lang):
+    page.set_lang(lang)
+    page.resize(720, 560)
+    assert page.exercise_list.viewport().width() >= 50 * page.exercise_list.fontMetrics().averageCharWidth()
+    assert_items_show_all_their_text(page.exercise_list)
+    page.start("breathing")
+    next_with(qtbot, page)
+    assert step_id(page) == "pattern"
+    assert_items_show_all_their_text(page.runner.choice_list)
 
 
 def test_breathing_guide_follows_the_phases():

@@ -90,7 +90,7 @@ def test_risky_entry_is_saved_and_opens_the_crisis_panel(qtbot, window, store):
     write(qtbot, journal, "我不想活了，觉得撑不下去。")
     assert [e.text for e in store.list_journal_entries()] == ["我不想活了，觉得撑不下去。"]
     assert window.crisis_panel.isVisible()
-    assert window.tabs.currentWidget() is window.chat
+    assert window.tabs.currentWidget() is window.chat_tab
     assert "12356" in window.crisis_panel.body.text() or "988" in window.crisis_panel.body.text()
     assert "你不必独自面对" in window.crisis_panel.body.text()
     assert not pages["suggestions"].isVisible()

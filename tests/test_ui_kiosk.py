@@ -8,12 +8,14 @@ import json
 import time
 
 import pytest
+from conftest import drawn_contrast
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QInputMethodEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
 from edge_counsel.services import kiosk
 from edge_counsel.safety.hotlines import HotlineDirectory
+from edge_counsel.ui.conversation_list import ConversationList
 from edge_counsel.ui.kiosk_window import KioskWindow
 
 PIN = "246810"
@@ -143,6 +145,7 @@ def test_im_done_wipes_the_visit(win, qtbot):
     win.pages["welcome"].start_button.click()
     win.show()
     assert_fresh(win)
+    assert not win.findChildren(ConversationList)  # no list of anyone's conversations in the kiosk
     send(qtbot, win, "hello again")
     assert PRIVATE not in win.chat.transcript.toPlainText()
     assert [t.content for t in win.conversation.turns if t.role == "user"] == ["hello again"]
@@ -413,3 +416,21 @@ def test_a_real_visit_with_the_embedded_model(make_window, tmp_path, qtbot, mode
     win.start_visit()
     assert_fresh(win)
     assert "exams" not in win.chat.transcript.toPlainText()
+
+
+def test_every_screen_is_readable_in_either_theme(make_window, scripted_engine, theme):
+    win = make_window(engine=ResettableEngine(scripted_engine(["Hi."])))
+    pages = win.pages
+    win.status.setText("Model ready / 模型已就绪")
+    checks = [("welcome", pages["welcome"].en), ("welcome", pages["welcome"].counselor),
+              ("welcome", win.status), ("welcome", win.staff_button), ("welcome", win.counselor_button)]
+    pages["pin"].message.setText("Wrong PIN / PIN 错误")
+    pages["setup"].message.setText("The PINs differ / 两次不一致")
+    checks += [("pin", pages["pin"].message), ("setup", pages["setup"].message), ("admin", pages["admin"].exit_button)]
+    for page, widget in checks:
+        win.stack.setCurrentWidget(pages[page])
+        assert drawn_contrast(widget) >= 4.5, (theme, page, widget.text())
+    pages["welcome"].start_button.click()
+    pages["visit"].show_countdown(30)
+    for widget in (pages["visit"].countdown, pages["visit"].footer):
+        assert drawn_contrast(widget) >= 4.5, (theme, widget.text())

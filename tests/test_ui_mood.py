@@ -6,6 +6,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import drawn_contrast
 from PySide6.QtCore import Qt
 
 from edge_counsel.store import database as store_module
@@ -62,6 +63,22 @@ def test_check_in_in_a_few_clicks_updates_chart_and_summary(qtbot, store):
     assert page.chart.mode == "month" and len(page.chart.periods) == 6
     assert page.chart.periods[-1].average == 3
     assert not page.chart.grab().isNull()  # paints without error
+
+
+def test_the_mood_buttons_and_chart_are_readable_in_either_theme(qtbot, store, theme):
+    page = MoodPage(Services.for_store(store))
+    qtbot.addWidget(page)
+    page.resize(900, 600)
+    page.show()
+    chips = list(page.tag_chips.values())
+    qtbot.mouseClick(chips[0], Qt.LeftButton)
+    qtbot.mouseClick(page.score_buttons[2], Qt.LeftButton)
+    assert chips[0].isChecked() and not chips[1].isChecked()
+    for widget in (chips[0], chips[1], page.chart):  # the chart says "No check-ins yet"
+        assert drawn_contrast(widget) >= 4.5, (theme, widget)
+    checked, window = (page.score_buttons[2].grab().toImage().pixelColor(8, page.score_buttons[2].height() // 2),
+                       page.palette().color(page.backgroundRole()))
+    assert (checked.lightness() < 128) == (window.lightness() < 128)  # a checked emoji is not a light patch on dark
 
 
 def test_summary_follows_the_chat_language(qtbot, store):

@@ -137,7 +137,7 @@ def test_dark_theme_chosen_or_followed_from_the_system(make_window):
     app = QApplication.instance()
     assert app.palette().color(QPalette.Window).lightness() < 60
     assert max(bubble_colours(win)) < 90  # the bubbles follow: light text on dark bubbles
-    assert "#ff8a80" in win.chat.help_button.styleSheet()
+    assert "#ffb4ab" in win.chat.help_button.styleSheet()
     win.settings.theme = "system"
     win.apply_settings()
     QApplication.processEvents()

@@ -13,9 +13,9 @@ import threading
 import time
 
 import pytest
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QTextFormat
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QMessageBox
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFont, QTextFormat
+from PySide6.QtWidgets import QApplication, QCheckBox, QDialog, QDialogButtonBox, QLabel, QMessageBox
 
 from edge_counsel.services.unlock import unlock
 from edge_counsel.settings import Settings
@@ -111,6 +111,35 @@ def test_create_then_unlock(qtbot, data_home, sync_pool):
     again.try_accept()
     assert again.result() == QDialog.Accepted and again.store.is_open
     again.store.close()
+
+
+def assert_nothing_clipped(dialog) -> None:
+    QApplication.processEvents()
+    for label in dialog.findChildren(QLabel):
+        if label.isVisible() and label.text():
+            assert label.wordWrap() or label.width() >= label.sizeHint().width(), label.text()
+            if label.wordWrap():
+                assert label.height() >= label.heightForWidth(label.width()), label.text()
+    for box in dialog.findChildren(QCheckBox):
+        assert box.width() >= box.sizeHint().width(), box.text()
+
+
+@pytest.mark.parametrize("points", [0, 20])
+def test_the_unlock_dialog_shows_all_its_text_at_any_size(qtbot, qapp, data_home, points):
+    before = qapp.font()
+    if points:
+        qapp.setFont(QFont(before.family(), points))
+    try:
+        dialog = UnlockDialog(data_home)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert_nothing_clipped(dialog)
+        dialog.passphrase.setText(PASS)
+        dialog.confirm.setText("something else")
+        dialog.try_accept()  # an error appears: the dialog grows for it
+        assert_nothing_clipped(dialog)
+    finally:
+        qapp.setFont(before)
 
 
 def test_wrong_passphrase_shows_the_message_and_keeps_the_dialog_usable(qtbot, data_home, sync_pool):
@@ -437,7 +466,7 @@ def test_the_status_never_widens_the_window(qtbot, window):
 def test_help_is_one_click_away_without_any_crisis(qtbot, window):
     window.tabs.setCurrentIndex(window.tabs.count() - 1)
     window.help_action.trigger()
-    assert window.tabs.currentWidget() is window.chat
+    assert window.tabs.currentWidget() is window.chat_tab
     assert window.crisis_panel.isVisible()
     assert window.crisis_panel.hotline_numbers()
 
@@ -455,3 +484,59 @@ def test_the_app_asks_only_when_no_key_is_remembered(qtbot, data_home, monkeypat
     unlock(data_home, PASS, remember=True).close()
     with _unlock(Namespace()) as store:  # remembered: no dialog
         assert store.is_open and asked == [data_home]
+
+
+def listed(window) -> list[tuple[str, bool]]:
+    """The side list's lines: (text, highlighted), newest first."""
+    items = window.conversations.list
+    return [(items.item(i).text(), items.item(i) is items.currentItem()) for i in range(items.count())]
+
+
+def test_the_side_list_shows_conversations_newest_first_and_opens_them(qtbot, window, monkeypatch):
+    assert window.conversations.isVisibleTo(window) and listed(window) == []
+    say(qtbot, window, "My roommate and I keep arguing about the dishes and the noise at night.")
+    today = dt.date.today().isoformat()
+    [(text, highlighted)] = listed(window)
+    title, day = text.split("\n")
+    assert title.startswith("My roommate") and title.endswith("…") and day == today
+    assert highlighted  # the open one
+    window.conversations.new_button.click()
+    assert window.conversation.turns == [] and [on for _, on in listed(window)] == [False]
+    say(qtbot, window, "我和室友吵架了，因为她每天晚上都很晚才回来，还把声音开得很大")
+    title, day = listed(window)[0][0].split("\n")
+    assert title.startswith("我和室友吵架了") and day == today and listed(window)[0][1]
+    metrics, room = window.conversations.list.fontMetrics(), window.conversations.list.viewport().width()
+    for row, (text, _) in enumerate(listed(window)):  # a long title is shortened, its date stays
+        assert metrics.horizontalAdvance(text.split("\n")[0]) < room
+        assert window.conversations.list.visualRect(window.conversations.list.model().index(row, 0)).height() \
+            >= 2 * metrics.lineSpacing() + 4  # Qt's own hint (2 lines + 1 px) dropped the date under a Chinese title
+    first = window.conversations.list.item(1)
+    qtbot.mouseClick(window.conversations.list.viewport(), Qt.LeftButton,
+                     pos=window.conversations.list.visualItemRect(first).center())
+    assert "keep arguing" in window.chat.transcript.toPlainText()  # continued, as History's Continue does
+    assert [on for _, on in listed(window)] == [False, True]
+    window.history.refresh()
+    window.history.list.setCurrentRow(0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    window.history.delete_selected()
+    assert [text.split("\n")[0][:11] for text, _ in listed(window)] == ["My roommate"]
+    window.history.erase_all("ERASE")
+    assert listed(window) == []
+
+
+def test_the_side_list_empties_at_the_lock_and_comes_back_at_unlock(qtbot, window, data_home):
+    say(qtbot, window, "Private words.")
+    lock_by(qtbot, window, "button")
+    assert listed(window) == []
+    window.unlock_with(unlock(data_home, PASS))
+    assert [(text.split("\n")[0], on) for text, on in listed(window)] == [("Private words.", True)]
+
+
+def test_the_side_list_can_be_hidden_and_keeps_the_window_narrow(qtbot, window):
+    assert window.minimumSizeHint().width() <= 980
+    list_width = window.conversations.width()
+    assert window.chat.width() > 2 * list_width
+    window.list_action.trigger()
+    assert not window.conversations.isVisible()
+    window.list_action.trigger()
+    assert window.conversations.isVisible()

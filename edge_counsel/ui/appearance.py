@@ -14,7 +14,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 
-__all__ = ["Appearance", "THEMES", "TEXT_SIZES", "dark_palette"]
+__all__ = ["Appearance", "THEMES", "TEXT_SIZES", "dark_palette", "is_dark", "mixed", "warning_red"]
 
 THEMES = ("system", "light", "dark")
 TEXT_SIZES = (0, 8, 24)  # 0: the system's size; else from 8 to 24 points
@@ -72,3 +72,17 @@ def dark_palette() -> QPalette:
     for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
         palette.setColor(QPalette.Disabled, role, QColor("#6f7378"))
     return palette
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.Window).lightness() < 128
+
+
+def mixed(base: QColor, tint: QColor, share: float) -> QColor:
+    """``base`` moved ``share`` of the way towards ``tint``: a tint that follows the palette."""
+    return QColor.fromRgbF(*(b + (t - b) * share for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3])))
+
+
+def warning_red(palette: QPalette) -> str:
+    """Red text that stays readable (contrast 4.5 or more) on the palette's window and button colours."""
+    return "#ffb4ab" if is_dark(palette) else "#b71c1c"

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from ..errors import InputTooLongError
 from ..services import persona
 from ..services.conversation import MAX_INPUT_CHARS, Conversation, Reply
+from .appearance import warning_red
 from .crisis_panel import CrisisPanel
 from .transcript import Transcript
 
@@ -39,8 +40,7 @@ def help_style(palette: QPalette, checking: bool = False) -> str:
     """"Get help now" in red, lit up during a safety check; a lighter red on a dark theme."""
     if checking:
         return _HELP_STYLE_CHECK
-    dark = palette.color(QPalette.Button).lightness() < 128
-    return f"color:{'#ff8a80' if dark else '#b71c1c'}; font-weight:bold;"
+    return f"color:{warning_red(palette)}; font-weight:bold;"
 _WRITING = "Writing… / 正在回复…"
 _PREPARING = "Getting ready… / 正在准备…"
 _UNANSWERED = ("(Your last message has no reply yet: press Regenerate to have it answered.) / "

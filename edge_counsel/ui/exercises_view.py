@@ -147,7 +147,12 @@ class BreathingGuide(QWidget):
 
 
 class _ChoiceList(QListWidget):
-    """Choices of a step: one selectable item each, or checkable items for a multichoice step."""
+    """Choices of a step: one selectable item each, or checkable items for a multichoice step.
+    A long explanation wraps, and the items are laid out again when the list's width changes."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent, wordWrap=True, resizeMode=QListWidget.Adjust)
+        self.setSpacing(self.fontMetrics().height() // 4)
 
     def fill(self, step: Step, lang: str, value: Any) -> None:
         self.clear()
@@ -210,7 +215,6 @@ class ExerciseRunner(QWidget):
         self.title.setStyleSheet("font-size: 15pt; font-weight: bold;")
         self.prompt, self.help = QLabel(wordWrap=True), QLabel(wordWrap=True)
         self.prompt.setStyleSheet("font-size: 12pt;")
-        self.help.setStyleSheet("color: #555;")
         self.error = QLabel(wordWrap=True)
         self.error.setStyleSheet("color: #c62828;")
         self.countdown = QLabel()
@@ -411,7 +415,10 @@ class ExercisesPage(QWidget):
         for key, label in self.LANG_CHOICES:
             self.lang_box.addItem(label, key)
         self.lang_box.currentIndexChanged.connect(self._on_lang)
-        self.exercise_list = QListWidget(wordWrap=True, alternatingRowColors=True, spacing=4)
+        self.exercise_list = QListWidget(wordWrap=True, alternatingRowColors=True, resizeMode=QListWidget.Adjust)
+        metrics = self.exercise_list.fontMetrics()
+        self.exercise_list.setSpacing(metrics.height() // 3)  # room between one exercise and the next
+        self.exercise_list.setMinimumWidth(metrics.averageCharWidth() * 56)  # a summary in two or three lines
         self.exercise_list.itemActivated.connect(lambda item: self.start(item.data(Qt.UserRole)))
         self.start_button = QPushButton("Start / 开始", clicked=self._start_selected)
         self.suggestions_box = QCheckBox("Suggest exercises / 推荐练习")
@@ -419,7 +426,7 @@ class ExercisesPage(QWidget):
         self.runner = ExerciseRunner()
         self.runner.completed.connect(self._on_completed)
         self.closing = QLabel(wordWrap=True)
-        self.closing.setStyleSheet("font-size: 12pt; color: #2e7d32;")
+        self.closing.setStyleSheet("font-size: 12pt;")
         self.again_button = QPushButton(clicked=self._again)
         self.right = QStackedWidget()
         self.right.addWidget(QLabel("Choose an exercise to begin. / 选择一个练习开始。", alignment=Qt.AlignCenter))

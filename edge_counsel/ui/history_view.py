@@ -32,6 +32,7 @@ ERASE_WORD = "ERASE"
 
 class HistoryPage(QWidget):
     continue_requested = Signal(int)  # conversation id
+    deleted = Signal(int)  # conversation id
     erased = Signal()
 
     def __init__(self, services=None, parent=None) -> None:
@@ -91,6 +92,7 @@ class HistoryPage(QWidget):
                 == QMessageBox.Yes:
             self.history.delete(conv_id)
             self.refresh()
+            self.deleted.emit(conv_id)
 
     def export_selected(self, path: str | None = None) -> Path | None:
         conv_id = self.selected_id()

@@ -29,6 +29,7 @@ from ..engine import manifest as mf
 from ..errors import EdgeCounselError
 from ..services import kiosk
 from ..services.kiosk import KioskConfig, KioskState
+from .appearance import warning_red
 
 __all__ = ["WelcomePage", "VisitPage", "SetupPage", "PinPage", "AdminPage", "label", "BIG"]
 
@@ -64,8 +65,8 @@ class WelcomePage(QWidget):
         self.start_button = QPushButton("Start / 开始", clicked=lambda: self.start.emit())
         self.start_button.setStyleSheet("font-size:20pt; padding:12px 48px;")
         texts = QHBoxLayout()
-        texts.addWidget(self.en, 1)
-        texts.addWidget(self.zh, 1)
+        texts.addWidget(self.en, 1, Qt.AlignTop)
+        texts.addWidget(self.zh, 1, Qt.AlignTop)
         layout = QVBoxLayout(self)
         layout.addWidget(label("Welcome / 欢迎", "font-size:24pt; font-weight:bold;"))
         layout.addLayout(texts)
@@ -91,7 +92,9 @@ class VisitPage(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.banner = QFrame(objectName="idleBanner")
-        self.banner.setStyleSheet("#idleBanner { background:#fff3cd; border:2px solid #e0a800; }")
+        # A warning's own colours in any theme: dark text on amber.
+        self.banner.setStyleSheet("#idleBanner { background:#fff3cd; border:2px solid #e0a800; }"
+                                  " #idleBanner QLabel { color:#3d2e00; }")
         self.countdown = label(style="font-size:14pt;")
         self.still_button = QPushButton("I'm still here / 我还在", clicked=lambda: self.still_here.emit())
         self.still_button.setStyleSheet(BIG)
@@ -103,7 +106,8 @@ class VisitPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
         layout.addLayout(self.holder, 1)
-        layout.addWidget(label(_FOOTER, "color:#555; font-size:10pt;"))
+        self.footer = label(_FOOTER, "font-size:10pt;")
+        layout.addWidget(self.footer)
 
     def show_countdown(self, seconds: int) -> None:
         self.countdown.setText(f"Are you still there? For privacy this visit ends and is erased in "
@@ -119,7 +123,7 @@ class SetupPage(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.pin, self.repeat = _pin_edit("New PIN / 新 PIN"), _pin_edit("Repeat / 再输一次")
-        self.message = label(style="color:#b71c1c;")
+        self.message = label(style=f"color:{warning_red(self.palette())};")
         save = QPushButton("Save PIN / 保存", clicked=self._submit)
         self.repeat.returnPressed.connect(self._submit)
         layout = QVBoxLayout(self)
@@ -151,7 +155,7 @@ class PinPage(QWidget):
         super().__init__(parent)
         self.pin = _pin_edit("Admin PIN / 管理 PIN")
         self.pin.returnPressed.connect(self._submit)
-        self.message = label(style="color:#b71c1c; font-size:13pt;")
+        self.message = label(style=f"color:{warning_red(self.palette())}; font-size:13pt;")
         self.unlock_button = QPushButton("Unlock / 解锁", clicked=self._submit)
         row = QHBoxLayout()
         row.addWidget(self.unlock_button)
@@ -222,7 +226,7 @@ class AdminPage(QWidget):
         row.addWidget(QPushButton("Back to welcome / 返回", clicked=lambda: self.back_requested.emit()))
         row.addStretch(1)
         self.exit_button = QPushButton("Exit kiosk / 退出终端模式", clicked=lambda: self.exit_requested.emit())
-        self.exit_button.setStyleSheet("color:#b71c1c;")
+        self.exit_button.setStyleSheet(f"color:{warning_red(self.palette())};")
         row.addWidget(self.exit_button)
         return row
 

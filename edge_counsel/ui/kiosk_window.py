@@ -146,12 +146,13 @@ class KioskWindow(QMainWindow):
 
     def _top_bar(self) -> QHBoxLayout:
         self.counselor_button = QPushButton("Talk to a counselor / 找心理老师", clicked=self.talk_to_counselor)
-        self.counselor_button.setStyleSheet("font-size:14pt; background:#c62828; color:white; padding:8px;")
+        self.counselor_button.setStyleSheet("font-size:14pt; background:#b71c1c; color:white; padding:8px;"
+                                            " border:1px solid #7f0000; border-radius:4px;")
         self.done_button = QPushButton("I'm done / 我说完了", clicked=lambda: self.end_visit("done"))
         self.done_button.setStyleSheet("font-size:14pt; padding:8px;")
         self.staff_button = QPushButton("⚙ Staff", clicked=self.open_admin, flat=True)
-        self.staff_button.setStyleSheet("color:#999; font-size:9pt;")
-        self.status = label(style="color:#666;")
+        self.staff_button.setStyleSheet("font-size:9pt;")
+        self.status = label()
         row = QHBoxLayout()
         row.addWidget(label(_TITLE, "font-size:12pt; font-weight:bold;"), 1)
         row.addWidget(self.status)

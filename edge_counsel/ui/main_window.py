@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QTabWidget,
     QToolBar,
@@ -36,6 +37,7 @@ from ..settings import Settings, save_settings
 from .appearance import Appearance
 from .chat_host import ChatHost
 from .chat_view import ChatPanel, help_style
+from .conversation_list import ConversationList
 from .crisis_panel import CrisisPanel
 from .history_view import HistoryPage
 from .region_dialog import RegionDialog
@@ -101,11 +103,18 @@ class MainWindow(QMainWindow):
         self.chat = ChatPanel(self.conversation, self.crisis_panel)
         self.chat.safety_plan_provider = self.safety_plan
         self.host.attach(self.chat)
+        self.conversations = ConversationList()
+        self.chat_tab = QSplitter(objectName="chatTab")
+        self.chat_tab.addWidget(self.conversations)
+        self.chat_tab.addWidget(self.chat)
+        self.chat_tab.setCollapsible(1, False)
+        self.chat_tab.setStretchFactor(1, 1)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.chat, "Chat / 聊天")
+        self.tabs.addTab(self.chat_tab, "Chat / 聊天")
         self.history = HistoryPage(self.services)
         self.tabs.addTab(self.history, "History / 历史")
         self.history.refresh()
+        self.conversations.set_history(self.services.history if self.services is not None else None)
         footer = QLabel(_FOOTER, wordWrap=True)
         footer.setObjectName("disclosureFooter")
         footer.setForegroundRole(QPalette.PlaceholderText)  # quiet, and readable in a dark theme too
@@ -130,6 +139,10 @@ class MainWindow(QMainWindow):
         c.new_conversation_requested.connect(self._warm_unless_locked)
         self.history.continue_requested.connect(self.continue_conversation)
         self.history.erased.connect(self.chat.new_conversation)
+        self.conversations.new_requested.connect(lambda: c.new_conversation())
+        self.conversations.open_requested.connect(self.continue_conversation)
+        for changed in (c.new_conversation_requested, c.reply_finished, self.history.deleted, self.history.erased):
+            changed.connect(self._refresh_conversations)
         self.tabs.currentChanged.connect(lambda _i: self.history.refresh())
         index = c.approach_box.findData(self.settings.approach)
         c.approach_box.setCurrentIndex(max(0, index))
@@ -190,7 +203,11 @@ class MainWindow(QMainWindow):
     def continue_conversation(self, conv_id: int) -> None:
         """Show a saved conversation and carry on in it."""
         if self._resume(conv_id):
-            self.tabs.setCurrentWidget(self.chat)
+            self.tabs.setCurrentWidget(self.chat_tab)
+
+    def _refresh_conversations(self, *_args) -> None:
+        self.conversations.refresh(self.conversation.recorder.conversation_id
+                                   if self.conversation.recorder is not None else None)
 
     def _resume(self, conv_id: int) -> bool:
         """Reload a saved conversation from the store into the chat; False if there is none."""
@@ -200,6 +217,7 @@ class MainWindow(QMainWindow):
         self.chat.new_conversation(announce=False)  # no warm-up for the empty one in between
         self.conversation.resume(conv_id)
         self.chat.show_conversation()
+        self._refresh_conversations()
         self.host.warm(self.conversation)  # its turns are not in the model's cache: evaluate them now
         return True
 
@@ -220,6 +238,9 @@ class MainWindow(QMainWindow):
         self.help_action = QAction("Get help now / 立即求助", self, triggered=self.show_help)
         bar.addAction(self.help_action)
         self._style_help_action()
+        self.list_action = QAction("Conversations / 对话列表", self, checkable=True, checked=True,
+                                   toggled=self.conversations.setVisible)
+        bar.addAction(self.list_action)
         self.lock_action = QAction("Lock / 锁定", self, triggered=self.lock)
         bar.addAction(self.lock_action)
         bar.addAction(QAction("Change passphrase… / 修改密码…", self,
@@ -232,7 +253,7 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> None:
         """The hotlines and the safety plan, whenever the user asks: no detector involved."""
-        self.tabs.setCurrentWidget(self.chat)
+        self.tabs.setCurrentWidget(self.chat_tab)
         self.crisis_panel.show_for(self.chat.lang, self.safety_plan())
 
     def open_settings(self) -> None:
@@ -317,6 +338,7 @@ class MainWindow(QMainWindow):
                                       if store is not None else None)
         self.services = Services.for_store(store) if store is not None else None
         self.history.set_services(self.services)
+        self.conversations.set_history(self.services.history if self.services is not None else None)
         for listener in self.services_listeners:
             listener(self.services)
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
@@ -40,14 +40,22 @@ from ..services.mood import (
     weekly_averages,
     weekly_summary,
 )
+from .appearance import mixed
 
 __all__ = ["MoodPage", "MoodChart"]
 
 NOTE_CHARS = 200
-_CHIP_STYLE = ("QPushButton { border: 1px solid #90a4ae; border-radius: 11px; padding: 3px 10px; }"
-               " QPushButton:checked { background: #1e88e5; color: white; border-color: #1e88e5; }")
-_SCORE_STYLE = ("QPushButton { font-size: 28pt; padding: 6px; border: 2px solid transparent; border-radius: 10px; }"
-                " QPushButton:checked { border-color: #1e88e5; background: #e3f2fd; }")
+
+
+def _button_styles(palette: QPalette) -> tuple[str, str]:
+    """The tag chips' and the emoji buttons' styles: a checked one is tinted with the palette's
+    highlight and keeps the palette's text colour, readable in a light and a dark theme."""
+    checked = mixed(palette.color(QPalette.Button), palette.color(QPalette.Highlight), 0.3).name()
+    chip = ("QPushButton { border: 1px solid palette(mid); border-radius: 11px; padding: 3px 10px; }"
+            f" QPushButton:checked {{ background: {checked}; border: 2px solid palette(highlight); }}")
+    score = ("QPushButton { font-size: 28pt; padding: 6px; border: 2px solid transparent; border-radius: 10px; }"
+             f" QPushButton:checked {{ border-color: palette(highlight); background: {checked}; }}")
+    return chip, score
 
 
 def _both(text) -> str:
@@ -87,13 +95,13 @@ class MoodChart(QWidget):
     def paintEvent(self, _event) -> None:  # noqa: N802 - Qt naming
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing)
-        painter.fillRect(self.rect(), QColor("#fafafa"))
+        painter.fillRect(self.rect(), self.palette().color(QPalette.Base))
         self._draw_grid(painter)
         self._draw_labels(painter)
         if any(p.average is not None for p in self.periods):
             self._draw_line(painter)
         else:
-            painter.setPen(QColor("#777"))
+            painter.setPen(self.palette().color(QPalette.Text))
             painter.drawText(self._plot_rect(), Qt.AlignCenter, "No check-ins yet / 还没有记录")
         painter.end()
 
@@ -102,27 +110,27 @@ class MoodChart(QWidget):
         painter.setFont(QFont(painter.font().family(), 11))
         for mood in EMOJI_SCALE:
             y = plot.bottom() - (mood.score - 1) / 4 * plot.height()
-            painter.setPen(QPen(QColor("#e0e0e0"), 1))
+            painter.setPen(QPen(self.palette().color(QPalette.Midlight), 1))
             painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
-            painter.setPen(QColor("#333"))
+            painter.setPen(self.palette().color(QPalette.Text))
             painter.drawText(QRectF(0, y - 10, self.MARGIN_LEFT - 6, 20), Qt.AlignRight | Qt.AlignVCenter, mood.emoji)
 
     def _draw_labels(self, painter: QPainter) -> None:
         painter.setFont(QFont(painter.font().family(), 8))
-        painter.setPen(QColor("#555"))
+        painter.setPen(self.palette().color(QPalette.Text))
         plot, fmt = self._plot_rect(), "%m-%d" if self.mode == "week" else "%Y-%m"
         for i, period in enumerate(self.periods):
             x = self._x(plot, i)
             painter.drawText(QRectF(x - 30, plot.bottom() + 4, 60, 16), Qt.AlignCenter, period.start.strftime(fmt))
 
     def _draw_line(self, painter: QPainter) -> None:
-        painter.setPen(QPen(QColor("#1e88e5"), 2))
+        painter.setPen(QPen(self.palette().color(QPalette.Highlight), 2))
         previous = None
         for point in self.points():
             if point is not None and previous is not None:
                 painter.drawLine(previous, point)
             previous = point
-        painter.setBrush(QColor("#1e88e5"))
+        painter.setBrush(self.palette().color(QPalette.Highlight))
         for point in filter(None, self.points()):
             painter.drawEllipse(point, 4, 4)
 
@@ -161,6 +169,19 @@ class MoodPage(QWidget):
         layout.addWidget(self.chart, 1)
         layout.addWidget(self.streaks)
         layout.addWidget(self.summary)
+        self._style_buttons()
+
+    def _style_buttons(self) -> None:
+        chip, score = _button_styles(self.palette())
+        for button in self.score_buttons:
+            button.setStyleSheet(score)
+        for chip_button in self.tag_chips.values():
+            chip_button.setStyleSheet(chip)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().changeEvent(event)
+        if event.type() == QEvent.PaletteChange and hasattr(self, "tag_chips"):
+            self._style_buttons()  # a theme change: tints that follow the new palette
 
     def _score_row(self) -> QHBoxLayout:
         self.score_group = QButtonGroup(self)
@@ -169,7 +190,6 @@ class MoodPage(QWidget):
         for mood in EMOJI_SCALE:
             button = QPushButton(mood.emoji, checkable=True, toolTip=_both(mood.label))
             button.setAccessibleName(_both(mood.label))
-            button.setStyleSheet(_SCORE_STYLE)
             self.score_group.addButton(button, mood.score)
             self.score_buttons.append(button)
             row.addWidget(button)
@@ -182,7 +202,6 @@ class MoodPage(QWidget):
         self.tag_chips: dict[str, QPushButton] = {}
         for i, (tag, label) in enumerate(EMOTION_TAGS.items()):
             chip = QPushButton(_both(label), checkable=True)
-            chip.setStyleSheet(_CHIP_STYLE)
             self.tag_chips[tag] = chip
             grid.addWidget(chip, i // 5, i % 5)
         return grid

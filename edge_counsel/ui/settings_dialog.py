@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
-                               QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+                               QSpinBox, QStyle, QTabWidget, QVBoxLayout, QWidget)
 
 from ..engine import manifest as mf
 from ..engine.chat_formats import chat_format_names
@@ -37,7 +37,7 @@ class ModelsPage(QWidget):
     def __init__(self, settings: Settings, parent=None) -> None:
         super().__init__(parent)
         self.settings = settings
-        self.list = QListWidget()
+        self.list = QListWidget(uniformItemSizes=True)  # two lines each: the name, then state and id
         self.format_box = QComboBox()
         self.format_box.addItem("from the file / 文件自带", None)
         for name in chat_format_names():
@@ -62,9 +62,18 @@ class ModelsPage(QWidget):
         for m in sorted(mf.load_manifests().values(), key=lambda m: m.id):
             state = "present / 已安装" if mf.is_present(m) else "missing / 未安装"
             mark = "● " if m.id == active else "   "
-            item = QListWidgetItem(f"{mark}{m.name} — {state} — {m.id}")
+            item = QListWidgetItem(f"{mark}{m.name}\n    {state} · {m.id}")
             item.setData(Qt.UserRole, m.id)
             self.list.addItem(item)
+        self._fit_width()
+
+    def _fit_width(self) -> None:
+        """As wide as the longest line, so no model's name or id is cut off."""
+        metrics, items = self.list.fontMetrics(), map(self.list.item, range(self.list.count()))
+        widest = max((metrics.horizontalAdvance(line) for item in items for line in item.text().split("\n")),
+                     default=0)
+        scroll = self.list.style().pixelMetric(QStyle.PM_ScrollBarExtent)
+        self.list.setMinimumWidth(widest + scroll + 2 * (self.list.frameWidth() + metrics.averageCharWidth()))
 
     def selected_id(self) -> str | None:
         item = self.list.currentItem()

@@ -18,6 +18,8 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QTextBrowser
 
+from .appearance import mixed
+
 __all__ = ["Transcript", "AI_TAG", "time_label"]
 
 AI_TAG = "(AI)"
@@ -147,7 +149,7 @@ class Transcript(QTextBrowser):
         base = palette.color(QPalette.Base)
         tint, share = ((palette.color(QPalette.Highlight), 0.18) if role == "user"
                        else (palette.color(QPalette.Text), 0.07))
-        return QColor.fromRgbF(*(b + (t - b) * share for b, t in zip(base.getRgbF()[:3], tint.getRgbF()[:3])))
+        return mixed(base, tint, share)
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().changeEvent(event)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QMessageBox,
     QProgressBar,
@@ -38,6 +39,7 @@ from ..errors import (
     WrongPassphraseError,
 )
 from ..services.unlock import change_passphrase, has_store, move_damaged_aside, unlock
+from .appearance import warning_red
 from .background import run_in_background
 
 if TYPE_CHECKING:
@@ -66,6 +68,16 @@ def _attempt(home: Path, passphrase: str, create: bool, remember: bool | None) -
     except EdgeCounselError as error:
         return _Outcome(error=error)
     return _Outcome(store=store, keychain=kept[0] if kept else None)
+
+
+def _fit_wrapped_text(layout: QLayout) -> None:
+    """Wrapped text gets a readable line length, and the dialog grows to show all of it, an error
+    that appears later included (a dialog otherwise keeps its first size and squeezes the text)."""
+    layout.setSizeConstraint(QLayout.SetFixedSize)
+    line = layout.parentWidget().fontMetrics().averageCharWidth() * 60
+    for label in layout.parentWidget().findChildren(QLabel):
+        if label.wordWrap():
+            label.setMinimumWidth(line)
 
 
 _STEPS = 25  # one sweep of the busy bar, at 40 ms a step
@@ -105,7 +117,7 @@ class _WorkingDialog(QDialog):
         self.pool = pool  # None: the global QThreadPool; tests pass a synchronous one
         self.working = False
         self.busy = _Busy(busy_text)
-        self.error = QLabel(objectName="error", wordWrap=True, styleSheet="color:#b71c1c")
+        self.error = QLabel(objectName="error", wordWrap=True, styleSheet=f"color:{warning_red(self.palette())}")
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
         self.buttons.accepted.connect(self.try_accept)
         self.buttons.rejected.connect(self.reject)
@@ -156,12 +168,17 @@ class UnlockDialog(_WorkingDialog):
                  "你写下的一切都用这个密码加密保存在本机。")
         layout.addWidget(QLabel(intro, wordWrap=True))
         if self.creating:
-            layout.addWidget(QLabel(_LOST, wordWrap=True, styleSheet="font-weight:bold"))
+            lost = QLabel(_LOST, wordWrap=True)
+            font = lost.font()
+            font.setBold(True)  # a font, not a style sheet: the layout then knows its wrapped height
+            lost.setFont(font)
+            layout.addWidget(lost)
         layout.addLayout(form)
         layout.addWidget(self.remember)
         layout.addWidget(self.busy)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        _fit_wrapped_text(layout)
 
     def try_accept(self) -> bool:
         """Check the form and start unlocking on a pool thread; False if it could not start.
@@ -241,6 +258,7 @@ class ChangePassphraseDialog(_WorkingDialog):
         form.addRow(self.busy)
         form.addRow(self.error)
         form.addRow(self.buttons)
+        _fit_wrapped_text(form)
 
     def try_accept(self) -> bool:
         """Check the form and start re-wrapping on a pool thread; False if it could not start."""
