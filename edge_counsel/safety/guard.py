@@ -52,6 +52,9 @@ _DATA = PACKAGE_DATA / "guard.json"
 _MODEL = PACKAGE_DATA / "guard_model.json"
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？\n]*")
 _MIN_PARTIAL = 12  # the finished clauses of an unfinished sentence are scored once this long
+# A sentence with fewer n-grams than this ("1.", "那就更好了。") is scored only together with its
+# neighbour: alone, a handful of features gives the learned check a confident guess at random.
+_MIN_FEATURES = 20
 _PHONE = re.compile(r"(?<![0-9a-z])(?:\+?\d[\d \-().]{1,16}\d(?:[\- ]?[a-z]{4,7})?|1-?800-?[a-z]{4,7})(?![0-9a-z])")
 _YEARISH = re.compile(r"(?:19|20)\d\d")
 CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
@@ -240,13 +243,17 @@ class ReplyClassifier:
         best, unit = -math.inf, None
         sentences = reply_sentences(text, partial)
         for i, sentence in enumerate(sentences):
-            for key in ((sentence,), (sentences[i - 1], sentence)) if i else ((sentence,),):
+            alone = ((sentence,),) if len(self._sentence(sentence)[0]) >= _MIN_FEATURES else ()
+            for key in alone + (((sentences[i - 1], sentence),) if i else ()):
                 z = self._logit(key)
                 if z > best:
                     best, unit = z, key
         if unit is None or sigmoid(best) < self.threshold:
             return ()
-        return (f"{self.category(frozenset().union(*(self._sentence(s)[0] for s in unit)))}.learned",)
+        category = self.category(frozenset().union(*(self._sentence(s)[0] for s in unit)))
+        if category == "hotline_wrong" and not any(_PHONE.search(s) for s in unit):
+            return ()  # a wrong number needs a number: the rest is the number check's job
+        return (f"{category}.learned",)
 
     def _sentence_features(self, sentence: str) -> tuple[frozenset[str], float]:
         """A sentence's feature set and the sum of their weights (cached per sentence)."""
