@@ -40,6 +40,7 @@ from ..services.mood import (
     weekly_averages,
     weekly_summary,
 )
+from .translation import interface_language
 
 __all__ = ["MoodPage", "MoodChart"]
 
@@ -50,8 +51,9 @@ _SCORE_STYLE = ("QPushButton { font-size: 28pt; padding: 6px; border: 2px solid 
                 " QPushButton:checked { border-color: #1e88e5; background: #e3f2fd; }")
 
 
-def _both(text) -> str:
-    return f"{text.en} / {text.zh}"
+def _label(text) -> str:
+    """A mood's or a tag's name in the interface language."""
+    return text.zh if interface_language() == "zh" else text.en
 
 
 class MoodChart(QWidget):
@@ -94,7 +96,7 @@ class MoodChart(QWidget):
             self._draw_line(painter)
         else:
             painter.setPen(QColor("#777"))
-            painter.drawText(self._plot_rect(), Qt.AlignCenter, "No check-ins yet / 还没有记录")
+            painter.drawText(self._plot_rect(), Qt.AlignCenter, self.tr("No check-ins yet"))
         painter.end()
 
     def _draw_grid(self, painter: QPainter) -> None:
@@ -143,11 +145,11 @@ class MoodPage(QWidget):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>How are you feeling right now? / 你现在感觉怎么样？</b>"))
+        layout.addWidget(QLabel("<b>" + self.tr("How are you feeling right now?") + "</b>"))
         layout.addLayout(self._score_row())
         layout.addLayout(self._tag_grid())
-        self.note = QLineEdit(placeholderText="A short note, if you like / 想写一句的话可以写在这里", maxLength=NOTE_CHARS)
-        self.save_button = QPushButton("Save check-in / 保存", clicked=self.save, enabled=False)
+        self.note = QLineEdit(placeholderText=self.tr("A short note, if you like"), maxLength=NOTE_CHARS)
+        self.save_button = QPushButton(self.tr("Save check-in"), clicked=self.save, enabled=False)
         self.status = QLabel()
         row = QHBoxLayout()
         row.addWidget(self.note, 1)
@@ -167,8 +169,8 @@ class MoodPage(QWidget):
         self.score_buttons: list[QPushButton] = []
         row = QHBoxLayout()
         for mood in EMOJI_SCALE:
-            button = QPushButton(mood.emoji, checkable=True, toolTip=_both(mood.label))
-            button.setAccessibleName(_both(mood.label))
+            button = QPushButton(mood.emoji, checkable=True, toolTip=_label(mood.label))
+            button.setAccessibleName(_label(mood.label))
             button.setStyleSheet(_SCORE_STYLE)
             self.score_group.addButton(button, mood.score)
             self.score_buttons.append(button)
@@ -181,18 +183,18 @@ class MoodPage(QWidget):
         grid = QGridLayout()
         self.tag_chips: dict[str, QPushButton] = {}
         for i, (tag, label) in enumerate(EMOTION_TAGS.items()):
-            chip = QPushButton(_both(label), checkable=True)
+            chip = QPushButton(_label(label), checkable=True)
             chip.setStyleSheet(_CHIP_STYLE)
             self.tag_chips[tag] = chip
             grid.addWidget(chip, i // 5, i % 5)
         return grid
 
     def _mode_row(self) -> QHBoxLayout:
-        self.week_button = QRadioButton("By week / 按周", checked=True)
-        self.month_button = QRadioButton("By month / 按月")
+        self.week_button = QRadioButton(self.tr("By week"), checked=True)
+        self.month_button = QRadioButton(self.tr("By month"))
         self.week_button.toggled.connect(lambda _on: self.refresh())
         row = QHBoxLayout()
-        row.addWidget(QLabel("<b>Your mood over time / 心情趋势</b>"))
+        row.addWidget(QLabel("<b>" + self.tr("Your mood over time") + "</b>"))
         row.addWidget(self.week_button)
         row.addWidget(self.month_button)
         row.addStretch(1)
@@ -217,7 +219,7 @@ class MoodPage(QWidget):
             self.status.setText(str(error))
             return None
         self._reset_form()
-        self.status.setText(f"Saved {level(checkin.score).emoji} — thank you for checking in. / 已保存，谢谢你记录。")
+        self.status.setText(self.tr("Saved {emoji} — thank you for checking in.").format(emoji=level(checkin.score).emoji))
         self.refresh()
         self.checked_in.emit(checkin)
         return checkin
@@ -257,8 +259,7 @@ class MoodPage(QWidget):
         periods = monthly_averages(checkins) if monthly else weekly_averages(checkins)
         self.chart.set_periods(periods, "month" if monthly else "week")
         now, best = current_streak(checkins), longest_streak(checkins)
-        self.streaks.setText(f"Current streak: {now} day(s) · Longest: {best} day(s) / "
-                             f"连续记录 {now} 天 · 最长 {best} 天")
+        self.streaks.setText(self.tr("Current streak: {now} day(s) · Longest: {best} day(s)").format(now=now, best=best))
         self.summary.setText(weekly_summary(checkins, lang))
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt naming
