@@ -331,7 +331,7 @@ def test_alert_runs_without_the_visitors_words(make_window, scripted_engine, tmp
     script.chmod(0o755)
     config = make_config(tmp_path, alert_command=[str(script), str(out)])
     win = make_window(config, ResettableEngine(scripted_engine(["ok"])))
-    assert "alerted automatically" in win.pages["welcome"].en.text()
+    assert "alerted automatically" in win.pages["welcome"].text.text()
     win.start_visit()
     send(qtbot, win, PRIVATE)
     send(qtbot, win, CRISIS)
@@ -389,7 +389,7 @@ def test_admin_applies_counselor_and_pin_change(win, tmp_path):
     saved = kiosk.load_config(tmp_path / "kiosk.json")
     assert saved.counselor["name"] == "Mr Chen" and saved.idle_timeout_s == 240
     assert win.crisis_panel.counselor["name"] == "Mr Chen"
-    assert "4 minutes" in win.pages["welcome"].en.text()
+    assert "4 minutes" in win.pages["welcome"].text.text()
     page.fields["alert_command"].setText("relative/notify")
     assert not win.apply_admin() and "absolute path" in page.message.text()
     win.show_home()

@@ -2,8 +2,9 @@
 
 Read the kiosk config (``--config``, else kiosk.json in the data directory) and the non-content
 state file, build the Qt application with the bundle's fonts in the kiosk's interface language,
-cover the primary screen, then load the model in the background. Invariant: no encrypted store is opened and nothing a visitor writes
-is ever saved; a kiosk with no PIN yet opens on the admin set-up screen.
+cover the primary screen, then load the model in the background. Invariant: no encrypted store is
+opened and nothing a visitor writes is ever saved; a kiosk with no PIN yet opens on the admin
+set-up screen.
 """
 
 from __future__ import annotations

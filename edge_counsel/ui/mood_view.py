@@ -219,7 +219,8 @@ class MoodPage(QWidget):
             self.status.setText(str(error))
             return None
         self._reset_form()
-        self.status.setText(self.tr("Saved {emoji} — thank you for checking in.").format(emoji=level(checkin.score).emoji))
+        self.status.setText(self.tr("Saved {emoji} — thank you for checking in.")
+                            .format(emoji=level(checkin.score).emoji))
         self.refresh()
         self.checked_in.emit(checkin)
         return checkin
@@ -259,7 +260,8 @@ class MoodPage(QWidget):
         periods = monthly_averages(checkins) if monthly else weekly_averages(checkins)
         self.chart.set_periods(periods, "month" if monthly else "week")
         now, best = current_streak(checkins), longest_streak(checkins)
-        self.streaks.setText(self.tr("Current streak: {now} day(s) · Longest: {best} day(s)").format(now=now, best=best))
+        self.streaks.setText(self.tr("Current streak: {now} day(s) · Longest: {best} day(s)")
+                             .format(now=now, best=best))
         self.summary.setText(weekly_summary(checkins, lang))
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt naming

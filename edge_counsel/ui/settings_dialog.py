@@ -124,7 +124,8 @@ class ModelsPage(QWidget):
         if model_id is None or model_id == (self.settings.model or mf.DEFAULT_MODEL_ID):
             self.message.setText(self.tr("Choose another model first: the active one cannot be deleted."))
             return
-        if confirm and QMessageBox.question(self, self.tr("Delete"), self.tr("Delete {id}?").format(id=model_id)) != QMessageBox.Yes:
+        question = self.tr("Delete {id}?").format(id=model_id)
+        if confirm and QMessageBox.question(self, self.tr("Delete"), question) != QMessageBox.Yes:
             return
         delete_model(model_id)
         self.refresh()
@@ -136,9 +137,11 @@ class SettingsDialog(QDialog):
         self.setWindowTitle(self.tr("Settings"))
         self.settings = settings
         self.region = RegionBox(directory, settings.region)
-        self.auto_lock = QSpinBox(minimum=0, maximum=240, suffix=self.tr(" min"), value=int(settings.auto_lock_minutes))
+        self.auto_lock = QSpinBox(minimum=0, maximum=240, suffix=self.tr(" min"),
+                                  value=int(settings.auto_lock_minutes))
         self.auto_lock.setSpecialValueText(self.tr("never"))
-        self.override = QLineEdit(settings.hotline_override or "", placeholderText=self.tr("an institution's hotline file"))
+        self.override = QLineEdit(settings.hotline_override or "",
+                                  placeholderText=self.tr("an institution's hotline file"))
         self.text_size = QSpinBox(minimum=TEXT_SIZES[1] - 1, maximum=TEXT_SIZES[2], suffix=" pt")
         self.text_size.setSpecialValueText(self.tr("system"))  # shown for the minimum, which means 0
         self.text_size.setValue(int(settings.text_size) or self.text_size.minimum())
