@@ -103,9 +103,19 @@ class MoodChart(QWidget):
         if any(p.average is not None for p in self.periods):
             self._draw_line(painter)
         else:
-            painter.setPen(self.palette().color(QPalette.Text))
-            painter.drawText(self._plot_rect(), Qt.AlignCenter, self.tr("No check-ins yet"))
+            self._draw_empty_note(painter)
         painter.end()
+
+    def _draw_empty_note(self, painter: QPainter) -> None:
+        """"No check-ins yet" in the middle, on the chart's background: the middle grid line runs
+        behind the text and would otherwise strike it through."""
+        painter.setFont(QFont(painter.font().family(), 11))
+        text, plot = self.tr("No check-ins yet"), self._plot_rect()
+        box = painter.boundingRect(plot, Qt.AlignCenter, text)
+        pad = painter.fontMetrics().averageCharWidth()
+        painter.fillRect(box.adjusted(-pad, -pad / 2, pad, pad / 2), self.palette().color(QPalette.Base))
+        painter.setPen(self.palette().color(QPalette.Text))
+        painter.drawText(plot, Qt.AlignCenter, text)
 
     def _draw_grid(self, painter: QPainter) -> None:
         plot = self._plot_rect()
