@@ -1,10 +1,10 @@
 """Preferences that reveal nothing about what the user says.
 
-Model choice, approach, region, window of context, auto-lock minutes, text size and theme: kept in
-plain JSON in the
-data directory, written atomically. Anything that reveals content (the safety plan, a trusted
-contact, journal prompts, whether to suggest exercises) lives in the encrypted store instead. Qt's
-QSettings is never used, so nothing lands in ~/.config behind our back.
+Model choice, approach, region, window of context, auto-lock minutes, text size, theme and the
+interface language: kept in plain JSON in the data directory, written atomically. Anything that
+reveals content (the safety plan, a trusted contact, journal prompts, whether to suggest exercises)
+lives in the encrypted store instead. Qt's QSettings is never used, so nothing lands in ~/.config
+behind our back.
 
 A setting that moves elsewhere is dropped from ``Settings``; ``retired_setting`` still reads its old
 value once, so the startup can carry it over before the next save drops it from the file.
@@ -20,9 +20,10 @@ from typing import Any
 from . import paths
 from .atomic import atomic_write
 
-__all__ = ["Settings", "load_settings", "save_settings", "needs_disclosure", "retired_setting"]
+__all__ = ["Settings", "INTERFACE_LANGUAGES", "load_settings", "save_settings", "needs_disclosure", "retired_setting"]
 
 _FILE = "settings.json"
+INTERFACE_LANGUAGES = ("auto", "en", "zh")  # "auto": Chinese on a Chinese system locale, else English
 
 
 @dataclass
@@ -41,6 +42,7 @@ class Settings:
     text_size: int = 0  # points; 0 is the system's size
     theme: str = "system"  # "system" (follow its light or dark scheme), "light" or "dark"
     gpu_layers: int | str = 0  # layers llama.cpp offloads to a GPU: a count, or "auto" for all
+    interface_language: str = "auto"  # one of INTERFACE_LANGUAGES; read once, at start
 
 
 def _raw(home: Path | None) -> dict:

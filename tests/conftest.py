@@ -43,6 +43,17 @@ def fast_kdf(monkeypatch):
     monkeypatch.setenv("EDGE_COUNSEL_KDF_FAST", "1")
 
 
+@pytest.fixture
+def interface_language(qapp):
+    """English widgets, whatever this machine's locale; ``interface_language("zh")`` translates the
+    widgets built after it. English again after the test."""
+    from edge_counsel.ui.translation import install_translation
+
+    install_translation(qapp, "en")
+    yield lambda lang: install_translation(qapp, lang)
+    install_translation(qapp, "en")
+
+
 @pytest.fixture(scope="session")
 def model_path(tmp_path_factory) -> Path:
     """The embedded default model, assembled from its PyPI chunks and sha256-verified once."""

@@ -62,6 +62,7 @@ def test_config_round_trip_is_private(tmp_path):
     ({"alert_command": "notify-counselor"}, "list of non-empty strings"),
     ({"alert_command": ["notify-counselor"]}, "must be an absolute path"),
     ({"kiosk_name": ""}, '"kiosk_name" must be text (not empty)'),
+    ({"interface_language": "fr"}, '"interface_language" must be one of auto, en, zh'),
     ([1, 2], "must be a JSON object"),
 ])
 def test_bad_config_is_refused_with_the_fix(tmp_path, raw, words):

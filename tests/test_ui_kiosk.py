@@ -334,7 +334,7 @@ def test_alert_runs_without_the_visitors_words(make_window, scripted_engine, tmp
     script.chmod(0o755)
     config = make_config(tmp_path, alert_command=[str(script), str(out)])
     win = make_window(config, ResettableEngine(scripted_engine(["ok"])))
-    assert "alerted automatically" in win.pages["welcome"].en.text()
+    assert "alerted automatically" in win.pages["welcome"].text.text()
     win.start_visit()
     send(qtbot, win, PRIVATE)
     send(qtbot, win, CRISIS)
@@ -392,7 +392,7 @@ def test_admin_applies_counselor_and_pin_change(win, tmp_path):
     saved = kiosk.load_config(tmp_path / "kiosk.json")
     assert saved.counselor["name"] == "Mr Chen" and saved.idle_timeout_s == 240
     assert win.crisis_panel.counselor["name"] == "Mr Chen"
-    assert "4 minutes" in win.pages["welcome"].en.text()
+    assert "4 minutes" in win.pages["welcome"].text.text()
     page.fields["alert_command"].setText("relative/notify")
     assert not win.apply_admin() and "absolute path" in page.message.text()
     win.show_home()
@@ -421,11 +421,11 @@ def test_a_real_visit_with_the_embedded_model(make_window, tmp_path, qtbot, mode
 def test_every_screen_is_readable_in_either_theme(make_window, scripted_engine, theme):
     win = make_window(engine=ResettableEngine(scripted_engine(["Hi."])))
     pages = win.pages
-    win.status.setText("Model ready / 模型已就绪")
-    checks = [("welcome", pages["welcome"].en), ("welcome", pages["welcome"].counselor),
+    win.status.setText("Model ready")
+    checks = [("welcome", pages["welcome"].text), ("welcome", pages["welcome"].counselor),
               ("welcome", win.status), ("welcome", win.staff_button), ("welcome", win.counselor_button)]
-    pages["pin"].message.setText("Wrong PIN / PIN 错误")
-    pages["setup"].message.setText("The PINs differ / 两次不一致")
+    pages["pin"].message.setText("Wrong PIN")
+    pages["setup"].message.setText("The PINs differ")
     checks += [("pin", pages["pin"].message), ("setup", pages["setup"].message), ("admin", pages["admin"].exit_button)]
     for page, widget in checks:
         win.stack.setCurrentWidget(pages[page])

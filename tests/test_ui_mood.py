@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from conftest import drawn_contrast
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 
 from edge_counsel.store import database as store_module
 from edge_counsel.services.bundle import Services
@@ -79,6 +80,22 @@ def test_the_mood_buttons_and_chart_are_readable_in_either_theme(qtbot, store, t
     checked, window = (page.score_buttons[2].grab().toImage().pixelColor(8, page.score_buttons[2].height() // 2),
                        page.palette().color(page.backgroundRole()))
     assert (checked.lightness() < 128) == (window.lightness() < 128)  # a checked emoji is not a light patch on dark
+
+
+def test_no_check_ins_yet_is_not_struck_through_by_the_grid(qtbot, store, theme):
+    page = MoodPage(Services.for_store(store))
+    qtbot.addWidget(page)
+    page.resize(900, 600)
+    page.show()
+    chart = page.chart
+    image, plot = chart.grab().toImage(), chart._plot_rect()
+    base, y = chart.palette().color(QPalette.Base), plot.bottom() - 2 / 4 * plot.height()
+    # the middle grid line, which runs behind the note: the row it is drawn in (antialiased)
+    middle = next(row for row in range(int(y) - 2, int(y) + 3) if image.pixelColor(round(plot.left()) + 5, row) != base)
+    line = image.pixelColor(round(plot.left()) + 5, middle)
+    centre = round(plot.center().x())
+    crossed = [x for x in range(centre - 40, centre + 40) if image.pixelColor(x, middle) == line]
+    assert crossed == [], (theme, "the grid line runs through the note")
 
 
 def test_summary_follows_the_chat_language(qtbot, store):

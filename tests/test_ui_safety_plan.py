@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import type_text
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGroupBox
 
 from edge_counsel.services.bundle import Services
 from edge_counsel.services.safety_plan import SECTIONS
@@ -13,12 +14,18 @@ from edge_counsel.ui.pages import install_pages, set_services
 from edge_counsel.ui.safety_plan_view import SafetyPlanPage, section_labels
 
 
-def test_every_section_has_a_bilingual_label(qtbot, store):
+def test_every_section_has_a_label_in_both_languages(qtbot, store, interface_language):
     page = SafetyPlanPage(Services.for_store(store))
     qtbot.addWidget(page)
     assert list(page.sections) == list(SECTIONS)
     assert all(en and zh and en != zh for en, zh in section_labels().values())
-    assert "own words" in page.guidance.text() and "简短" in page.guidance.text()
+    assert "own words" in page.guidance.text() and "简短" not in page.guidance.text()
+    assert page.findChildren(QGroupBox)[0].title() == "1. My warning signs"
+    interface_language("zh")
+    page = SafetyPlanPage(Services.for_store(store))
+    qtbot.addWidget(page)
+    assert "简短" in page.guidance.text() and "own words" not in page.guidance.text()
+    assert page.findChildren(QGroupBox)[0].title() == "1. 我的预警信号"
 
 
 def test_saved_plan_shows_in_the_crisis_panel(qtbot, store):

@@ -5,8 +5,10 @@
 
 It starts the real desktop window and the real kiosk over a throwaway data folder (deleted after),
 with no model: the chat shows a saved exchange reopened the way History's Continue does. ``--lang``
-is the conversation's language (the crisis panel, exercises and kiosk follow it); the labels are
-the app's own. The store uses the tests' cheap key derivation, so never point it at real data.
+is the interface language (the ``interface_language`` setting, installed as the app's translator
+before any window, as at a real start) and the saved conversation's language, so the crisis panel,
+exercises and kiosk visitor follow it too. The store uses the tests' cheap key derivation, so never
+point it at real data.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
         from edge_counsel.app.desktop import create_qt_app
 
-        app = create_qt_app()
+        app = create_qt_app(args.lang)  # the interface_language setting: one language per screen
         desktop(app, Path(home), args)
         kiosk(app, Path(home), args)
     for path in sorted(args.out.glob("*.png")):
@@ -63,7 +65,8 @@ def desktop(app, home: Path, args) -> None:
     conv = store.create_conversation(_EXCHANGE[args.lang][0], "person_centred", args.lang)
     for role, text in zip(("user", "assistant"), _EXCHANGE[args.lang]):
         store.add_message(conv.id, role, text)
-    window = MainWindow(Settings(auto_lock_minutes=0, theme=args.theme, region_asked=True), store=store)
+    window = MainWindow(Settings(auto_lock_minutes=0, theme=args.theme, region_asked=True,
+                                 interface_language=args.lang), store=store)
     window.resize(1100, 760)
     window.show()
     window.continue_conversation(conv.id)
@@ -99,7 +102,8 @@ def kiosk(app, home: Path, args) -> None:
     from edge_counsel.ui.kiosk_window import KioskWindow
 
     config = kiosk_config.KioskConfig(kiosk_name="screenshots", region="CN" if args.lang == "zh" else "US",
-                                      counselor={"name": "Ms Li", "room": "B204", "hours": "Mon-Fri 08:00-16:00"})
+                                      counselor={"name": "Ms Li", "room": "B204", "hours": "Mon-Fri 08:00-16:00"},
+                                      interface_language=args.lang)
     kiosk_config.PinGuard(config, kiosk_config.KioskState(None)).set_pin("246810", "246810")
     state = kiosk_config.KioskState.load(home / "kiosk-state.json")
     window = KioskWindow(config, home / "kiosk.json", state)

@@ -1,7 +1,8 @@
 """Start the desktop app as a short, readable sequence.
 
-Parse arguments (done by cli.py), load settings, unlock the store, carry any retired setting into
-it, build the window, then load the model in the background so the window is there at once.
+Parse arguments (done by cli.py), load settings, start Qt in the interface language, unlock the
+store, carry any retired setting into it, build the window, then load the model in the background
+so the window is there at once.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import sys
 __all__ = ["run_app", "create_qt_app"]
 
 
-def create_qt_app():
+def create_qt_app(interface_language: str = "auto"):
+    """The QApplication, with the bundle's fonts and the interface translated into
+    ``interface_language`` ("auto", "en" or "zh") before any window exists."""
     from PySide6.QtGui import QFont, QIcon
     from PySide6.QtWidgets import QApplication
 
     from ..paths import PACKAGE_DATA
     from ..services.desktop_entry import DESKTOP_FILE_NAME
+    from ..ui.translation import install_translation
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from ..ui.fonts import register_bundled_fonts
@@ -33,6 +37,7 @@ def create_qt_app():
     font = QFont()
     font.setFamilies(["Noto Sans", "DejaVu Sans", "WenQuanYi Micro Hei", "Noto Color Emoji"])
     app.setFont(font)
+    install_translation(app, interface_language)
     return app
 
 
@@ -67,8 +72,8 @@ def run_app(args) -> int:
     from ..ui.main_window import MainWindow
 
     enable_crash_traces()  # already on when started by the command; this launcher may be called alone
-    app = create_qt_app()
     settings = load_settings()
+    app = create_qt_app(settings.interface_language)
     store = _unlock(args)
     if store is None:
         return 0  # the user chose not to unlock

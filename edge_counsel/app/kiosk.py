@@ -1,9 +1,10 @@
 """Start the counseling-room kiosk as a short, readable sequence.
 
 Read the kiosk config (``--config``, else kiosk.json in the data directory) and the non-content
-state file, build the Qt application with the bundle's fonts, cover the primary screen, then load
-the model in the background. Invariant: no encrypted store is opened and nothing a visitor writes
-is ever saved; a kiosk with no PIN yet opens on the admin set-up screen.
+state file, build the Qt application with the bundle's fonts in the kiosk's interface language,
+cover the primary screen, then load the model in the background. Invariant: no encrypted store is
+opened and nothing a visitor writes is ever saved; a kiosk with no PIN yet opens on the admin
+set-up screen.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def run_kiosk(args) -> int:
     config_path = getattr(args, "config", None) or kiosk.default_config_path()
     config = kiosk.load_config(config_path)  # a KioskConfigError is printed by the CLI
     state = kiosk.KioskState.load(kiosk.state_path())
-    app = create_qt_app()
+    app = create_qt_app(config.interface_language)
     register_bundled_fonts()
     window = KioskWindow(config, config_path, state)
     window.enter_fullscreen()

@@ -33,6 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from .. import paths
 from ..atomic import atomic_write
 from ..errors import KioskConfigError, KioskLockedError, KioskPinError
+from ..settings import INTERFACE_LANGUAGES
 
 __all__ = [
     "KioskConfig",
@@ -84,6 +85,7 @@ class KioskConfig:
     alert_command: list[str] | None = None  # argv; the first item an absolute path
     alert_timeout_s: float = 10.0
     pin_hash: str | None = None
+    interface_language: str = "auto"  # the kiosk's own screens; a visit follows the visitor's language
 
     def validate(self, where: str = "The kiosk configuration") -> "KioskConfig":
         """Raise KioskConfigError naming the field and the fix; return self when valid."""
@@ -96,6 +98,9 @@ class KioskConfig:
         _check_number(where, "max_tokens", self.max_tokens, 16, 4096, integer=True)
         _check_number(where, "alert_timeout_s", self.alert_timeout_s, 1, 300)
         _check_alert_command(where, self.alert_command)
+        if self.interface_language not in INTERFACE_LANGUAGES:
+            raise KioskConfigError(f'{where}: "interface_language" must be one of '
+                                   f'{", ".join(INTERFACE_LANGUAGES)}.')
         return self
 
     @property

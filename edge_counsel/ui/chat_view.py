@@ -30,6 +30,7 @@ from ..services.conversation import MAX_INPUT_CHARS, Conversation, Reply
 from .appearance import warning_red
 from .crisis_panel import CrisisPanel
 from .transcript import Transcript
+from .translation import interface_language
 
 __all__ = ["ChatPanel", "MessageBox"]
 
@@ -41,12 +42,6 @@ def help_style(palette: QPalette, checking: bool = False) -> str:
     if checking:
         return _HELP_STYLE_CHECK
     return f"color:{warning_red(palette)}; font-weight:bold;"
-_WRITING = "Writing… / 正在回复…"
-_PREPARING = "Getting ready… / 正在准备…"
-_UNANSWERED = ("(Your last message has no reply yet: press Regenerate to have it answered.) / "
-               "（最后一条消息还没有回复，可以按“重新回答”。）")
-_WITHHELD = ("(A reply was withheld by the safety check and replaced with this one.) / "
-             "（有一条回复因安全原因被拦下，已替换为上面这段。）")
 
 
 class MessageBox(QPlainTextEdit):
@@ -93,21 +88,21 @@ class ChatPanel(QWidget):
 
     def _build(self) -> None:
         self.transcript = Transcript()
-        self.input = MessageBox(placeholderText="Write here… / 在这里写下你想说的…")
+        self.input = MessageBox(placeholderText=self.tr("Write here…"))
         self.input.setObjectName("messageBox")
         self.input.setFixedHeight(84)
         self.input.submitted.connect(self.submit)
-        self.send_button = QPushButton("Send / 发送", clicked=self.submit)
-        self.stop_button = QPushButton("Stop / 停止", clicked=self.stop)
-        self.regen_button = QPushButton("Regenerate / 重新回答", clicked=self.regenerate)
-        self.new_button = QPushButton("New conversation / 新对话", clicked=lambda: self.new_conversation())
-        self.help_button = QPushButton("Get help now / 立即求助", clicked=self.show_help)
+        self.send_button = QPushButton(self.tr("Send"), clicked=self.submit)
+        self.stop_button = QPushButton(self.tr("Stop"), clicked=self.stop)
+        self.regen_button = QPushButton(self.tr("Regenerate"), clicked=self.regenerate)
+        self.new_button = QPushButton(self.tr("New conversation"), clicked=lambda: self.new_conversation())
+        self.help_button = QPushButton(self.tr("Get help now"), clicked=self.show_help)
         self.help_button.setObjectName("helpButton")
         self.help_button.setStyleSheet(help_style(self.palette()))
         self.approach_box = QComboBox()
         for approach in persona.APPROACHES:
-            self.approach_box.addItem(persona.approach_label(approach, "en") + " / "
-                                      + persona.approach_label(approach, "zh"), approach)
+            self.approach_box.addItem(persona.approach_label(approach, interface_language()), approach)
+        self._writing, self._preparing = self.tr("Writing…"), self.tr("Getting ready…")
         self.status = QLabel(objectName="chatStatus")
         self.status.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self._fit_status()
@@ -131,7 +126,7 @@ class ChatPanel(QWidget):
     def _approach_row(self) -> QHBoxLayout:
         """The approach and the model's status, on their own row so the window can stay narrow."""
         row = QHBoxLayout()
-        row.addWidget(QLabel("Approach / 方式:"))
+        row.addWidget(QLabel(self.tr("Approach:")))
         row.addWidget(self.approach_box)
         row.addStretch(1)
         row.addWidget(self.status)
@@ -146,9 +141,9 @@ class ChatPanel(QWidget):
         try:
             submission = self.conversation.submit(text)
         except InputTooLongError:
-            self.show_note(f"That message is {len(text):,} characters; the limit is "
-                           f"{MAX_INPUT_CHARS:,}. It is still in the box: send it in parts. / "
-                           "消息太长，内容仍在输入框中，请分段发送。")
+            self.show_note(self.tr("That message is {count:,} characters; the limit is {limit:,}. It is "
+                                   "still in the box: send it in parts.").format(count=len(text),
+                                                                                 limit=MAX_INPUT_CHARS))
             return
         self.input.clear()
         self.transcript.add_message("user", text, _now())
@@ -156,7 +151,7 @@ class ChatPanel(QWidget):
         if submission.assessment.escalate:
             self.open_crisis_panel(submission.assessment)
         elif submission.needs_model and not self.model_ready:
-            self.show_note("The model is not loaded yet, so I can't answer. / 模型尚未加载。")
+            self.show_note(self.tr("The model is not loaded yet, so I can't answer."))
             return
         self._begin_reply()
         self.answer_requested.emit(self.conversation)
@@ -212,7 +207,7 @@ class ChatPanel(QWidget):
 
     def _note_unsaved(self, error: str | None) -> None:
         if error:
-            self.show_note(f"Not saved: {error}")
+            self.show_note(self.tr("Not saved: {error}").format(error=error))
 
     # -- worker events -------------------------------------------------------------------------
 
@@ -227,9 +222,9 @@ class ChatPanel(QWidget):
         self.set_busy(False)
         self._note_unsaved(self.conversation.commit(reply))
         if reply.cancelled:
-            self.show_note("(stopped / 已停止)")
+            self.show_note(self.tr("(stopped)"))
         if reply.source == "guard":
-            self.show_note(_WITHHELD)
+            self._note_withheld()
         assessment = reply.assessment
         checking = bool(reply.safety_check) or (assessment is not None and assessment.at_least("moderate"))
         self._checking = checking
@@ -254,12 +249,12 @@ class ChatPanel(QWidget):
         self._show_status()
 
     def _show_status(self) -> None:
-        self.status.setText(_WRITING if self.busy else _PREPARING if self.warming else "")
+        self.status.setText(self._writing if self.busy else self._preparing if self.warming else "")
 
     def _fit_status(self) -> None:
         """As wide as its longest text from the start: "Writing…" appearing never widens the window."""
         metrics = self.status.fontMetrics()
-        self.status.setFixedWidth(max(metrics.horizontalAdvance(t) for t in (_WRITING, _PREPARING)) + 8)
+        self.status.setFixedWidth(max(metrics.horizontalAdvance(t) for t in (self._writing, self._preparing)) + 8)
 
     def changeEvent(self, event) -> None:  # noqa: N802 - Qt naming
         super().changeEvent(event)
@@ -271,6 +266,9 @@ class ChatPanel(QWidget):
     def show_note(self, text: str) -> None:
         self.transcript.add_note(text)
 
+    def _note_withheld(self) -> None:
+        self.show_note(self.tr("(A reply was withheld by the safety check and replaced with this one.)"))
+
     def show_conversation(self) -> None:
         """Show the conversation's turns (a saved one being continued) as they were shown live:
         the same bubbles, with their times; a reply the guard withheld is marked as it was."""
@@ -280,9 +278,9 @@ class ChatPanel(QWidget):
             span = self.transcript.add_message(turn.role, turn.content, _turn_time(turn))
             self._last_reply_range = span if turn.role == "assistant" else None
             if turn.meta.get("source") == "guard":
-                self.show_note(_WITHHELD)
+                self._note_withheld()
         if self._awaits_reply():
-            self.show_note(_UNANSWERED)
+            self.show_note(self.tr("(Your last message has no reply yet: press Regenerate to have it answered.)"))
         self.set_busy(False)
 
     # -- the transcript ------------------------------------------------------------------------

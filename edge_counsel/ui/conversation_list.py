@@ -18,7 +18,6 @@ from ..services.history import History
 __all__ = ["ConversationList"]
 
 WIDTH_CHARS = 32  # the list's width: a title is shortened to fit it, so the window never widens
-_UNTITLED = "(untitled) / （无标题）"
 _DAY = Qt.UserRole + 1
 
 
@@ -30,7 +29,7 @@ class ConversationList(QWidget):
         super().__init__(parent)
         self.history: History | None = None
         self.open_id: int | None = None  # the conversation in the chat
-        self.new_button = QPushButton("New conversation / 新对话", clicked=lambda: self.new_requested.emit())
+        self.new_button = QPushButton(self.tr("New conversation"), clicked=lambda: self.new_requested.emit())
         self.list = QListWidget(objectName="conversationList", uniformItemSizes=True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.list.itemClicked.connect(self._clicked)
@@ -69,7 +68,7 @@ class ConversationList(QWidget):
         (Qt's own eliding, and its height for a Chinese line, drop the date.)"""
         metrics = self.list.fontMetrics()
         width = self.list.viewport().width() - 2 * metrics.averageCharWidth()
-        title = metrics.elidedText(item.toolTip() or _UNTITLED, Qt.ElideRight, width)
+        title = metrics.elidedText(item.toolTip() or self.tr("(untitled)"), Qt.ElideRight, width)
         item.setText(f"{title}\n{item.data(_DAY)}")
         item.setSizeHint(QSize(width, 2 * metrics.lineSpacing() + metrics.height() // 2))
 

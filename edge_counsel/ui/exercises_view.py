@@ -389,8 +389,6 @@ class ExercisesPage(QWidget):
 
     record_saved = Signal(object)  # the ExerciseRecord ExerciseLog.save returns
 
-    LANG_CHOICES = (("follow", "Follow the chat / 跟随聊天"), ("en", "English"), ("zh", "中文"))
-
     def __init__(self, services=None, *, lang_provider: Callable[[], str] | None = None, speed: float = 1.0,
                  parent=None) -> None:
         super().__init__(parent)
@@ -412,7 +410,7 @@ class ExercisesPage(QWidget):
 
     def _build(self) -> None:
         self.lang_box = QComboBox()
-        for key, label in self.LANG_CHOICES:
+        for key, label in (("follow", self.tr("Follow the chat")), ("en", "English"), ("zh", "中文")):
             self.lang_box.addItem(label, key)
         self.lang_box.currentIndexChanged.connect(self._on_lang)
         self.exercise_list = QListWidget(wordWrap=True, alternatingRowColors=True, resizeMode=QListWidget.Adjust)
@@ -420,8 +418,8 @@ class ExercisesPage(QWidget):
         self.exercise_list.setSpacing(metrics.height() // 3)  # room between one exercise and the next
         self.exercise_list.setMinimumWidth(metrics.averageCharWidth() * 56)  # a summary in two or three lines
         self.exercise_list.itemActivated.connect(lambda item: self.start(item.data(Qt.UserRole)))
-        self.start_button = QPushButton("Start / 开始", clicked=self._start_selected)
-        self.suggestions_box = QCheckBox("Suggest exercises / 推荐练习")
+        self.start_button = QPushButton(self.tr("Start"), clicked=self._start_selected)
+        self.suggestions_box = QCheckBox(self.tr("Suggest exercises"))
         self.suggestions_box.toggled.connect(self._on_suggestions_toggled)
         self.runner = ExerciseRunner()
         self.runner.completed.connect(self._on_completed)
@@ -429,7 +427,7 @@ class ExercisesPage(QWidget):
         self.closing.setStyleSheet("font-size: 12pt;")
         self.again_button = QPushButton(clicked=self._again)
         self.right = QStackedWidget()
-        self.right.addWidget(QLabel("Choose an exercise to begin. / 选择一个练习开始。", alignment=Qt.AlignCenter))
+        self.right.addWidget(QLabel(self.tr("Choose an exercise to begin."), alignment=Qt.AlignCenter))
         self.right.addWidget(self.runner)
         self.right.addWidget(self._closing_pane())
         splitter = QSplitter()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..services.history import EXPORT_WARNING, History
+from ..services.history import History
 
 __all__ = ["HistoryPage"]
 
@@ -38,16 +38,17 @@ class HistoryPage(QWidget):
     def __init__(self, services=None, parent=None) -> None:
         super().__init__(parent)
         self.history: History | None = services.history if services is not None else None
-        self.search_box = QLineEdit(placeholderText="Search conversations and journal / 搜索", clearButtonEnabled=True)
+        self.search_box = QLineEdit(placeholderText=self.tr("Search conversations and journal"),
+                                    clearButtonEnabled=True)
         self.search_box.textChanged.connect(self.refresh)
         self.list = QListWidget()
         self.list.itemDoubleClicked.connect(lambda _item: self.continue_selected())
         buttons = QHBoxLayout()
-        for label, slot in (("Continue / 继续", self.continue_selected), ("Delete / 删除", self.delete_selected),
-                            ("Export… / 导出…", self.export_selected), ("Erase all data… / 清除全部数据…", self.erase_all)):
-            button = QPushButton(label, clicked=slot)
-            button.setObjectName(label.split(" ")[0].lower())
-            buttons.addWidget(button)
+        for name, label, slot in (("continue", self.tr("Continue"), self.continue_selected),
+                                  ("delete", self.tr("Delete"), self.delete_selected),
+                                  ("export", self.tr("Export…"), self.export_selected),
+                                  ("erase", self.tr("Erase all data…"), self.erase_all)):
+            buttons.addWidget(QPushButton(label, clicked=slot, objectName=name))
         layout = QVBoxLayout(self)
         layout.addWidget(self.search_box)
         layout.addWidget(self.list, 1)
@@ -88,7 +89,7 @@ class HistoryPage(QWidget):
         conv_id = self.selected_id()
         if conv_id is None:
             return
-        if QMessageBox.question(self, "Delete / 删除", "Delete this conversation for good? / 永久删除这段对话？") \
+        if QMessageBox.question(self, self.tr("Delete"), self.tr("Delete this conversation for good?")) \
                 == QMessageBox.Yes:
             self.history.delete(conv_id)
             self.refresh()
@@ -99,18 +100,20 @@ class HistoryPage(QWidget):
         if conv_id is None:
             return None
         if path is None:
-            QMessageBox.warning(self, "Export / 导出", EXPORT_WARNING)
-            path, _ = QFileDialog.getSaveFileName(self, "Export conversation", "conversation.md",
+            # services.history.EXPORT_WARNING, which the command line prints, in the interface language
+            QMessageBox.warning(self, self.tr("Export"), self.tr(
+                "Warning: the exported file is NOT encrypted. Anyone who can open it can read this "
+                "conversation. Keep it somewhere private, and delete it when you no longer need it."))
+            path, _ = QFileDialog.getSaveFileName(self, self.tr("Export conversation"), "conversation.md",
                                                   "Markdown (*.md);;JSON (*.json)")
         return self.history.export(conv_id, Path(path)) if path else None
 
     def erase_all(self, confirmation: str | None = None) -> bool:
         if confirmation is None:
             confirmation, ok = QInputDialog.getText(
-                self, "Erase all data / 清除全部数据",
-                f"This deletes every conversation, journal entry, mood check-in, exercise and your "
-                f"safety plan. It cannot be undone. Type {ERASE_WORD} to confirm. / "
-                f"此操作不可撤销，输入 {ERASE_WORD} 确认。")
+                self, self.tr("Erase all data"),
+                self.tr("This deletes every conversation, journal entry, mood check-in, exercise and your "
+                        "safety plan. It cannot be undone. Type {word} to confirm.").format(word=ERASE_WORD))
             if not ok:
                 return False
         if confirmation != ERASE_WORD:

@@ -74,15 +74,15 @@ class JournalPage(QWidget):
     # -- layout --------------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.search_box = QLineEdit(placeholderText="Search your journal… / 搜索日记…", clearButtonEnabled=True)
+        self.search_box = QLineEdit(placeholderText=self.tr("Search your journal…"), clearButtonEnabled=True)
         self.search_box.textChanged.connect(self.reload)
         self.entry_list = QListWidget()
         self.entry_list.currentItemChanged.connect(self._on_current_changed)
-        self.editor = QPlainTextEdit(placeholderText="Write whatever is on your mind… / 写下你想写的…")
+        self.editor = QPlainTextEdit(placeholderText=self.tr("Write whatever is on your mind…"))
         self.status = QLabel()
         self.reflection_view = QLabel(textFormat=Qt.RichText, wordWrap=True)
         self.reflection_view.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.recent_box = QCheckBox("Include recent weeks / 参考最近几周的日记")
+        self.recent_box = QCheckBox(self.tr("Include recent weeks"))
         QShortcut(QKeySequence.Save, self, activated=self.save)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -95,10 +95,10 @@ class JournalPage(QWidget):
         QVBoxLayout(self).addWidget(splitter)
 
     def _editor_pane(self) -> QWidget:
-        self.new_button = QPushButton("New / 新建", clicked=self.new_entry)
-        self.save_button = QPushButton("Save / 保存", clicked=self.save)
-        self.delete_button = QPushButton("Delete / 删除", clicked=self.delete)
-        self.reflect_button = QPushButton("Reflect / AI 回顾", clicked=self.reflect)
+        self.new_button = QPushButton(self.tr("New"), clicked=self.new_entry)
+        self.save_button = QPushButton(self.tr("Save"), clicked=self.save)
+        self.delete_button = QPushButton(self.tr("Delete"), clicked=self.delete)
+        self.reflect_button = QPushButton(self.tr("Reflect"), clicked=self.reflect)
         buttons = QHBoxLayout()
         for widget in (self.new_button, self.save_button, self.delete_button, self.reflect_button, self.recent_box):
             buttons.addWidget(widget)
@@ -199,7 +199,7 @@ class JournalPage(QWidget):
         if self.journal is None:
             return None
         if not text:
-            self.status.setText("Write something first. / 请先写点什么。")
+            self.status.setText(self.tr("Write something first."))
             return None
         saved = self._journal_call(lambda: self.journal.save(text, self.current_id))
         if saved is None:
@@ -208,7 +208,7 @@ class JournalPage(QWidget):
         self.current_id = entry.id
         self.editor.document().setModified(False)
         self.reload()
-        self.status.setText(f"Saved {local_time(entry.updated_at)} / 已保存")
+        self.status.setText(self.tr("Saved {time}").format(time=local_time(entry.updated_at)))
         self._after_save(saved)
         return entry
 
@@ -220,9 +220,8 @@ class JournalPage(QWidget):
     def delete(self) -> None:
         if self.current_id is None or self.journal is None:
             return
-        answer = QMessageBox.question(self, "Delete entry? / 删除日记？",
-                                      "Delete this entry and its reflection for good? / "
-                                      "永久删除这篇日记及其回顾？")
+        answer = QMessageBox.question(self, self.tr("Delete entry?"),
+                                      self.tr("Delete this entry and its reflection for good?"))
         if answer != QMessageBox.Yes:
             return
         try:
@@ -237,14 +236,14 @@ class JournalPage(QWidget):
         self.editor.document().setModified(False)
         self.reflection_view.clear()
         self.reload()
-        self.status.setText("Deleted. / 已删除。")
+        self.status.setText(self.tr("Deleted."))
 
     # -- reflection ----------------------------------------------------------------------------
 
     def reflect(self) -> None:
         """Save if needed, then ask the model (in its worker) for a reflection on the entry."""
         if self.model_task is None or self.journal is None:
-            self.status.setText("Reflection needs the model. / 需要加载模型。")
+            self.status.setText(self.tr("Reflection needs the model."))
             return
         just_saved = self.editor.document().isModified() or self.current_id is None
         entry = self._entry_to_reflect()
@@ -254,7 +253,7 @@ class JournalPage(QWidget):
         if task is None:
             return
         self.reflect_button.setEnabled(False)
-        self.status.setText("Reflecting… / 正在回顾…")
+        self.status.setText(self.tr("Reflecting…"))
         self.model_task(task, lambda result: self._on_reflected(entry.id, result), self._on_reflect_failed)
 
     def _reflection_task(self, entry, notify: bool):

@@ -43,13 +43,8 @@ from .kiosk_pages import AdminPage, PinPage, SetupPage, VisitPage, WelcomePage, 
 __all__ = ["KioskWindow", "KioskCrisisPanel", "KeyGuard"]
 
 _APPROACH = "person_centred"  # every visit starts with the default approach
-_HOURS_UNREAD = ("The counselor's hours could not be read, so visitors are never told the counselor is "
-                 "in now; write them like Mon-Fri 08:00-16:00. / 无法识别值班时间，终端不会说老师现在就在；"
-                 "请写成 Mon-Fri 08:00-16:00 这样的格式。")
 # The counselor note for: within the listed hours, outside them, and no hours that can be read.
 _COUNSELOR_NOTES = {True: "kiosk_counselor", False: "kiosk_counselor_away", None: "kiosk_counselor_room"}
-_TITLE = ("Edge Counsel — an AI support kiosk, not a counselor / "
-          "Edge Counsel — 人工智能自助终端，不是心理老师")
 
 
 class KioskCrisisPanel(CrisisPanel):
@@ -145,16 +140,17 @@ class KioskWindow(QMainWindow):
         self.pages["welcome"].set_config(self.config)
 
     def _top_bar(self) -> QHBoxLayout:
-        self.counselor_button = QPushButton("Talk to a counselor / 找心理老师", clicked=self.talk_to_counselor)
+        self.counselor_button = QPushButton(self.tr("Talk to a counselor"), clicked=self.talk_to_counselor)
         self.counselor_button.setStyleSheet("font-size:14pt; background:#b71c1c; color:white; padding:8px;"
                                             " border:1px solid #7f0000; border-radius:4px;")
-        self.done_button = QPushButton("I'm done / 我说完了", clicked=lambda: self.end_visit("done"))
+        self.done_button = QPushButton(self.tr("I'm done"), clicked=lambda: self.end_visit("done"))
         self.done_button.setStyleSheet("font-size:14pt; padding:8px;")
-        self.staff_button = QPushButton("⚙ Staff", clicked=self.open_admin, flat=True)
+        self.staff_button = QPushButton("⚙ " + self.tr("Staff"), clicked=self.open_admin, flat=True)
         self.staff_button.setStyleSheet("font-size:9pt;")
         self.status = label()
         row = QHBoxLayout()
-        row.addWidget(label(_TITLE, "font-size:12pt; font-weight:bold;"), 1)
+        row.addWidget(label(self.tr("Edge Counsel — an AI support kiosk, not a counselor"),
+                            "font-size:12pt; font-weight:bold;"), 1)
         row.addWidget(self.status)
         for widget in (self.counselor_button, self.done_button, self.staff_button):
             row.addWidget(widget)
@@ -329,7 +325,7 @@ class KioskWindow(QMainWindow):
     def _show_lock_state(self) -> None:
         page, left = self.pages["pin"], self.pin.seconds_locked()
         if left:
-            page.message.setText(kiosk.locked_message(left))
+            page.message.setText(self._locked_text(left))
         elif not page.unlock_button.isEnabled():  # a lockout just ended
             page.message.clear()
         page.unlock_button.setEnabled(not left)
@@ -339,17 +335,21 @@ class KioskWindow(QMainWindow):
         page = self.pages["pin"]
         try:
             ok = self.cycle.try_pin(text)
-        except KioskLockedError as exc:
-            page.message.setText(str(exc))
+        except KioskLockedError:
+            page.message.setText(self._locked_text(self.pin.seconds_locked()))
             return False
         if not ok:
             n, locked = self.pin.attempts_left(), self.pin.seconds_locked()
-            page.message.setText(kiosk.locked_message(locked) if locked else
-                                 f"Wrong PIN. {n} more tries before a lockout. / PIN 错误，还可尝试 {n} 次。")
+            page.message.setText(self._locked_text(locked) if locked else
+                                 self.tr("Wrong PIN. {n} more tries before a lockout.").format(n=n))
             self._show_lock_state()
             return False
         self._open_admin_page()
         return True
+
+    def _locked_text(self, seconds: int) -> str:
+        minutes, secs = divmod(seconds, 60)
+        return self.tr("Too many wrong PINs. Try again in {time}.").format(time=f"{minutes}:{secs:02d}")
 
     def _open_admin_page(self) -> None:
         self.cycle.open_admin()
@@ -377,7 +377,7 @@ class KioskWindow(QMainWindow):
                 PinGuard(config, self.state).set_pin(page.new_pin.text(), page.new_pin2.text())
             kiosk.save_config(config, self.config_path)
         except EdgeCounselError as exc:
-            page.message.setText(f"Not saved: {exc}")
+            page.message.setText(self.tr("Not saved: {error}").format(error=exc))
             return False
         reload = (config.model, config.n_ctx) != (self.config.model, self.config.n_ctx)
         self._use_config(config, directory)
@@ -385,8 +385,13 @@ class KioskWindow(QMainWindow):
             self.load_model(config.model)
         page.populate(config, self.state)
         hours = config.counselor.get("hours")
-        page.message.setText("Saved. / 已保存。" + (" Loading the model… / 正在加载模型…" if reload else "")
-                             + (" " + _HOURS_UNREAD if hours and parse_hours(hours) is None else ""))
+        notes = [self.tr("Saved.")]
+        if reload:
+            notes.append(self.tr("Loading the model…"))
+        if hours and parse_hours(hours) is None:
+            notes.append(self.tr("The counselor's hours could not be read, so visitors are never told the "
+                                 "counselor is in now; write them like Mon-Fri 08:00-16:00."))
+        page.message.setText(" ".join(notes))
         return True
 
     def _use_config(self, config: KioskConfig, directory: HotlineDirectory) -> None:
@@ -406,7 +411,7 @@ class KioskWindow(QMainWindow):
     def _alert(self, level: str, reason: str, force: bool = False) -> None:
         if not self.config.alerts_enabled:
             if force:
-                self.pages["admin"].message.setText("No alert command is set. / 未设置通知命令。")
+                self.pages["admin"].message.setText(self.tr("No alert command is set."))
             return
         if force or self.cycle.should_alert(level, reason):
             done = lambda result: self.alert_finished.emit(reason, result)  # noqa: E731
@@ -418,16 +423,17 @@ class KioskWindow(QMainWindow):
             if reason != "test":
                 self.state.increment("alerts_failed")
         if reason == "test":
-            self.pages["admin"].message.setText(f"Test alert: {'sent' if result.ok else 'FAILED'} ({result.detail})")
+            outcome = self.tr("Test alert: sent ({detail})") if result.ok else self.tr("Test alert: FAILED ({detail})")
+            self.pages["admin"].message.setText(outcome.format(detail=result.detail))
 
     # -- model ---------------------------------------------------------------------------------
 
     def load_model(self, ref: str | None = None) -> None:
-        self.status.setText("Getting ready… / 准备中…")
+        self.status.setText(self.tr("Getting ready…"))
         self.host.load_model(ref, self.config.n_ctx, warm=self.conversation)
 
     def _on_progress(self, value: float) -> None:
-        self.status.setText(f"Getting ready… {int(value * 100)}% / 准备中…")
+        self.status.setText(self.tr("Getting ready… {percent}%").format(percent=int(value * 100)))
 
     def _on_loaded(self, name: str) -> None:
         self.status.setText("")
@@ -435,7 +441,7 @@ class KioskWindow(QMainWindow):
         self.model_ready.emit(name)
 
     def _on_load_failed(self, message: str) -> None:
-        self.status.setText("Model not loaded / 模型未加载")
+        self.status.setText(self.tr("Model not loaded"))
         print(f"edge-counsel: the kiosk's model could not be loaded: {message}", file=sys.stderr, flush=True)
 
     # -- staying put ---------------------------------------------------------------------------

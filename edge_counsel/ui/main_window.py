@@ -41,13 +41,10 @@ from .conversation_list import ConversationList
 from .crisis_panel import CrisisPanel
 from .history_view import HistoryPage
 from .region_dialog import RegionDialog
+from .translation import interface_language
 from .unlock_dialog import UnlockDialog, change_passphrase_dialog
 
 __all__ = ["MainWindow"]
-
-_FOOTER = ("Edge Counsel is an AI for self-help and support — not a person, not a therapist, not for "
-           "emergencies. Everything stays on this computer. / Edge Counsel 是人工智能自助工具，"
-           "不是真人，也不是心理咨询师；紧急情况请联系热线或身边的人。")
 
 # Dialogs that show nothing of the user's and must be answered, not dismissed by the lock.
 _OPEN_THROUGH_LOCK = {"disclosureDialog", "regionDialog"}
@@ -110,12 +107,14 @@ class MainWindow(QMainWindow):
         self.chat_tab.setCollapsible(1, False)
         self.chat_tab.setStretchFactor(1, 1)
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.chat_tab, "Chat / 聊天")
+        self.tabs.addTab(self.chat_tab, self.tr("Chat"))
         self.history = HistoryPage(self.services)
-        self.tabs.addTab(self.history, "History / 历史")
+        self.tabs.addTab(self.history, self.tr("History"))
         self.history.refresh()
         self.conversations.set_history(self.services.history if self.services is not None else None)
-        footer = QLabel(_FOOTER, wordWrap=True)
+        footer = QLabel(self.tr("Edge Counsel is an AI for self-help and support — not a person, not a "
+                                "therapist, not for emergencies. Everything stays on this computer."),
+                        wordWrap=True)
         footer.setObjectName("disclosureFooter")
         footer.setForegroundRole(QPalette.PlaceholderText)  # quiet, and readable in a dark theme too
         main = QWidget()
@@ -125,7 +124,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(main)
         self.setCentralWidget(self.stack)
-        self.statusBar().showMessage("Starting… / 正在启动…")
+        self.statusBar().showMessage(self.tr("Starting…"))
 
     def _wire(self) -> None:
         h, c = self.host, self.chat
@@ -151,9 +150,9 @@ class MainWindow(QMainWindow):
 
     def load_model(self, ref: str | None = None) -> None:
         self.chat.progress.setValue(0)
-        self.chat.progress.setFormat("Loading model… %p% / 正在加载模型…")
+        self.chat.progress.setFormat(self.tr("Loading model… %p%"))
         self.chat.progress.show()
-        self.statusBar().showMessage("Loading the model… / 正在加载模型…")
+        self.statusBar().showMessage(self.tr("Loading the model…"))
         self.host.load_model(ref, self.settings.n_ctx, warm=self.conversation)
 
     def _on_progress(self, value: float) -> None:
@@ -161,19 +160,19 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, name: str) -> None:
         self.chat.progress.hide()
-        self.statusBar().showMessage(f"Model: {name} — ready / 已就绪")
+        self.statusBar().showMessage(self.tr("Model: {name} — ready").format(name=name))
         self.chat.input.setFocus()
         print(f"edge-counsel: ready ({name})", file=sys.stderr, flush=True)
         self.model_ready.emit(name)
 
     def _on_load_failed(self, message: str) -> None:
         self.chat.progress.hide()
-        self.statusBar().showMessage("No model loaded / 未加载模型")
+        self.statusBar().showMessage(self.tr("No model loaded"))
         self.chat.show_note(message)
-        box = QMessageBox(QMessageBox.Warning, "The model could not be loaded / 无法加载模型", message,
+        box = QMessageBox(QMessageBox.Warning, self.tr("The model could not be loaded"), message,
                           QMessageBox.Ok, self)
-        box.setInformativeText("The rest of the app still works: the crisis panel, hotlines and your "
-                               "safety plan need no model. / 其他功能仍可使用。")
+        box.setInformativeText(self.tr("The rest of the app still works: the crisis panel, hotlines and "
+                                       "your safety plan need no model."))
         self.model_error_dialog = box
         box.open()
 
@@ -228,24 +227,24 @@ class MainWindow(QMainWindow):
         locked.setObjectName("lockScreen")
         layout = QVBoxLayout(locked)
         layout.addStretch(1)
-        layout.addWidget(QLabel("Edge Counsel is locked. / 已锁定。", alignment=Qt.AlignCenter))
-        self.unlock_button = QPushButton("Unlock… / 解锁…", clicked=self.ask_unlock)
+        layout.addWidget(QLabel(self.tr("Edge Counsel is locked."), alignment=Qt.AlignCenter))
+        self.unlock_button = QPushButton(self.tr("Unlock…"), clicked=self.ask_unlock)
         layout.addWidget(self.unlock_button, alignment=Qt.AlignCenter)
         layout.addStretch(1)
         self.stack.addWidget(locked)
-        bar = self.addToolBar("Session")
+        bar = self.addToolBar(self.tr("Session"))
         bar.setObjectName("sessionToolbar")
-        self.help_action = QAction("Get help now / 立即求助", self, triggered=self.show_help)
+        self.help_action = QAction(self.tr("Get help now"), self, triggered=self.show_help)
         bar.addAction(self.help_action)
         self._style_help_action()
-        self.list_action = QAction("Conversations / 对话列表", self, checkable=True, checked=True,
+        self.list_action = QAction(self.tr("Conversations"), self, checkable=True, checked=True,
                                    toggled=self.conversations.setVisible)
         bar.addAction(self.list_action)
-        self.lock_action = QAction("Lock / 锁定", self, triggered=self.lock)
+        self.lock_action = QAction(self.tr("Lock"), self, triggered=self.lock)
         bar.addAction(self.lock_action)
-        bar.addAction(QAction("Change passphrase… / 修改密码…", self,
+        bar.addAction(QAction(self.tr("Change passphrase…"), self,
                               triggered=lambda: change_passphrase_dialog(self.home, self)))
-        bar.addAction(QAction("Settings… / 设置…", self, triggered=self.open_settings))
+        bar.addAction(QAction(self.tr("Settings…"), self, triggered=self.open_settings))
         self.idle_timer = QTimer(self, singleShot=True, timeout=self.lock)
         self._activity = _ActivityFilter(self.reset_idle_timer)
         QApplication.instance().installEventFilter(self._activity)
@@ -367,10 +366,9 @@ class MainWindow(QMainWindow):
         save_settings(self.settings)
         self.apply_settings()
 
-    def show_disclosure(self, lang: str = "en") -> QMessageBox:
-        box = QMessageBox(QMessageBox.Information, "Before you start / 开始之前",
-                          disclosure.first_run_text("en") + "\n\n" + disclosure.first_run_text("zh"),
-                          QMessageBox.Ok, self)
+    def show_disclosure(self) -> QMessageBox:
+        box = QMessageBox(QMessageBox.Information, self.tr("Before you start"),
+                          disclosure.first_run_text(interface_language()), QMessageBox.Ok, self)
         box.setObjectName("disclosureDialog")
         box.finished.connect(self._disclosure_seen)
         box.open()

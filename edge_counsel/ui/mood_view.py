@@ -41,6 +41,7 @@ from ..services.mood import (
     weekly_summary,
 )
 from .appearance import mixed
+from .translation import interface_language
 
 __all__ = ["MoodPage", "MoodChart"]
 
@@ -58,8 +59,9 @@ def _button_styles(palette: QPalette) -> tuple[str, str]:
     return chip, score
 
 
-def _both(text) -> str:
-    return f"{text.en} / {text.zh}"
+def _label(text) -> str:
+    """A mood's or a tag's name in the interface language."""
+    return text.zh if interface_language() == "zh" else text.en
 
 
 class MoodChart(QWidget):
@@ -101,9 +103,19 @@ class MoodChart(QWidget):
         if any(p.average is not None for p in self.periods):
             self._draw_line(painter)
         else:
-            painter.setPen(self.palette().color(QPalette.Text))
-            painter.drawText(self._plot_rect(), Qt.AlignCenter, "No check-ins yet / 还没有记录")
+            self._draw_empty_note(painter)
         painter.end()
+
+    def _draw_empty_note(self, painter: QPainter) -> None:
+        """"No check-ins yet" in the middle, on the chart's background: the middle grid line runs
+        behind the text and would otherwise strike it through."""
+        painter.setFont(QFont(painter.font().family(), 11))
+        text, plot = self.tr("No check-ins yet"), self._plot_rect()
+        box = painter.boundingRect(plot, Qt.AlignCenter, text)
+        pad = painter.fontMetrics().averageCharWidth()
+        painter.fillRect(box.adjusted(-pad, -pad / 2, pad, pad / 2), self.palette().color(QPalette.Base))
+        painter.setPen(self.palette().color(QPalette.Text))
+        painter.drawText(plot, Qt.AlignCenter, text)
 
     def _draw_grid(self, painter: QPainter) -> None:
         plot = self._plot_rect()
@@ -151,11 +163,11 @@ class MoodPage(QWidget):
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>How are you feeling right now? / 你现在感觉怎么样？</b>"))
+        layout.addWidget(QLabel("<b>" + self.tr("How are you feeling right now?") + "</b>"))
         layout.addLayout(self._score_row())
         layout.addLayout(self._tag_grid())
-        self.note = QLineEdit(placeholderText="A short note, if you like / 想写一句的话可以写在这里", maxLength=NOTE_CHARS)
-        self.save_button = QPushButton("Save check-in / 保存", clicked=self.save, enabled=False)
+        self.note = QLineEdit(placeholderText=self.tr("A short note, if you like"), maxLength=NOTE_CHARS)
+        self.save_button = QPushButton(self.tr("Save check-in"), clicked=self.save, enabled=False)
         self.status = QLabel()
         row = QHBoxLayout()
         row.addWidget(self.note, 1)
@@ -188,8 +200,8 @@ class MoodPage(QWidget):
         self.score_buttons: list[QPushButton] = []
         row = QHBoxLayout()
         for mood in EMOJI_SCALE:
-            button = QPushButton(mood.emoji, checkable=True, toolTip=_both(mood.label))
-            button.setAccessibleName(_both(mood.label))
+            button = QPushButton(mood.emoji, checkable=True, toolTip=_label(mood.label))
+            button.setAccessibleName(_label(mood.label))
             self.score_group.addButton(button, mood.score)
             self.score_buttons.append(button)
             row.addWidget(button)
@@ -201,17 +213,17 @@ class MoodPage(QWidget):
         grid = QGridLayout()
         self.tag_chips: dict[str, QPushButton] = {}
         for i, (tag, label) in enumerate(EMOTION_TAGS.items()):
-            chip = QPushButton(_both(label), checkable=True)
+            chip = QPushButton(_label(label), checkable=True)
             self.tag_chips[tag] = chip
             grid.addWidget(chip, i // 5, i % 5)
         return grid
 
     def _mode_row(self) -> QHBoxLayout:
-        self.week_button = QRadioButton("By week / 按周", checked=True)
-        self.month_button = QRadioButton("By month / 按月")
+        self.week_button = QRadioButton(self.tr("By week"), checked=True)
+        self.month_button = QRadioButton(self.tr("By month"))
         self.week_button.toggled.connect(lambda _on: self.refresh())
         row = QHBoxLayout()
-        row.addWidget(QLabel("<b>Your mood over time / 心情趋势</b>"))
+        row.addWidget(QLabel("<b>" + self.tr("Your mood over time") + "</b>"))
         row.addWidget(self.week_button)
         row.addWidget(self.month_button)
         row.addStretch(1)
@@ -236,7 +248,8 @@ class MoodPage(QWidget):
             self.status.setText(str(error))
             return None
         self._reset_form()
-        self.status.setText(f"Saved {level(checkin.score).emoji} — thank you for checking in. / 已保存，谢谢你记录。")
+        self.status.setText(self.tr("Saved {emoji} — thank you for checking in.")
+                            .format(emoji=level(checkin.score).emoji))
         self.refresh()
         self.checked_in.emit(checkin)
         return checkin
@@ -276,8 +289,8 @@ class MoodPage(QWidget):
         periods = monthly_averages(checkins) if monthly else weekly_averages(checkins)
         self.chart.set_periods(periods, "month" if monthly else "week")
         now, best = current_streak(checkins), longest_streak(checkins)
-        self.streaks.setText(f"Current streak: {now} day(s) · Longest: {best} day(s) / "
-                             f"连续记录 {now} 天 · 最长 {best} 天")
+        self.streaks.setText(self.tr("Current streak: {now} day(s) · Longest: {best} day(s)")
+                             .format(now=now, best=best))
         self.summary.setText(weekly_summary(checkins, lang))
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt naming

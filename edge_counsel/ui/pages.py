@@ -13,7 +13,7 @@ exercise; a journal entry that escalates opens the chat's crisis panel and shows
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt
 from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
 
 from ..lang import detect_language
@@ -26,13 +26,12 @@ from .suggestion_bar import SuggestionBar
 
 __all__ = ["install_pages", "set_services", "PAGE_TITLES"]
 
-PAGE_TITLES = {
-    "journal": "Journal / 日记",
-    "mood": "Mood / 心情",
-    "exercises": "Exercises / 练习",
-    "safety_plan": "Safety plan / 安全计划",
+PAGE_TITLES = {  # translated when the tab is added
+    "journal": QT_TRANSLATE_NOOP("Pages", "Journal"),
+    "mood": QT_TRANSLATE_NOOP("Pages", "Mood"),
+    "exercises": QT_TRANSLATE_NOOP("Pages", "Exercises"),
+    "safety_plan": QT_TRANSLATE_NOOP("Pages", "Safety plan"),
 }
-_LOCKED = "Unlock to use: your journal, mood and plan are kept encrypted. / 解锁后使用：这些内容都已加密保存。"
 
 
 class LockablePage(QStackedWidget):
@@ -41,7 +40,8 @@ class LockablePage(QStackedWidget):
     def __init__(self, page: QWidget, parent=None) -> None:
         super().__init__(parent)
         self.page = page
-        self.notice = QLabel(_LOCKED, alignment=Qt.AlignCenter, wordWrap=True)
+        self.notice = QLabel(self.tr("Unlock to use: your journal, mood and plan are kept encrypted."),
+                             alignment=Qt.AlignCenter, wordWrap=True)
         self.addWidget(self.notice)
         self.addWidget(page)
 
@@ -118,7 +118,7 @@ def install_pages(window) -> dict[str, QWidget]:
     and the bar as "suggestions"."""
     pages = _make_pages(window)
     for key, title in PAGE_TITLES.items():
-        window.add_page(LockablePage(pages[key]), title)
+        window.add_page(LockablePage(pages[key]), QCoreApplication.translate("Pages", title))
     window.chat.layout().insertWidget(1, pages["suggestions"])
     _wire(window, pages)
     set_services(pages, window.services)

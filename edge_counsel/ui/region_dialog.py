@@ -10,24 +10,21 @@ from __future__ import annotations
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout
 
 from ..safety.hotlines import HotlineDirectory
+from .translation import interface_language
 
-__all__ = ["RegionBox", "RegionDialog", "NOT_CHOSEN"]
-
-NOT_CHOSEN = ("Not chosen: by the language I write in / 未选择：按我书写的语言")
-_ASK = ("Which region's crisis lines should Edge Counsel show you if you need help? You can change "
-        "this later under Settings. / 需要帮助时，应显示哪个地区的危机热线？之后可以在“设置”中修改。")
+__all__ = ["RegionBox", "RegionDialog"]
 
 
 class RegionBox(QComboBox):
-    """Every region of the directory (English / Chinese name and code), and "not chosen"."""
+    """Every region of the directory (its name in the interface language, and code), and "not chosen"."""
 
     def __init__(self, directory: HotlineDirectory, chosen: str | None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("regionBox")
-        self.addItem(NOT_CHOSEN, None)
+        self.addItem(self.tr("Not chosen: by the language I write in"), None)
+        lang = interface_language()
         for code in directory.regions():
-            en, zh = (directory.for_region(code, lang).region_name for lang in ("en", "zh"))
-            self.addItem(f"{en} / {zh} ({code})", code)
+            self.addItem(f"{directory.for_region(code, lang).region_name} ({code})", code)
         self.setCurrentIndex(max(0, self.findData(directory.region_in_use(chosen))))
 
     def region(self) -> str | None:
@@ -39,12 +36,13 @@ class RegionDialog(QDialog):
 
     def __init__(self, directory: HotlineDirectory, chosen: str | None = None, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Your region / 你所在的地区")
+        self.setWindowTitle(self.tr("Your region"))
         self.setObjectName("regionDialog")
         self.box = RegionBox(directory, chosen)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok)
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(_ASK, wordWrap=True))
+        layout.addWidget(QLabel(self.tr("Which region's crisis lines should Edge Counsel show you if you need "
+                                        "help? You can change this later under Settings."), wordWrap=True))
         layout.addWidget(self.box)
         layout.addWidget(buttons)

@@ -24,12 +24,10 @@ from PySide6.QtWidgets import (
 from ..errors import EdgeCounselError
 from ..services.safety_plan import CONTACT_FIELDS, SECTIONS, SafetyPlan
 from .crisis_panel import PLAN_SECTIONS
+from .translation import interface_language
 
 __all__ = ["SafetyPlanPage", "section_labels"]
 
-_GUIDANCE = ("<b>Your safety plan / 你的安全计划</b><br>Write it in your own words, and keep each part short: "
-             "a few words or lines is enough. It is shown to you when things feel hardest. / "
-             "用你自己的话来写，每一部分简短就好，几个词或几行就够了。在最难熬的时候，它会出现在你面前。")
 _EXTRA_LABELS = {"reasons_for_living": ("My reasons for living", "我活下去的理由")}
 _CONTACT_LABELS = {"name": ("Name", "名字"), "phone": ("Phone", "电话"), "relationship": ("Relationship", "关系")}
 _SECTION_HINTS = {
@@ -51,6 +49,12 @@ def section_labels() -> dict[str, tuple[str, str]]:
     return {key: labels.get(key, (key, key)) for key in SECTIONS}
 
 
+def _in_interface_language(pair: tuple[str, str]) -> str:
+    """One of an (English, Chinese) pair: the plan's labels are shared with the crisis panel,
+    which speaks the conversation's language instead."""
+    return pair[1] if interface_language() == "zh" else pair[0]
+
+
 class SafetyPlanPage(QWidget):
     """Edit and save the safety plan."""
 
@@ -65,15 +69,17 @@ class SafetyPlanPage(QWidget):
         self.set_services(services)
 
     def _build(self) -> None:
-        self.guidance = QLabel(_GUIDANCE, wordWrap=True)
+        self.guidance = QLabel("<b>" + self.tr("Your safety plan") + "</b><br>" + self.tr(
+            "Write it in your own words, and keep each part short: a few words or lines is enough. It is "
+            "shown to you when things feel hardest."), wordWrap=True)
         form = QWidget()
         form_layout = QVBoxLayout(form)
-        for number, (key, (en, zh)) in enumerate(section_labels().items(), start=1):
-            form_layout.addWidget(self._section_box(number, key, en, zh))
+        for number, (key, pair) in enumerate(section_labels().items(), start=1):
+            form_layout.addWidget(self._section_box(number, key, _in_interface_language(pair)))
         form_layout.addWidget(self._contact_box())
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(form)
-        self.save_button = QPushButton("Save / 保存", clicked=self.save)
+        self.save_button = QPushButton(self.tr("Save"), clicked=self.save)
         self.status = QLabel()
         layout = QVBoxLayout(self)
         layout.addWidget(self.guidance)
@@ -81,23 +87,21 @@ class SafetyPlanPage(QWidget):
         layout.addWidget(self.save_button)
         layout.addWidget(self.status)
 
-    def _section_box(self, number: int, key: str, en: str, zh: str) -> QGroupBox:
-        box = QGroupBox(f"{number}. {en} / {zh}")
-        hint_en, hint_zh = _SECTION_HINTS.get(key, ("", ""))
-        editor = QPlainTextEdit(placeholderText=f"{hint_en} / {hint_zh}")
+    def _section_box(self, number: int, key: str, title: str) -> QGroupBox:
+        box = QGroupBox(f"{number}. {title}")
+        editor = QPlainTextEdit(placeholderText=_in_interface_language(_SECTION_HINTS.get(key, ("", ""))))
         editor.setFixedHeight(64)
-        editor.setAccessibleName(f"{en} / {zh}")
+        editor.setAccessibleName(title)
         self.sections[key] = editor
         QVBoxLayout(box).addWidget(editor)
         return box
 
     def _contact_box(self) -> QGroupBox:
-        box = QGroupBox("A person I trust / 我信任的人")
+        box = QGroupBox(self.tr("A person I trust"))
         form = QFormLayout(box)
         for field in CONTACT_FIELDS:
-            en, zh = _CONTACT_LABELS.get(field, (field, field))
             self.contact[field] = QLineEdit()
-            form.addRow(f"{en} / {zh}", self.contact[field])
+            form.addRow(_in_interface_language(_CONTACT_LABELS.get(field, (field, field))), self.contact[field])
         return box
 
     # -- the plan ------------------------------------------------------------------------------
@@ -142,6 +146,6 @@ class SafetyPlanPage(QWidget):
         except EdgeCounselError as error:
             self.status.setText(str(error))
             return False
-        self.status.setText("Saved. It will show in the crisis panel. / 已保存，危机面板中会显示。")
+        self.status.setText(self.tr("Saved. It will show in the crisis panel."))
         self.saved.emit(plan)
         return True

@@ -1,5 +1,5 @@
 """Settings: hotline region, auto-lock, an institution's hotline file, text size and colours, GPU
-offload, and the model manager.
+offload, the interface language (used from the next start), and the model manager.
 
 The model manager imports a GGUF (from edge-quantize or anywhere), verifies its sha256, chooses
 the active model and deletes one. Imports and checks run on a pool thread; a damaged or
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QListWidget, QListWidgetItem, QMessageBox, QPushButton,
                                QSpinBox, QStyle, QTabWidget, QVBoxLayout, QWidget)
@@ -20,12 +20,15 @@ from ..engine.chat_formats import chat_format_names
 from ..engine.llama import GPU_AUTO, gpu_offload_supported
 from ..safety.hotlines import HotlineDirectory
 from ..engine.model_files import delete_model, import_gguf, verify_model
-from ..settings import Settings, save_settings
+from ..settings import INTERFACE_LANGUAGES, Settings, save_settings
 from .appearance import TEXT_SIZES, THEMES
 from .background import run_in_background
 from .region_dialog import RegionBox
+from .translation import resolve_language, translate_to
 
 __all__ = ["SettingsDialog", "ModelsPage"]
+
+_RESTART_NOTE = QT_TRANSLATE_NOOP("SettingsDialog", "The language changes when you restart Edge Counsel.")
 
 
 class ModelsPage(QWidget):
@@ -39,19 +42,19 @@ class ModelsPage(QWidget):
         self.settings = settings
         self.list = QListWidget(uniformItemSizes=True)  # two lines each: the name, then state and id
         self.format_box = QComboBox()
-        self.format_box.addItem("from the file / 文件自带", None)
+        self.format_box.addItem(self.tr("from the file"), None)
         for name in chat_format_names():
             self.format_box.addItem(name, name)
         self.message = QLabel(wordWrap=True, objectName="modelMessage")
         row = QHBoxLayout()
-        for label, slot in (("Use / 使用", self.use_selected), ("Import GGUF… / 导入…", self.ask_import),
-                            ("Verify / 校验", self.verify_selected), ("Delete / 删除", self.delete_selected)):
+        for label, slot in ((self.tr("Use"), self.use_selected), (self.tr("Import GGUF…"), self.ask_import),
+                            (self.tr("Verify"), self.verify_selected), (self.tr("Delete"), self.delete_selected)):
             row.addWidget(QPushButton(label, clicked=slot))
         layout = QVBoxLayout(self)
         layout.addWidget(self.list, 1)
         layout.addLayout(row)
         form = QFormLayout()
-        form.addRow("Prompt format if the file has none / 对话格式", self.format_box)
+        form.addRow(self.tr("Prompt format if the file has none"), self.format_box)
         layout.addLayout(form)
         layout.addWidget(self.message)
         self.refresh()
@@ -60,7 +63,7 @@ class ModelsPage(QWidget):
         self.list.clear()
         active = self.settings.model or mf.DEFAULT_MODEL_ID
         for m in sorted(mf.load_manifests().values(), key=lambda m: m.id):
-            state = "present / 已安装" if mf.is_present(m) else "missing / 未安装"
+            state = self.tr("present") if mf.is_present(m) else self.tr("missing")
             mark = "● " if m.id == active else "   "
             item = QListWidgetItem(f"{mark}{m.name}\n    {state} · {m.id}")
             item.setData(Qt.UserRole, m.id)
@@ -84,7 +87,7 @@ class ModelsPage(QWidget):
         if model_id is None:
             return
         if not mf.is_present(mf.get_manifest(model_id)):
-            self.message.setText(f"'{model_id}' is not on this computer: import its GGUF first.")
+            self.message.setText(self.tr("'{id}' is not on this computer: import its GGUF first.").format(id=model_id))
             return
         self.settings.model = None if model_id == mf.DEFAULT_MODEL_ID else model_id
         save_settings(self.settings)
@@ -92,19 +95,20 @@ class ModelsPage(QWidget):
         self.activate_requested.emit(model_id)
 
     def ask_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a GGUF model", str(Path.home()), "GGUF (*.gguf)")
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import a GGUF model"), str(Path.home()), "GGUF (*.gguf)")
         if path:
             self.import_file(Path(path))
 
     def import_file(self, path: Path, expected_sha256: str | None = None) -> None:
-        self.message.setText(f"Checking {path.name}… / 正在校验…")
+        self.message.setText(self.tr("Checking {name}…").format(name=path.name))
         chat_format = self.format_box.currentData()
         run_in_background(lambda: import_gguf(path, expected_sha256=expected_sha256, chat_format=chat_format),
                           self._imported, self._failed)
 
     def _imported(self, manifest) -> None:
         self.refresh()
-        self.message.setText(f"Imported {manifest.name} (sha256 {manifest.sha256[:12]}…). / 导入成功。")
+        self.message.setText(self.tr("Imported {name} (sha256 {sha}…).").format(name=manifest.name,
+                                                                               sha=manifest.sha256[:12]))
         self.status.emit("imported")
 
     def _failed(self, message: str) -> None:
@@ -116,20 +120,21 @@ class ModelsPage(QWidget):
         if model_id is None:
             return
         manifest = mf.get_manifest(model_id)
-        self.message.setText("Verifying… / 正在校验…")
+        self.message.setText(self.tr("Verifying…"))
         run_in_background(lambda: verify_model(manifest), lambda ok: self._verified(manifest, ok), self._failed)
 
     def _verified(self, manifest, ok: bool) -> None:
-        self.message.setText(f"{manifest.name}: " + ("intact / 完好" if ok else
-                             "missing or damaged: import it again / 缺失或损坏"))
+        self.message.setText(f"{manifest.name}: " + (self.tr("intact") if ok else
+                             self.tr("missing or damaged: import it again")))
         self.status.emit("verified" if ok else "damaged")
 
     def delete_selected(self, confirm: bool = True) -> None:
         model_id = self.selected_id()
         if model_id is None or model_id == (self.settings.model or mf.DEFAULT_MODEL_ID):
-            self.message.setText("Choose another model first: the active one cannot be deleted.")
+            self.message.setText(self.tr("Choose another model first: the active one cannot be deleted."))
             return
-        if confirm and QMessageBox.question(self, "Delete", f"Delete {model_id}?") != QMessageBox.Yes:
+        question = self.tr("Delete {id}?").format(id=model_id)
+        if confirm and QMessageBox.question(self, self.tr("Delete"), question) != QMessageBox.Yes:
             return
         delete_model(model_id)
         self.refresh()
@@ -138,24 +143,27 @@ class ModelsPage(QWidget):
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, directory: HotlineDirectory, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings / 设置")
+        self.setWindowTitle(self.tr("Settings"))
         self.settings = settings
         self.region = RegionBox(directory, settings.region)
-        self.auto_lock = QSpinBox(minimum=0, maximum=240, suffix=" min", value=int(settings.auto_lock_minutes))
-        self.auto_lock.setSpecialValueText("never / 从不")
-        self.override = QLineEdit(settings.hotline_override or "", placeholderText="an institution's hotline file")
+        self.auto_lock = QSpinBox(minimum=0, maximum=240, suffix=self.tr(" min"),
+                                  value=int(settings.auto_lock_minutes))
+        self.auto_lock.setSpecialValueText(self.tr("never"))
+        self.override = QLineEdit(settings.hotline_override or "",
+                                  placeholderText=self.tr("an institution's hotline file"))
         self.text_size = QSpinBox(minimum=TEXT_SIZES[1] - 1, maximum=TEXT_SIZES[2], suffix=" pt")
-        self.text_size.setSpecialValueText("system / 跟随系统")  # shown for the minimum, which means 0
+        self.text_size.setSpecialValueText(self.tr("system"))  # shown for the minimum, which means 0
         self.text_size.setValue(int(settings.text_size) or self.text_size.minimum())
         self.theme = QComboBox()
-        for theme, label in zip(THEMES, ("Follow the system / 跟随系统", "Light / 浅色", "Dark / 深色")):
+        for theme, label in zip(THEMES, (self.tr("Follow the system"), self.tr("Light"), self.tr("Dark"))):
             self.theme.addItem(label, theme)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
-        self.gpu_layers, self.gpu_note = _gpu_controls(settings)
+        self.gpu_layers, self.gpu_note = self._gpu_controls(settings)
+        self.language, self.language_note = self._language_controls(settings)
         self.models = ModelsPage(settings)
         tabs = QTabWidget()
-        tabs.addTab(self._general(), "General / 常规")
-        tabs.addTab(self.models, "Models / 模型")
+        tabs.addTab(self._general(), self.tr("General"))
+        tabs.addTab(self.models, self.tr("Models"))
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Close)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
@@ -166,14 +174,46 @@ class SettingsDialog(QDialog):
     def _general(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
-        form.addRow("Hotline region / 热线地区", self.region)
-        form.addRow("Lock after idle / 空闲自动锁定", self.auto_lock)
-        form.addRow("Hotline file / 热线文件", self.override)
-        form.addRow("Text size / 字号", self.text_size)
-        form.addRow("Colours / 配色", self.theme)
-        form.addRow("GPU layers / GPU 层数", self.gpu_layers)
+        form.addRow(self.tr("Hotline region"), self.region)
+        form.addRow(self.tr("Lock after idle"), self.auto_lock)
+        form.addRow(self.tr("Hotline file"), self.override)
+        form.addRow(self.tr("Text size"), self.text_size)
+        form.addRow(self.tr("Colours"), self.theme)
+        form.addRow(self.tr("GPU layers"), self.gpu_layers)
         form.addRow("", self.gpu_note)
+        form.addRow(self.tr("Language"), self.language)
+        form.addRow("", self.language_note)
         return page
+
+    def _language_controls(self, settings: Settings) -> tuple[QComboBox, QLabel]:
+        """The interface language, each named in itself; the note under it speaks the language
+        chosen, since that may be the only one the person reads."""
+        box = QComboBox()
+        for choice, label in zip(INTERFACE_LANGUAGES, (self.tr("Follow the system"), "English", "中文")):
+            box.addItem(label, choice)
+        box.setCurrentIndex(max(0, box.findData(settings.interface_language)))
+        note = QLabel(wordWrap=True, objectName="languageNote")
+
+        def show_note() -> None:
+            note.setText(translate_to(resolve_language(box.currentData()), "SettingsDialog", _RESTART_NOTE))
+
+        box.currentIndexChanged.connect(show_note)
+        show_note()
+        return box, note
+
+    def _gpu_controls(self, settings: Settings) -> tuple[QSpinBox, QLabel]:
+        """How many layers llama.cpp offloads to a GPU (-1 shows as "auto": all), and whether it can."""
+        value = settings.gpu_layers
+        box = QSpinBox(minimum=-1, maximum=999, suffix=self.tr(" layers"),
+                       value=-1 if value == GPU_AUTO else int(value) if str(value).isdigit() else 0)
+        box.setSpecialValueText(self.tr("auto: all"))
+        box.setToolTip(self.tr("0 runs on the CPU only. Applies the next time the model loads."))
+        if gpu_offload_supported():
+            text = self.tr("Applies the next time the model loads.")
+        else:
+            text = self.tr("This build of llama.cpp has no GPU support: the model runs on the CPU whatever "
+                           "is set here.")
+        return box, QLabel(text, wordWrap=True, objectName="gpuNote")
 
     def save(self) -> None:
         self.settings.region = self.region.region()
@@ -183,20 +223,7 @@ class SettingsDialog(QDialog):
         self.settings.text_size = 0 if size == self.text_size.minimum() else size
         self.settings.theme = self.theme.currentData()
         self.settings.gpu_layers = GPU_AUTO if self.gpu_layers.value() < 0 else self.gpu_layers.value()
+        self.settings.interface_language = self.language.currentData()
         save_settings(self.settings)
         self.accept()
 
-
-def _gpu_controls(settings: Settings) -> tuple[QSpinBox, QLabel]:
-    """How many layers llama.cpp offloads to a GPU (-1 shows as "auto": all), and whether it can."""
-    value = settings.gpu_layers
-    box = QSpinBox(minimum=-1, maximum=999, suffix=" layers / 层",
-                   value=-1 if value == GPU_AUTO else int(value) if str(value).isdigit() else 0)
-    box.setSpecialValueText("auto: all / 自动：全部")
-    box.setToolTip("0 runs on the CPU only. Applies the next time the model loads. / 0 表示只用 CPU。")
-    if gpu_offload_supported():
-        text = "Applies the next time the model loads. / 下次加载模型时生效。"
-    else:
-        text = ("This build of llama.cpp has no GPU support: the model runs on the CPU whatever is set "
-                "here. / 此版本不支持 GPU，模型在 CPU 上运行。")
-    return box, QLabel(text, wordWrap=True, objectName="gpuNote")

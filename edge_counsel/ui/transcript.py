@@ -23,7 +23,7 @@ from .appearance import mixed
 __all__ = ["Transcript", "AI_TAG", "time_label"]
 
 AI_TAG = "(AI)"
-_WHO = {"user": "You / 你", "assistant": "Edge Counsel"}
+_BUBBLES = ("user", "assistant")
 _ROLE = QTextFormat.UserProperty + 1  # which bubble a block belongs to: "user", "assistant", "note"
 _SIDE = 60  # the indent on the other side of a bubble, in pixels
 
@@ -114,7 +114,7 @@ class Transcript(QTextBrowser):
         start = self._new_block(cursor, role, self._bubble(role, top=8, bottom=0))
         bold = QTextCharFormat()
         bold.setFontWeight(QFont.Bold)
-        cursor.insertText(_WHO[role], bold)
+        cursor.insertText(self.tr("You") if role == "user" else "Edge Counsel", bold)
         small = QTextCharFormat()
         small.setProperty(QTextFormat.FontSizeAdjustment, -1)
         tag = f" {AI_TAG}" if role == "assistant" else ""
@@ -161,7 +161,7 @@ class Transcript(QTextBrowser):
         block = self.document().begin()
         while block.isValid():
             role = block.blockFormat().property(_ROLE)
-            if role in _WHO:
+            if role in _BUBBLES:
                 cursor = QTextCursor(block)
                 fmt = block.blockFormat()
                 fmt.setBackground(self._colour(role))

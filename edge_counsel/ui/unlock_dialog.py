@@ -47,10 +47,6 @@ if TYPE_CHECKING:
 
 __all__ = ["UnlockDialog", "ChangePassphraseDialog", "ask_passphrase", "change_passphrase_dialog"]
 
-_LOST = ("If you forget this passphrase, your conversations, journal and mood history cannot be "
-         "recovered — not by us, not by anyone. / 如果忘记密码，数据将无法恢复。")
-
-
 @dataclass(frozen=True)
 class _Outcome:
     """What the pool thread hands back: an open store, or the error to show."""
@@ -125,6 +121,10 @@ class _WorkingDialog(QDialog):
     def try_accept(self) -> bool:
         raise NotImplementedError
 
+    def _lost_label(self) -> QLabel:
+        return QLabel(self.tr("If you forget this passphrase, your conversations, journal and mood history "
+                              "cannot be recovered — not by us, not by anyone."), wordWrap=True)
+
     def reject(self) -> None:
         if not self.working:  # Esc or the close button must not strand a store opening meanwhile
             super().reject()
@@ -148,27 +148,26 @@ class UnlockDialog(_WorkingDialog):
     def __init__(self, home: Path, parent=None, *, pool=None) -> None:
         self.home = Path(home)
         self.creating = not has_store(self.home)
-        super().__init__(parent, pool, "Creating your store… / 正在创建…" if self.creating
-                         else "Unlocking… / 正在解锁…")
+        super().__init__(parent, pool, self.tr("Creating your store…") if self.creating
+                         else self.tr("Unlocking…"))
         self.store: Store | None = None
-        self.setWindowTitle("Edge Counsel — " + ("Create a passphrase / 设置密码" if self.creating
-                                                  else "Unlock / 解锁"))
+        self.setWindowTitle("Edge Counsel — " + (self.tr("Create a passphrase") if self.creating
+                                                  else self.tr("Unlock")))
         self.passphrase = QLineEdit(echoMode=QLineEdit.Password, objectName="passphrase")
         self.confirm = QLineEdit(echoMode=QLineEdit.Password, objectName="confirm")
-        self.remember = QCheckBox("Remember on this computer (OS keychain) / 在本机记住")
+        self.remember = QCheckBox(self.tr("Remember on this computer (OS keychain)"))
         self._layout()
 
     def _layout(self) -> None:
         form = QFormLayout()
-        form.addRow("Passphrase / 密码", self.passphrase)
+        form.addRow(self.tr("Passphrase"), self.passphrase)
         if self.creating:
-            form.addRow("Again / 再输一次", self.confirm)
+            form.addRow(self.tr("Again"), self.confirm)
         layout = QVBoxLayout(self)
-        intro = ("Everything you write is encrypted on this computer with this passphrase. / "
-                 "你写下的一切都用这个密码加密保存在本机。")
+        intro = self.tr("Everything you write is encrypted on this computer with this passphrase.")
         layout.addWidget(QLabel(intro, wordWrap=True))
         if self.creating:
-            lost = QLabel(_LOST, wordWrap=True)
+            lost = self._lost_label()
             font = lost.font()
             font.setBold(True)  # a font, not a style sheet: the layout then knows its wrapped height
             lost.setFont(font)
@@ -188,7 +187,7 @@ class UnlockDialog(_WorkingDialog):
         if self.working:
             return False
         if self.creating and self.passphrase.text() != self.confirm.text():
-            self._show_failure("The two passphrases differ. / 两次输入的密码不一致。")
+            self._show_failure(self.tr("The two passphrases differ."))
             return False
         remember = True if self.remember.isChecked() else None  # unticked: keep the earlier choice
         job = partial(_attempt, self.home, self.passphrase.text(), self.creating, remember)
@@ -205,7 +204,7 @@ class UnlockDialog(_WorkingDialog):
             self._failed(outcome.error)
             return
         if outcome.keychain is not None:
-            QMessageBox.information(self, "Keychain / 钥匙串", str(outcome.keychain))
+            QMessageBox.information(self, self.tr("Keychain"), str(outcome.keychain))
         self.store = outcome.store
         self.unlocked.emit(self.store)
         self.accept()
@@ -229,14 +228,15 @@ class UnlockDialog(_WorkingDialog):
         self.unlock_failed.emit(message)
 
     def _offer_move_aside(self, exc: StoreCorruptError) -> None:
-        path = getattr(exc, "path", "the store")
+        path = getattr(exc, "path", self.tr("the store"))
         answer = QMessageBox.question(
-            self, "The database is damaged / 数据库已损坏",
-            f"{exc}\n\nMove {path} aside (it is kept, renamed) and start a new, empty store?",
+            self, self.tr("The database is damaged"),
+            f"{exc}\n\n" + self.tr("Move {path} aside (it is kept, renamed) and start a new, empty store?")
+            .format(path=path),
             QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         if answer == QMessageBox.Yes:
             moved = move_damaged_aside(self.home, exc)
-            self.error.setText(f"Moved to {moved}. Unlock again to start a new store.")
+            self.error.setText(self.tr("Moved to {path}. Unlock again to start a new store.").format(path=moved))
 
 
 class ChangePassphraseDialog(_WorkingDialog):
@@ -246,15 +246,15 @@ class ChangePassphraseDialog(_WorkingDialog):
     change_failed = Signal(str)  # the message shown; the dialog stays open and usable
 
     def __init__(self, home: Path, parent=None, *, pool=None) -> None:
-        super().__init__(parent, pool, "Changing… / 正在修改…")
+        super().__init__(parent, pool, self.tr("Changing…"))
         self.home = Path(home)
-        self.setWindowTitle("Change passphrase / 修改密码")
+        self.setWindowTitle(self.tr("Change passphrase"))
         self.old, self.new, self.again = (QLineEdit(echoMode=QLineEdit.Password) for _ in range(3))
         form = QFormLayout(self)
-        form.addRow("Current / 当前密码", self.old)
-        form.addRow("New / 新密码", self.new)
-        form.addRow("Again / 再输一次", self.again)
-        form.addRow(QLabel(_LOST, wordWrap=True))
+        form.addRow(self.tr("Current"), self.old)
+        form.addRow(self.tr("New"), self.new)
+        form.addRow(self.tr("Again"), self.again)
+        form.addRow(self._lost_label())
         form.addRow(self.busy)
         form.addRow(self.error)
         form.addRow(self.buttons)
@@ -265,7 +265,7 @@ class ChangePassphraseDialog(_WorkingDialog):
         if self.working:
             return False
         if self.new.text() != self.again.text():
-            self._failed("The new passphrases differ. / 两次输入的新密码不一致。")
+            self._failed(self.tr("The new passphrases differ."))
             return False
         job = partial(change_passphrase, self.home, self.old.text(), self.new.text())
         self._set_working(True, [self.old, self.new, self.again])

@@ -106,21 +106,22 @@ class InferenceWorker(QObject):
         except EdgeCounselError as exc:
             self.failed.emit(str(exc))
         except Exception as exc:  # noqa: BLE001 - the UI must hear about any failure, then go on
-            self.failed.emit(f"The model stopped with an internal error ({type(exc).__name__}). "
-                             "Try again, or start a new conversation.")
+            self.failed.emit(self.tr("The model stopped with an internal error ({name}). Try again, or "
+                                     "start a new conversation.").format(name=type(exc).__name__))
 
     @Slot(int, object)
     def run_task(self, task_id: int, fn) -> None:
         """Run ``fn(engine)`` on this thread (journal reflection and the like)."""
         if self.engine is None:
-            self.task_failed.emit(task_id, "The model is not loaded, so this needs to wait. / 模型尚未加载。")
+            self.task_failed.emit(task_id, self.tr("The model is not loaded, so this needs to wait."))
             return
         try:
             self.task_done.emit(task_id, fn(self.engine))
         except EdgeCounselError as exc:
             self.task_failed.emit(task_id, str(exc))
         except Exception as exc:  # noqa: BLE001 - report, never take the worker down
-            self.task_failed.emit(task_id, f"The model task failed ({type(exc).__name__}). Try again.")
+            self.task_failed.emit(task_id, self.tr("The model task failed ({name}). Try again.")
+                                  .format(name=type(exc).__name__))
 
     @Slot()
     def forget(self) -> None:
