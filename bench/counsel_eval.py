@@ -146,7 +146,9 @@ def summarise(conversations: list[dict]) -> dict:
     rows = [r for c in conversations for r in c["rows"]]
     if not rows:
         return {"replies": 0}
-    out = {"replies": len(rows), "takeovers": sum(c["takeovers"] for c in conversations)}
+    takeovers = sum(c["takeovers"] for c in conversations)
+    out = {"replies": len(rows), "takeovers": takeovers,
+           "takeover_rate": round(takeovers / (takeovers + len(rows)), 3)}
     for key in ("language_right", "question", "one_question", "repeated_question",
                 "repeated_sentence", "valence_mismatch", "artefacts"):
         out[key] = round(sum(r[key] for r in rows) / len(rows), 3)

