@@ -38,6 +38,7 @@ from ..safety.guard import OutputGuard, default_guard
 from ..safety.risk import RiskAssessment, RiskDetector, default_detector
 from ..safety.screening import SafetyDialogue
 from . import persona
+from .repetition import RepeatFilter
 
 __all__ = ["Conversation", "Turn", "Submission", "Delta", "Replace", "Done", "Reply", "Recorder",
            "MAX_INPUT_CHARS"]
@@ -309,7 +310,8 @@ class Conversation:
         condensed = self._fit_context(engine, turns)
         summary, dropped = condensed or (self.summary, 0)
         shown, source = "", "model"
-        for chunk in engine.stream_chat(self.messages(turns[dropped:], summary), self.params, cancel):
+        stream = engine.stream_chat(self.messages(turns[dropped:], summary), self.params, cancel)
+        for chunk in _without_repeats(stream, self._said(turns)):
             # partial=True: a match at the very end waits for the next chunk, so a safe reply
             # cut mid-phrase ("I'm a person" + "-centred AI") is not replaced by mistake.
             verdict = self.guard.screen(shown + chunk, self.lang, partial=True)
@@ -329,6 +331,12 @@ class Conversation:
             text = (text + "\n\n" + extra).strip()
         yield Done(Reply(text, source, self.lang, assessment, bool(cancel and cancel.cancelled), step,
                          tuple(withheld), epoch, condensed))
+
+    def _said(self, turns: Sequence[Turn]) -> RepeatFilter:
+        """What the counselor has said (this conversation's replies and the worked examples), for
+        the reply not to say again."""
+        examples = [m["content"] for m in persona.examples(self.lang) if m["role"] == "assistant"]
+        return RepeatFilter(examples + [t.content for t in turns if t.role == "assistant"])
 
     def _fit_context(self, engine, turns: list[Turn]) -> tuple[str, int] | None:
         """(summary, turns it replaces) when the prompt would leave no room for a full reply."""
@@ -359,6 +367,15 @@ class Conversation:
         except InputTooLongError:
             text = ""
         return text or _extractive_summary(turns, earlier)
+
+
+def _without_repeats(stream: Iterator[str], repeats: RepeatFilter) -> Iterator[str]:
+    """The model's stream less the sentences it has already said (``repetition.RepeatFilter``)."""
+    for chunk in stream:
+        if text := repeats.feed(chunk):
+            yield text
+    if text := repeats.finish():
+        yield text
 
 
 def _scripted(reply: Reply) -> Iterator[Event]:
