@@ -101,8 +101,7 @@ class CrisisEntryError(EdgeCounselError):
     def __init__(self, assessment=None) -> None:
         self.assessment = assessment  # the detector's RiskAssessment, for the crisis help to show
         super().__init__("There is no AI reflection for this entry: what you wrote matters too much for that. "
-                         "Please look at the help that has opened. / 这篇日记不做 AI 回顾：你写下的内容很重要，"
-                         "请看看已经打开的求助信息。")
+                         "Please look at the help that has opened.")
 
 
 class StoreTooNewError(EdgeCounselError):
@@ -146,7 +145,12 @@ class KioskConfigError(EdgeCounselError, ValueError):
 
 
 class KioskPinError(EdgeCounselError, ValueError):
-    """A new kiosk admin PIN is too short, not digits, or not typed the same twice."""
+    """A new kiosk admin PIN is too short, not digits, or not typed the same twice. ``reason``
+    ("digits", "short", "repeated", "differ") lets a window say it in its own language."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        self.reason = reason
+        super().__init__(message)
 
 
 class KioskLockedError(EdgeCounselError):

@@ -224,3 +224,20 @@ def test_the_launcher_translates_before_any_window(qapp, interface_language):
     assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"  # Qt's own buttons too
     create_qt_app("en")
     assert current() == "en" and QCoreApplication.translate("MainWindow", "Chat") == "Chat"
+
+
+def test_a_chinese_kiosk_states_the_pin_rules_in_chinese(tmp_path, qtbot, interface_language):
+    from edge_counsel.ui.kiosk_window import KioskWindow
+
+    interface_language("zh")
+    win = KioskWindow(kiosk.KioskConfig(interface_language="zh"), tmp_path / "kiosk.json", kiosk.KioskState(None),
+                      directory=HotlineDirectory.load())
+    qtbot.addWidget(win)
+    try:
+        setup = win.pages["setup"]
+        for pin, repeat, expected in (("12345", "12345", f"至少需要 {kiosk.MIN_PIN_DIGITS} 位"),
+                                      ("777777", "777777", "同一个数字"), ("135790", "135791", "不一致")):
+            setup.chosen.emit(pin, repeat)
+            assert expected in setup.message.text() and not re.search("[a-z]{3}", setup.message.text())  # no English words
+    finally:
+        win.exit_kiosk()

@@ -340,6 +340,10 @@
         <source>Reflecting…</source>
         <translation>正在回顾…</translation>
     </message>
+    <message>
+        <source>There is no AI reflection for this entry: what you wrote matters too much for that. Please look at the help that has opened.</source>
+        <translation>这篇日记不做 AI 回顾：你写下的内容很重要，请看看已经打开的求助信息。</translation>
+    </message>
 </context>
 <context>
     <name>KioskWindow</name>
@@ -366,6 +370,22 @@
     <message>
         <source>Too many wrong PINs. Try again in {time}.</source>
         <translation>PIN 错误次数过多，请在 {time} 后再试。</translation>
+    </message>
+    <message>
+        <source>The PIN must be digits only (0-9).</source>
+        <translation>PIN 只能是数字（0-9）。</translation>
+    </message>
+    <message>
+        <source>The PIN needs at least {digits} digits.</source>
+        <translation>PIN 至少需要 {digits} 位数字。</translation>
+    </message>
+    <message>
+        <source>Choose a PIN that is not one digit repeated.</source>
+        <translation>请不要使用同一个数字重复组成的 PIN。</translation>
+    </message>
+    <message>
+        <source>The two PINs differ; type the same PIN twice.</source>
+        <translation>两次输入的 PIN 不一致，请输入相同的 PIN。</translation>
     </message>
     <message>
         <source>Not saved: {error}</source>

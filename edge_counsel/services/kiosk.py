@@ -272,13 +272,13 @@ def _is_day(text: object) -> bool:
 def check_new_pin(pin: str, repeat: str) -> str:
     """The PIN when it is acceptable; KioskPinError saying what to change otherwise."""
     if not pin.isdigit() or not pin.isascii():
-        raise KioskPinError("The PIN must be digits only (0-9). / PIN 只能是数字。")
+        raise KioskPinError("The PIN must be digits only (0-9).", "digits")
     if len(pin) < MIN_PIN_DIGITS:
-        raise KioskPinError(f"The PIN needs at least {MIN_PIN_DIGITS} digits. / PIN 至少 {MIN_PIN_DIGITS} 位。")
+        raise KioskPinError(f"The PIN needs at least {MIN_PIN_DIGITS} digits.", "short")
     if len(set(pin)) == 1:
-        raise KioskPinError("Choose a PIN that is not one digit repeated. / 请不要使用同一个数字重复组成的 PIN。")
+        raise KioskPinError("Choose a PIN that is not one digit repeated.", "repeated")
     if pin != repeat:
-        raise KioskPinError("The two PINs differ; type the same PIN twice. / 两次输入的 PIN 不一致。")
+        raise KioskPinError("The two PINs differ; type the same PIN twice.", "differ")
     return pin
 
 

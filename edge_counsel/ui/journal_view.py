@@ -264,7 +264,8 @@ class JournalPage(QWidget):
         except CrisisEntryError as refused:
             if notify and self.crisis_hook is not None:  # a save just now has opened it already
                 self.crisis_hook(refused.assessment)
-            self.status.setText(str(refused))
+            self.status.setText(self.tr("There is no AI reflection for this entry: what you wrote matters too "
+                                        "much for that. Please look at the help that has opened."))
         except EdgeCounselError as error:
             self.status.setText(str(error))
         return None

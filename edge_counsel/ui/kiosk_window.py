@@ -26,7 +26,7 @@ from PySide6.QtGui import QClipboard, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QMainWindow, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from ..engine.llama import GenerationParams
-from ..errors import EdgeCounselError, KioskLockedError
+from ..errors import EdgeCounselError, KioskLockedError, KioskPinError
 from ..safety import crisis_replies
 from ..safety.hotlines import HotlineDirectory, language_for_region
 from ..safety.risk import default_detector
@@ -351,6 +351,15 @@ class KioskWindow(QMainWindow):
         minutes, secs = divmod(seconds, 60)
         return self.tr("Too many wrong PINs. Try again in {time}.").format(time=f"{minutes}:{secs:02d}")
 
+    def _error_text(self, error: EdgeCounselError) -> str:
+        """An error in the interface language where the window knows it (the PIN rules)."""
+        if isinstance(error, KioskPinError):
+            return {"digits": self.tr("The PIN must be digits only (0-9)."),
+                    "short": self.tr("The PIN needs at least {digits} digits.").format(digits=kiosk.MIN_PIN_DIGITS),
+                    "repeated": self.tr("Choose a PIN that is not one digit repeated."),
+                    "differ": self.tr("The two PINs differ; type the same PIN twice.")}[error.reason]
+        return str(error)
+
     def _open_admin_page(self) -> None:
         self.cycle.open_admin()
         self.pages["admin"].populate(self.config, self.state)
@@ -362,7 +371,7 @@ class KioskWindow(QMainWindow):
             kiosk.save_config(self.config, self.config_path)
         except EdgeCounselError as exc:
             self.config.pin_hash = None
-            self.pages["setup"].message.setText(str(exc))
+            self.pages["setup"].message.setText(self._error_text(exc))
             return
         self.pages["setup"].clear()
         self._open_admin_page()
@@ -377,7 +386,7 @@ class KioskWindow(QMainWindow):
                 PinGuard(config, self.state).set_pin(page.new_pin.text(), page.new_pin2.text())
             kiosk.save_config(config, self.config_path)
         except EdgeCounselError as exc:
-            page.message.setText(self.tr("Not saved: {error}").format(error=exc))
+            page.message.setText(self.tr("Not saved: {error}").format(error=self._error_text(exc)))
             return False
         reload = (config.model, config.n_ctx) != (self.config.model, self.config.n_ctx)
         self._use_config(config, directory)
