@@ -827,6 +827,10 @@
 <context>
     <name>Transcript</name>
     <message>
+        <source>Copy message</source>
+        <translation>复制这条消息</translation>
+    </message>
+    <message>
         <source>You</source>
         <translation>你</translation>
     </message>
