@@ -250,10 +250,7 @@ class ReplyClassifier:
                     best, unit = z, key
         if unit is None or sigmoid(best) < self.threshold:
             return ()
-        category = self.category(frozenset().union(*(self._sentence(s)[0] for s in unit)))
-        if category == "hotline_wrong" and not any(_PHONE.search(s) for s in unit):
-            return ()  # a wrong number needs a number: the rest is the number check's job
-        return (f"{category}.learned",)
+        return (f"{self.category(frozenset().union(*(self._sentence(s)[0] for s in unit)))}.learned",)
 
     def _sentence_features(self, sentence: str) -> tuple[frozenset[str], float]:
         """A sentence's feature set and the sum of their weights (cached per sentence)."""
