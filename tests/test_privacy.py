@@ -163,7 +163,9 @@ def test_kill_9_while_a_reply_streams_keeps_finished_messages(tmp_path, data_hom
         proc.stdin.write(b"Hello, please say hi back briefly.\n")
         proc.stdin.flush()
         _wait_for_messages(data_home, "kill test passphrase", 2)
-        proc.stdin.write(b"Now tell me a very long story about the sea, with many details.\n")
+        # A request the counselor answers at length (a story, it now declines in one line).
+        proc.stdin.write(b"Please explain, step by step and in detail, how I can plan my revision for five "
+                         b"exams over the next month.\n")
         proc.stdin.flush()
         _wait_for_messages(data_home, "kill test passphrase", 3)
         # Kill on the first text of the second reply: it is certainly mid-stream then.
