@@ -38,7 +38,6 @@ import re
 import statistics
 import sys
 import time
-from difflib import SequenceMatcher
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,7 +46,9 @@ sys.path.insert(0, str(REPO))
 from edge_counsel.engine.llama import GenerationParams  # noqa: E402
 from edge_counsel.engine.loader import open_engine  # noqa: E402
 from edge_counsel.lang import detect_language  # noqa: E402
+from edge_counsel.safety.guard import reply_sentences  # noqa: E402
 from edge_counsel.services.conversation import Conversation, Delta, Done  # noqa: E402
+from edge_counsel.services.repetition import similar  # noqa: E402
 
 SETS = {"dev": REPO / "tests" / "data" / "counsel" / "dev.jsonl",
         "blind": REPO / "tests" / "data" / "blind" / "counsel_blind_v1.jsonl"}
@@ -56,7 +57,6 @@ TARGETS = {"language_right": (">=", 0.98), "repeated_question": ("<=", 0.05),
            "valence_mismatch": ("<=", 0.02), "early_advice": ("<=", 0.10),
            "question": (">=", 0.70), "artefacts": ("<=", 0.0)}
 
-_SENTENCE = re.compile(r"[^。！？!?.\n]+[。！？!?.]*")
 _QUESTION_END = re.compile(r"([?？]|[吗呢吧][。？?]?)\s*$")
 _CHEERFUL = re.compile(
     r"\b(that'?s|that is|sounds|what an?|how)\s+(really\s+|so\s+)?(great|wonderful|awesome|amazing|"
@@ -77,20 +77,15 @@ _ARTEFACTS = re.compile(r"```|^\s*#{1,6}\s|\*\*|`[^`]+`|<\|?/?[a-z_]+\|?>|^\s*(u
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if len(s.strip()) >= 6]
+    return [s for s in reply_sentences(text) if len(s) >= 6]
 
 
 def questions(text: str) -> list[str]:
     return [s for s in sentences(text) if _QUESTION_END.search(s)]
 
 
-def _similar(a: str, b: str) -> bool:
-    a, b = re.sub(r"\W+", "", a.lower()), re.sub(r"\W+", "", b.lower())
-    return SequenceMatcher(None, a, b).ratio() >= 0.8
-
-
 def _repeats(now: list[str], before: list[str]) -> bool:
-    return any(_similar(a, b) for a in now for b in before)
+    return any(similar(a, b) for a in now for b in before)
 
 
 def measure(reply: str, index: int, lang: str, turn: dict, earlier: list[str],

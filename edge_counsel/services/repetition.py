@@ -16,10 +16,11 @@ import re
 from difflib import SequenceMatcher
 from typing import Iterable
 
-__all__ = ["RepeatFilter", "sentences", "similar"]
+from ..safety.guard import reply_sentences
+
+__all__ = ["RepeatFilter", "similar"]
 
 _SENTENCE_END = re.compile(r"[.!?。！？\n]+[\"'”’)）]*\s*")
-_SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？\n]*")
 _NOT_WORD = re.compile(r"[\W_]+")
 _MIN_CHARS = 6  # shorter sentences ("Yes.", "嗯。") may repeat
 _SIMILAR = 0.8
@@ -29,20 +30,20 @@ def _key(text: str) -> str:
     return _NOT_WORD.sub("", text.lower())
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
-
-
 def similar(a: str, b: str) -> bool:
     """Near-duplicates once punctuation, spacing and case are set aside."""
-    return SequenceMatcher(None, _key(a), _key(b)).ratio() >= _SIMILAR
+    return _close(_key(a), _key(b))
+
+
+def _close(key: str, other: str) -> bool:
+    return SequenceMatcher(None, key, other).ratio() >= _SIMILAR
 
 
 class RepeatFilter:
     """Feed it the reply's chunks; it returns what may be shown now."""
 
     def __init__(self, earlier: Iterable[str]):
-        self._said = [k for text in earlier for s in sentences(text) if len(k := _key(s)) >= _MIN_CHARS]
+        self._said = [k for text in earlier for s in reply_sentences(text) if len(k := _key(s)) >= _MIN_CHARS]
         self._pending = ""  # of the current sentence, what is not yet shown
         self._open = ""  # of the current sentence, what is already shown: the rest streams on
         self._dropped: list[str] = []
@@ -86,12 +87,12 @@ class RepeatFilter:
 
     def _repeats(self, sentence: str) -> bool:
         key = _key(sentence)
-        return len(key) >= _MIN_CHARS and any(similar(key, said) for said in self._said)
+        return len(key) >= _MIN_CHARS and any(_close(key, said) for said in self._said)
 
     def _may_repeat(self, partial: str) -> bool:
         """Whether an unfinished sentence starts like one said before."""
         key = _key(partial)
-        return any(SequenceMatcher(None, key, said[:len(key)]).ratio() >= _SIMILAR for said in self._said)
+        return any(_close(key, said[:len(key)]) for said in self._said)
 
     def _remember(self, sentence: str) -> None:
         if len(key := _key(sentence)) >= _MIN_CHARS:
