@@ -12,17 +12,17 @@ and the ``history`` commands both go through it. Invariants:
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..atomic import atomic_write
 from ..errors import ExportFormatError
+from ..store.database import day_of, local_time
 
 if TYPE_CHECKING:
     from ..store.database import Conversation, Message, Store
 
-__all__ = ["History", "EXPORT_WARNING", "EXPORT_FORMATS"]
+__all__ = ["History", "EXPORT_WARNING", "EXPORT_FORMATS", "local_day"]
 
 EXPORT_WARNING = (
     "Warning: the exported file is NOT encrypted. Anyone who can open it can read this "
@@ -89,9 +89,9 @@ class History:
         return out
 
 
-def _local(stamp: str) -> str:
-    """An ISO UTC timestamp as local 'YYYY-MM-DD HH:MM'."""
-    return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+def local_day(stamp: str) -> str:
+    """A stored UTC time as this computer's local date, 'YYYY-MM-DD'."""
+    return day_of(stamp).isoformat()
 
 
 def _title(conv: Conversation) -> str:
@@ -100,7 +100,7 @@ def _title(conv: Conversation) -> str:
 
 def _line(conv: Conversation) -> str:
     count = f"{conv.message_count} message{'' if conv.message_count == 1 else 's'}"
-    return f"{conv.id:>4}  {_local(conv.updated_at)}  {count:>12}  {_title(conv)}"
+    return f"{conv.id:>4}  {local_time(conv.updated_at)}  {count:>12}  {_title(conv)}"
 
 
 def _format_for(out: Path, fmt: str | None) -> str:
@@ -114,9 +114,9 @@ def _format_for(out: Path, fmt: str | None) -> str:
 
 
 def _as_markdown(conv: Conversation, messages: list[Message]) -> str:
-    parts = [f"# {_title(conv)}", "", f"_Started {_local(conv.created_at)}._", ""]
+    parts = [f"# {_title(conv)}", "", f"_Started {local_time(conv.created_at)}._", ""]
     for m in messages:
-        parts += [f"**{_SPEAKERS.get(m.role, m.role)}** ({_local(m.created_at)}):", "", m.content, ""]
+        parts += [f"**{_SPEAKERS.get(m.role, m.role)}** ({local_time(m.created_at)}):", "", m.content, ""]
     return "\n".join(parts)
 
 

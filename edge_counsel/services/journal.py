@@ -20,8 +20,7 @@ from typing import Callable
 from ..engine.llama import Engine
 from ..errors import CrisisEntryError
 from ..safety.risk import RiskAssessment, RiskDetector, default_detector
-from ..store.database import JournalEntry, Store
-from .mood import as_datetime
+from ..store.database import JournalEntry, Store, local_time
 from .reflection import Reflection, recent_context, reflect
 
 __all__ = ["Journal", "SavedEntry", "CRISIS_LEVEL", "is_crisis", "first_line", "local_time"]
@@ -114,8 +113,3 @@ def first_line(text: str, width: int = 60) -> str:
     """The entry's first non-empty line, cut to ``width`` characters: its title in a list."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     return line if len(line) <= width else line[:width - 1] + "…"
-
-
-def local_time(iso: str) -> str:
-    """A stored UTC time as this computer's local date and time, to the minute."""
-    return as_datetime(iso).astimezone().strftime("%Y-%m-%d %H:%M")

@@ -58,6 +58,7 @@ __all__ = [
     "empty_safety_plan",
     "as_datetime",
     "day_of",
+    "local_time",
 ]
 
 DB_FILENAME = "counsel.db"
@@ -185,6 +186,11 @@ def day_of(moment: datetime | str) -> date:
     """The local calendar day of a moment (the store keeps UTC strings)."""
     moment = as_datetime(moment)
     return (moment.astimezone() if moment.tzinfo else moment).date()
+
+
+def local_time(moment: datetime | str) -> str:
+    """A stored UTC time as this computer's local date and time, to the minute."""
+    return as_datetime(moment).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def _iso(moment: datetime | str) -> str:

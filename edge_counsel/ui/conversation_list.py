@@ -8,12 +8,10 @@ visitor's conversations are never shown to the next.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
-from ..services.history import History
+from ..services.history import History, local_day
 
 __all__ = ["ConversationList"]
 
@@ -56,7 +54,7 @@ class ConversationList(QWidget):
         for conv in self.history.conversations() if self.history is not None else ():
             item = QListWidgetItem()
             item.setData(Qt.UserRole, conv.id)
-            item.setData(_DAY, _day(conv.updated_at))
+            item.setData(_DAY, local_day(conv.updated_at))
             item.setToolTip(conv.title)
             self._fit_title(item)
             self.list.addItem(item)
@@ -80,8 +78,3 @@ class ConversationList(QWidget):
     def _clicked(self, item: QListWidgetItem) -> None:
         if item.data(Qt.UserRole) != self.open_id:
             self.open_requested.emit(item.data(Qt.UserRole))
-
-
-def _day(stamp: str) -> str:
-    """An ISO UTC timestamp as the local date."""
-    return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d")
