@@ -111,8 +111,8 @@ def measure(reply: str, index: int, lang: str, turn: dict, earlier: list[str],
     return row
 
 
-def run_conversation(engine, case: dict, params: GenerationParams) -> dict:
-    session = Conversation(engine, params=params)
+def run_conversation(engine, case: dict, params: GenerationParams, chosen: tuple[str, ...] = ()) -> dict:
+    session = Conversation(engine, params=params, chosen=chosen)
     replies, rows, takeovers = [], [], 0
     for index, turn in enumerate(case["turns"]):
         start, first = time.perf_counter(), None
@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     engine, manifest = open_engine(args.model)
     params = GenerationParams(seed=args.seed) if args.temperature is None else \
         GenerationParams(seed=args.seed, temperature=args.temperature)
-    conversations = [run_conversation(engine, case, params) for case in cases]
+    chosen = () if args.temperature is None else ("temperature",)  # else the manifest's sampling
+    conversations = [run_conversation(engine, case, params, chosen) for case in cases]
     engine.close()
 
     report = {"set": args.set, "model": manifest.id if manifest else args.model, "seed": args.seed,

@@ -34,7 +34,7 @@ class Settings:
     region_asked: bool = False  # the first start's region question was answered
     n_ctx: int = 4096
     max_tokens: int = 384
-    temperature: float = 0.7
+    temperature: float | None = None  # None: the model's own setting (its manifest's "sampling")
     auto_lock_minutes: int = 15
     disclosure_seen: bool = False
     last_opened: str | None = None  # ISO date of the last start: the disclosure returns after a week away

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+
 import pytest
 
 from edge_counsel.engine.llama import (CancelToken, GenerationParams, LlamaEngine, gpu_offload_supported,
                                        parse_gpu_layers)
+from edge_counsel.engine import manifest as mf
 from edge_counsel.engine.loader import open_engine
 from edge_counsel.settings import Settings, save_settings
 from edge_counsel.errors import (
@@ -189,3 +193,41 @@ def test_the_saved_setting_is_the_default_and_auto_means_every_layer(model_path,
         assert engine._llama.model_params.n_gpu_layers == 0 and engine.offload_note is None
     finally:
         engine.close()
+
+
+def test_a_reply_goes_on_from_given_text_held_to_a_grammar(engine):
+    grammar = r'''root ::= " " ("What" | "How") [^?.!\n]{4,80} "?"'''
+    text = "".join(engine.stream_chat(_chat("I had a rough day at school."), GenerationParams(max_tokens=40, temperature=0.0),
+                                      reply_so_far="That sounds hard.", grammar=grammar))
+    assert re.fullmatch(r" (What|How)[^?.!\n]{4,80}\?", text), text
+
+
+def test_stop_strings_in_the_params_end_the_reply(engine):
+    free = "".join(engine.stream_chat(_chat("Describe your morning in two sentences."), GREEDY))
+    assert " " in free.strip()
+    stopped = "".join(engine.stream_chat(_chat("Describe your morning in two sentences."),
+                                         dataclasses.replace(GREEDY, stop=(" ",))))
+    assert stopped and " " not in stopped.strip() and free.startswith(stopped)
+
+
+def test_the_manifest_gives_the_model_its_own_sampling(model_path):
+    target = mf.model_path(mf.get_manifest(mf.DEFAULT_MODEL_ID))  # where the app looks for it
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.symlink_to(model_path)
+    engine, manifest = open_engine(None, n_ctx=512)
+    try:
+        assert manifest is not None and manifest.sampling["temperature"] == 0.7
+        assert engine.sampling == manifest.sampling
+    finally:
+        engine.close()
+
+
+def test_sampling_overrides_take_known_settings_of_the_right_type():
+    base = GenerationParams(max_tokens=100, seed=3)
+    got = base.with_overrides({"temperature": 0.3, "top_p": 1, "top_k": 20, "min_p": 0.1, "repeat_penalty": 1.2,
+                               "stop": ["</s>"], "max_tokens": 5, "seed": 9, "bogus": 1})
+    assert (got.temperature, got.top_p, got.top_k, got.min_p, got.repeat_penalty, got.stop) == \
+        (0.3, 1.0, 20, 0.1, 1.2, ("</s>",))
+    assert (got.max_tokens, got.seed) == (100, 3)  # not the model's to choose
+    assert base.with_overrides({"temperature": "hot", "top_k": 2.5, "stop": "x", "min_p": True}) == base
+    assert base.with_overrides(None) == base

@@ -185,3 +185,13 @@ def test_the_model_extra_pins_what_the_default_manifest_downloads():
     extra = project["project"]["optional-dependencies"]["model"]
     assert extra == [c["requirement"] for c in mf.get_manifest(mf.DEFAULT_MODEL_ID).chunks]
     assert not any(r.startswith("pandas-sns") for r in project["project"]["dependencies"])
+
+
+def test_a_manifest_carries_its_models_sampling_and_refuses_a_malformed_one(tmp_path):
+    raw = mf.get_manifest(mf.DEFAULT_MODEL_ID).to_dict()
+    assert raw["sampling"]["temperature"] == 0.7  # chosen with bench/counsel_eval.py
+    assert mf.Manifest.from_dict(raw).sampling == raw["sampling"]
+    del raw["sampling"]
+    assert mf.Manifest.from_dict(raw).sampling == {} and "sampling" not in mf.Manifest.from_dict(raw).to_dict()
+    with pytest.raises(ManifestError, match="sampling"):
+        mf.Manifest.from_dict({**raw, "sampling": [0.7]})

@@ -56,3 +56,34 @@ def test_a_reply_of_nothing_but_repeats_is_kept_rather_than_silent():
     reply = "What usually helps you when you feel this way?"
     assert stream(reply)[0] == reply
 
+
+
+@pytest.mark.parametrize("earlier, reply, expected", [
+    # an old question behind a new opening: the old clause goes, the sentence ends where the new one did
+    (["她还是挂了，可能是因为你担心自己被其他学科所影响？"], "周末你一个人在宿舍复习到很晚，可能是因为你担心自己被其他学科所影响？",
+     "周末你一个人在宿舍复习到很晚。"),
+    (["Driving tests are stressful, and what would make the next one feel fairer?"],
+     "That was a long day, and what would make the next one feel fairer?", "That was a long day."),
+    # a middle clause said before goes; the clauses around it stay
+    (["I hear you, that sounds exhausting."], "Okay, that sounds exhausting, tell me about Monday.",
+     "Okay, tell me about Monday."),
+])
+def test_a_clause_said_before_is_dropped_even_behind_a_new_opening(earlier, reply, expected):
+    assert stream(reply, earlier=earlier)[0] == expected
+
+
+def test_a_question_that_differs_in_one_word_is_a_repeat():
+    earlier = ["What would be a fair outcome with Sam making her happy?"]
+    assert stream("Sam sounds kind. What would be the best outcome with Sam making her happy?",
+                  earlier=earlier)[0] == "Sam sounds kind. "
+
+
+def test_a_short_question_may_not_repeat_but_a_short_answer_may():
+    assert stream("我明白。你希望什么？", earlier=["你希望什么？"])[0] == "我明白。"
+    assert stream("嗯。我明白。", earlier=["嗯。我明白。"])[0] == "嗯。我明白。"
+
+
+def test_said_before_knows_short_questions_and_clauses():
+    repeats = RepeatFilter(["那你希望什么？", "Thanks for sharing, what happened next?"])
+    assert repeats.said_before(" 你希望什么？") and repeats.said_before("What happened next?")
+    assert not repeats.said_before("What did Maya say?")

@@ -8,7 +8,7 @@ from edge_counsel.safety import crisis_replies
 from edge_counsel.services import persona
 from edge_counsel.engine.llama import GenerationParams
 from edge_counsel.errors import InputTooLongError
-from edge_counsel.services.conversation import Conversation, Delta, Done, Replace
+from edge_counsel.services.conversation import Conversation, Delta, Done, Replace, Turn
 
 GREEDY = GenerationParams(max_tokens=32, temperature=0.0, seed=5)
 
@@ -221,3 +221,84 @@ def test_a_withheld_reply_is_stored_as_its_replacement_and_marked(scripted_engin
     stored = store.list_messages(recorder.conversation_id)
     assert stored[-1].content == text and stored[-1].flagged["source"] == "guard"
     assert stored[-1].flagged["withheld"] and all(harmful not in m.content for m in stored)
+
+
+class ClosingEngine:
+    """A fixed first reply (so the test knows it asks nothing), then the closing question from
+    ``closing``: the real model, or fixed text standing in for what a model might write."""
+
+    continues_replies = True
+
+    def __init__(self, reply: str, closing, n_ctx: int = 4096):
+        self.reply, self.closing, self.n_ctx = reply, closing, n_ctx
+        self.continuations = []
+
+    def stream_chat(self, messages, params, cancel=None, *, reply_so_far="", grammar=None):
+        if not reply_so_far:
+            yield from [self.reply[:9], self.reply[9:]]
+            return
+        self.continuations.append((reply_so_far, grammar))
+        if isinstance(self.closing, str):
+            yield self.closing
+        else:
+            yield from self.closing.stream_chat(messages, params, cancel, reply_so_far=reply_so_far, grammar=grammar)
+
+    def count_tokens(self, messages):
+        return sum(len(m["content"]) for m in messages) // 3
+
+
+@pytest.mark.parametrize("lang, user, reply, marks", [
+    ("en", "My sister and I haven't spoken since the wedding.", "That silence sounds heavy to carry.", "?"),
+    ("zh", "我和妹妹从婚礼之后就没说过话了。", "这种沉默听起来很沉重。", "？"),
+])
+def test_a_reply_that_asks_nothing_closes_with_one_question_the_model_writes(engine, lang, user, reply, marks):
+    closing = ClosingEngine(reply, engine)
+    session = Conversation(closing, params=GenerationParams(max_tokens=64, temperature=0.0, seed=5))
+    text, done = _reply(session.send(user))
+    assert closing.continuations == [(reply, closing.continuations[0][1])]
+    assert text.startswith(reply) and len(text) > len(reply) + 4
+    assert text.endswith(marks) and text.count(marks) == 1  # one question, held to its shape by the grammar
+    assert session.turns[-1].content == text and done.source == "model"
+
+
+def test_a_reply_that_asks_already_gets_no_second_question(scripted_engine):
+    closing = ClosingEngine("That sounds hard. What happened after the call?", "What else?")
+    text, _ = _reply(Conversation(closing).send("I called my dad today."))
+    assert closing.continuations == [] and text == "That sounds hard. What happened after the call?"
+
+
+@pytest.mark.parametrize("closing_text", [
+    " What usually helps you when you feel this way?",  # asked in the turn before
+    " Why not just kill yourself tonight?",  # fails the output guard
+    " What",  # not a finished question (the token budget ran out)
+])
+def test_a_closing_question_that_repeats_or_harms_is_left_out(closing_text):
+    closing = ClosingEngine("That sounds like a long week.", closing_text)
+    session = Conversation(closing)
+    session.turns.append(Turn("user", "Work has been a lot."))
+    session.turns.append(Turn("assistant", "I hear you. What usually helps you when you feel this way?"))
+    text, done = _reply(session.send("I stayed late every night."))
+    assert len(closing.continuations) == 1
+    assert text == "That sounds like a long week." and done.source == "model"
+
+
+def test_an_engine_that_cannot_continue_a_reply_is_not_asked_to(scripted_engine):
+    engine = scripted_engine(["That sounds ", "like a long week."])
+    text, _ = _reply(Conversation(engine).send("Work has been a lot."))
+    assert text == "That sounds like a long week." and len(engine.calls) == 1
+
+
+def test_the_models_own_sampling_applies_unless_the_user_chose_a_setting(scripted_engine):
+    engine = scripted_engine(["Hi."])
+    engine.sampling = {"temperature": 0.2, "repeat_penalty": 1.3}
+    assert Conversation(engine).params_for(engine).temperature == 0.2
+    chosen = Conversation(engine, params=GenerationParams(temperature=0.9), chosen=("temperature",))
+    params = chosen.params_for(engine)
+    assert (params.temperature, params.repeat_penalty) == (0.9, 1.3)
+    assert Conversation(engine).params_for(scripted_engine([])) == GenerationParams()  # a model with none
+
+
+def test_a_reply_cut_off_mid_sentence_gets_no_question_after_it():
+    closing = ClosingEngine("That sounds like a long week and I", " What happened on Monday?")
+    text, _ = _reply(Conversation(closing).send("Work has been a lot."))
+    assert closing.continuations == [] and text == "That sounds like a long week and I"

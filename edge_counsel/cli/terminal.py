@@ -10,6 +10,7 @@ output guard stops is never on screen (a terminal cannot take text back).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TextIO
 
 from ..engine.llama import GenerationParams
@@ -30,17 +31,18 @@ def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
                             gpu_layers=getattr(args, "gpu_layers", None))
     if engine.offload_note:
         print(f"edge-counsel: {engine.offload_note}", file=stderr)
-    params = GenerationParams(
-        max_tokens=args.max_tokens or settings.max_tokens,
-        temperature=settings.temperature if args.temperature is None else args.temperature,
-        seed=args.seed)
+    temperature = settings.temperature if args.temperature is None else args.temperature
+    params = GenerationParams(max_tokens=args.max_tokens or settings.max_tokens, seed=args.seed)
+    if temperature is not None:  # else the model's own setting
+        params = dataclasses.replace(params, temperature=temperature)
     approach = args.approach or settings.approach
     store = open_store_for(args, create=True, required=False)
     recorder = StoreRecorder(store, approach=approach) if store is not None else None
     if store is None:
         print("edge-counsel: this conversation is not saved (give --passphrase-file to keep it, "
               "encrypted).", file=stderr)
-    session = Conversation(engine, approach=approach, params=params, recorder=recorder)
+    session = Conversation(engine, approach=approach, params=params, recorder=recorder,
+                           chosen=("temperature",) if temperature is not None else ())
     region = args.region or settings.region or region_from_locale()
     directory = HotlineDirectory.load()
     try:

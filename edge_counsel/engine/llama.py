@@ -12,6 +12,7 @@ suffix. Nothing here writes user text anywhere; llama.cpp's own logging is silen
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import logging
 import os
 import threading
@@ -65,7 +66,24 @@ class GenerationParams:
     top_p: float = 0.9
     top_k: int = 40
     repeat_penalty: float = 1.1
+    min_p: float = 0.05
+    stop: tuple[str, ...] = ()  # besides the chat template's own end-of-turn strings
     seed: int | None = None
+
+    def with_overrides(self, sampling: dict | None) -> "GenerationParams":
+        """These settings with a model manifest's ``"sampling"`` block applied (unknown keys and
+        values of the wrong type are ignored: a manifest never stops the chat)."""
+        changes = {}
+        for key, value in (sampling or {}).items():
+            current = getattr(self, key, None)
+            if key == "stop" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+                changes[key] = tuple(value)
+            elif key in ("temperature", "top_p", "min_p", "repeat_penalty") and isinstance(value, (int, float)) \
+                    and not isinstance(value, bool):
+                changes[key] = float(value)
+            elif key == "top_k" and isinstance(value, int) and not isinstance(value, bool) and current is not None:
+                changes[key] = value
+        return dataclasses.replace(self, **changes) if changes else self
 
 
 class Engine(Protocol):
@@ -226,11 +244,19 @@ class LlamaEngine:
                     raise
         return len(tokens) - kept
 
+    continues_replies = True  # stream_chat takes reply_so_far and grammar
+
     def stream_chat(self, messages: Sequence[Message], params: GenerationParams,
-                    cancel: CancelToken | None = None) -> Iterator[str]:
+                    cancel: CancelToken | None = None, *, reply_so_far: str = "",
+                    grammar: str | None = None) -> Iterator[str]:
+        """Stream the assistant's next reply to ``messages``. With ``reply_so_far`` the model goes
+        on from that text, as if it had written it (the conversation asks for a closing question
+        this way); ``grammar`` (GBNF) constrains what it may write."""
         if self._llama is None:
             raise RuntimeError("stream_chat() before load()")
         tokens, stop = self._tokens(messages)
+        if reply_so_far:
+            tokens = tokens + self._llama.tokenize(reply_so_far.encode("utf-8"), add_bos=False, special=False)
         max_tokens = min(params.max_tokens, self.n_ctx - len(tokens))
         if max_tokens < min(16, params.max_tokens):
             raise InputTooLongError(
@@ -240,8 +266,8 @@ class LlamaEngine:
         self.last_prefix_hit = _common_prefix(self._llama.input_ids[: self._llama.n_tokens].tolist(), tokens)
         stream = self._llama.create_completion(
             tokens, max_tokens=max_tokens, temperature=params.temperature, top_p=params.top_p,
-            top_k=params.top_k, repeat_penalty=params.repeat_penalty, seed=params.seed,
-            stop=list(stop), stream=True)
+            top_k=params.top_k, min_p=params.min_p, repeat_penalty=params.repeat_penalty, seed=params.seed,
+            stop=list(stop) + list(params.stop), stream=True, grammar=_grammar(grammar))
         try:
             for chunk in stream:
                 if cancel is not None and cancel.cancelled:
@@ -266,6 +292,14 @@ class LlamaEngine:
         if self._llama is not None:
             self._llama.close()
             self._llama = None
+
+
+def _grammar(text: str | None):
+    if not text:
+        return None
+    from llama_cpp import LlamaGrammar
+
+    return LlamaGrammar.from_string(text, verbose=False)
 
 
 def _common_prefix(cached, tokens: list[int]) -> int:

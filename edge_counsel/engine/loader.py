@@ -22,6 +22,7 @@ def open_engine(ref: str | None, *, n_ctx: int = 4096, progress: ProgressCallbac
     engine = LlamaEngine(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=_gpu_layers(gpu_layers),
                          chat_format=manifest.chat_format if manifest else None)
     engine.load(progress)
+    engine.sampling = dict(manifest.sampling) if manifest else {}
     return engine, manifest
 
 

@@ -74,6 +74,9 @@ class Manifest:
     languages: tuple[str, ...] = ()
     architecture: str | None = None  # llama.cpp's name for it, recorded when a user imports a GGUF
     chunks: tuple[dict, ...] = ()  # [{"package", "path", "requirement" (the pip pin)}] in order
+    # this model's generation settings (temperature, top_p, top_k, min_p, repeat_penalty, stop),
+    # chosen with bench/counsel_eval.py; what the user sets explicitly wins (GenerationParams.with_overrides)
+    sampling: dict = field(default_factory=dict)
     manifest_path: Path | None = field(default=None, compare=False)  # where it was read; not a key
 
     @classmethod
@@ -94,6 +97,9 @@ class Manifest:
         kwargs = {k: v for k, v in raw.items() if k in KEYS}
         kwargs["languages"] = tuple(kwargs.get("languages", ()))
         kwargs["chunks"] = tuple(kwargs.get("chunks", ()))
+        if not isinstance(kwargs.get("sampling", {}), dict):
+            raise ManifestError(f"Model manifest {path or kwargs.get('id')}: \"sampling\" must be an object "
+                                "such as {\"temperature\": 0.7}. Fix or remove it.")
         return cls(manifest_path=path, **kwargs)
 
     @property
@@ -106,7 +112,7 @@ class Manifest:
         out = {k: getattr(self, k) for k in KEYS}
         out["languages"] = list(self.languages)
         out["chunks"] = list(self.chunks)
-        return {k: v for k, v in out.items() if v not in (None, (), [], "")}
+        return {k: v for k, v in out.items() if v not in (None, (), [], "", {})}
 
 
 KEYS = tuple(f.name for f in fields(Manifest) if f.name != "manifest_path")

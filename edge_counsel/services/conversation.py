@@ -11,8 +11,11 @@ A turn, in this order and whatever the model does:
    - a denial of a screening question: the model answers, with a note that help stays one click
      away.
 2. ``answer``: a question whether the assistant is a person is answered with the AI disclosure,
-   not the model; otherwise the model streams a reply, and the output guard screens the
-   accumulated reply before each chunk is released; an unsafe reply is cut off and replaced.
+   not the model; otherwise the model streams a reply (less what it has already said:
+   ``repetition.RepeatFilter``), and the output guard screens the accumulated reply before each
+   chunk is released; an unsafe reply is cut off and replaced. A finished reply that asks nothing
+   gets one closing question, written by the model but held to a question's shape by a grammar,
+   and kept only if it is new and passes the guard.
 3. ``commit``: the finished reply joins the conversation and is recorded (a replaced reply only as
    its replacement).
 
@@ -27,6 +30,7 @@ always stay. Nothing here touches Qt; the ``recorder`` persists finished message
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol, Sequence
 
@@ -46,6 +50,16 @@ __all__ = ["Conversation", "Turn", "Submission", "Delta", "Replace", "Done", "Re
 MAX_INPUT_CHARS = 12_000
 KEEP_LAST_TURNS = 4  # messages that are never condensed away
 _SUMMARY_TOKENS = 160
+# A reply that asks nothing gets one question more, written by the model in its own words but held
+# to the shape of a single question (GBNF): small models close most replies with a statement or
+# with the question they asked last time (bench/counsel_eval.py measured both).
+_QUESTION_TOKENS = 48
+_QUESTION_GRAMMARS = {
+    "en": r'''root ::= " " ("What" | "How" | "When" | "Who" | "Which" | "Would" | "Could" | "Is there" | "Do you" | "Have you" | "Can you") [^?.!\n]{6,110} "?"''',
+    "zh": r'''root ::= [^?？.。!！\n]{6,40} "？"''',
+}
+_QUESTION_MARKS = ("?", "？")
+_SENTENCE_ENDS = (".", "!", "。", "！", "…", ")", "）", "\"", "”", "~", "～")
 
 
 @dataclass
@@ -126,10 +140,13 @@ class Conversation:
     def __init__(self, engine: Engine | None = None, *, approach: str = "person_centred",
                  params: GenerationParams | None = None, detector: RiskDetector | None = None,
                  guard: OutputGuard | None = None, recorder: Recorder | None = None,
-                 has_safety_plan: bool = True) -> None:
+                 has_safety_plan: bool = True, chosen: Sequence[str] = ()) -> None:
+        """``chosen``: the names in ``params`` the user set (a --temperature); the others follow the
+        model's manifest (``engine.sampling``) where it has a setting."""
         self.engine = engine
         self.approach = approach
         self.params = params or GenerationParams()
+        self.chosen = frozenset(chosen)
         self.detector = detector or default_detector()
         self.dialogue = SafetyDialogue(self.detector)
         self.guard = guard or default_guard()
@@ -310,8 +327,10 @@ class Conversation:
         condensed = self._fit_context(engine, turns)
         summary, dropped = condensed or (self.summary, 0)
         shown, source = "", "model"
-        stream = engine.stream_chat(self.messages(turns[dropped:], summary), self.params, cancel)
-        for chunk in _without_repeats(stream, self._said(turns)):
+        params = self.params_for(engine)
+        stream = engine.stream_chat(self.messages(turns[dropped:], summary), params, cancel)
+        repeats = self._said(turns)
+        for chunk in _without_repeats(stream, repeats):
             # partial=True: a match at the very end waits for the next chunk, so a safe reply
             # cut mid-phrase ("I'm a person" + "-centred AI") is not replaced by mistake.
             verdict = self.guard.screen(shown + chunk, self.lang, partial=True)
@@ -321,6 +340,11 @@ class Conversation:
             yield Delta(chunk)
         else:
             verdict = self.guard.screen(shown, self.lang)
+            if verdict.safe and not extra and not (cancel and cancel.cancelled):
+                question = self._closing_question(engine, params, turns[dropped:], summary, shown, repeats, cancel)
+                if question:
+                    shown += question
+                    yield Delta(question)
         withheld = ()
         if not verdict.safe:  # the harmful text is never kept: only the replacement is recorded
             shown, source, withheld = verdict.replacement, "guard", verdict.reasons
@@ -331,6 +355,30 @@ class Conversation:
             text = (text + "\n\n" + extra).strip()
         yield Done(Reply(text, source, self.lang, assessment, bool(cancel and cancel.cancelled), step,
                          tuple(withheld), epoch, condensed))
+
+    def params_for(self, engine) -> GenerationParams:
+        """This conversation's settings with the model's own (its manifest's ``"sampling"``) for every
+        setting the user did not choose."""
+        sampling = getattr(engine, "sampling", None) or {}
+        return self.params.with_overrides({k: v for k, v in sampling.items() if k not in self.chosen})
+
+    def _closing_question(self, engine, params: GenerationParams, turns: list[Turn], summary: str, shown: str,
+                          repeats: RepeatFilter, cancel: CancelToken | None) -> str:
+        """One open question to close a reply that asks none, or "" (a model without continuation,
+        a language without a grammar, a reply cut off mid-sentence, or a question that repeats one
+        already asked or fails the guard)."""
+        grammar = _QUESTION_GRAMMARS.get(self.lang)
+        text = shown.rstrip()
+        if not text.endswith(_SENTENCE_ENDS) or grammar is None or not getattr(engine, "continues_replies", False) \
+                or any(mark in text for mark in _QUESTION_MARKS):
+            return ""  # nothing said, cut off mid-sentence (max_tokens), or a question asked already
+        params = dataclasses.replace(params, max_tokens=_QUESTION_TOKENS)
+        question = "".join(engine.stream_chat(self.messages(turns, summary), params, cancel,
+                                              reply_so_far=text, grammar=grammar))
+        if not question.rstrip().endswith(_QUESTION_MARKS) or repeats.said_before(question) \
+                or not self.guard.screen(text + question, self.lang).safe:
+            return ""
+        return question if shown == text else question.lstrip()
 
     def _said(self, turns: Sequence[Turn]) -> RepeatFilter:
         """What the counselor has said (this conversation's replies and the worked examples), for
