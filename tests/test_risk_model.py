@@ -251,3 +251,26 @@ def test_the_shipped_model_is_what_the_training_tool_builds(tmp_path):
     assert set(built["weights"]) == set(shipped["weights"])
     worst = max(abs(a - b) for f in built["weights"] for a, b in zip(built["weights"][f], shipped["weights"][f]))
     assert worst < 1e-3
+
+
+def _scored(detector: RiskDetector, risk: float, monkeypatch) -> RiskDetector:
+    """``detector`` whose learned stage gives every message the probability ``risk``."""
+    monkeypatch.setattr(detector._classifier, "probabilities", lambda window: (risk, 0.0))
+    return detector
+
+
+def test_a_weak_rule_verdict_the_learned_stage_finds_unlikely_is_overruled(monkeypatch):
+    detector = RiskDetector()
+    veto = detector._classifier.veto_threshold
+    assert detector.assess(["my stepdad hits me when he's drunk"]).at_least("moderate")
+    vetoed = _scored(detector, veto * 0.5, monkeypatch).assess(["my stepdad hits me when he's drunk"])
+    assert vetoed.level == "low" and vetoed.reasons[0].startswith("classifier overruled the rules")
+
+
+@pytest.mark.parametrize("text", ["初三了 每天被我妈骂 被同学孤立 我真的想去死", "should i just kys",
+                                  "i keep wanting to kill myself"])
+def test_a_first_person_statement_is_overruled_only_when_far_less_likely(text, monkeypatch):
+    detector = RiskDetector()
+    veto = detector._classifier.veto_threshold
+    assert _scored(detector, veto * 0.5, monkeypatch).assess([text]).at_least("moderate")  # a plain veto would drop it
+    assert _scored(detector, veto * 0.1, monkeypatch).assess([text]).level == "low"  # a psych-class question's score

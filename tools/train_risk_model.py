@@ -14,7 +14,7 @@ highest recall whose false-positive rate on cases that do not need it stays with
 The model is exported as plain JSON weights (no pickle): edge_counsel/safety/classifier.py scores it
 with the standard library and numpy.
 
-Usage: python tools/train_risk_model.py [--max-fpr 0.03] [--max-calm-takeover 0.02] [--out PATH]
+Usage: python tools/train_risk_model.py [--max-fpr 0.045] [--max-calm-takeover 0.025] [--out PATH]
 Needs: pip install -e ".[train]"
 """
 
@@ -129,8 +129,10 @@ def export(path: Path, vec: DictVectorizer, heads: dict, category: LogisticRegre
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-fpr", type=float, default=0.03)
-    parser.add_argument("--max-calm-takeover", type=float, default=0.02,
+    # 0.045 (was 0.03): on the development sets (blind v2 and v3, retired to development when v4
+    # was written) it took recall from 0.93 to 0.95 for no more look-alike false alarms
+    parser.add_argument("--max-fpr", type=float, default=0.045)
+    parser.add_argument("--max-calm-takeover", type=float, default=0.025,
                         help="takeovers on calm cases (none/low), rules and classifier together, out of fold")
     parser.add_argument("--max-veto-loss", type=float, default=0.0025,
                         help="share of all positives the veto of rule verdicts may lose (out of fold)")
