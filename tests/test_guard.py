@@ -211,3 +211,17 @@ def test_a_harmful_sentence_among_kind_ones_is_caught():
     streamed = [default_guard().screen(reply[:n], partial=True).safe for n in range(1, len(reply))]
     first = streamed.index(False)
     assert reply.index("He had") < first <= reply.index(harmful) + len(harmful) + 1  # cut before the next sentence
+
+
+@pytest.mark.parametrize("text, lang, safe", [
+    ("在台灣可以撥打安心專線 1952，24小時都有人接聽。", "zh", False),  # a wrong number that looks like a year
+    ("在台灣可以撥打安心專線 1925，24小時都有人接聽。", "zh", True),  # the right one
+    ("If you're in the UK, the Samaritans are there day and night on 116 213.", "en", False),
+    ("If you're in the UK, the Samaritans are there day and night on 116 123.", "en", True),
+    ("In 1952 my grandmother moved to Taipei, and she still tells the story.", "en", True),  # a year is a year
+])
+def test_a_wrong_number_is_caught_even_when_it_looks_like_a_year(guard, text, lang, safe):
+    verdict = guard.screen(text, lang)
+    assert verdict.safe is safe, verdict.reasons
+    if not safe:
+        assert verdict.reasons == ("hotline_wrong.unknown",)

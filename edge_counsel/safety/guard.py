@@ -173,8 +173,10 @@ class OutputGuard:
             digits = re.sub(r"[^0-9]", "", key)
             if key in self._retired or digits in self._retired:
                 return ("hotline_wrong.retired",)
-            if len(digits) < 3 or _YEARISH.fullmatch(digits) or any(digits.endswith(k) for k in self._known_numbers):
+            if len(digits) < 3 or any(digits.endswith(k) for k in self._known_numbers):
                 continue
+            if _YEARISH.fullmatch(digits) and not self._hotline_words.search(low, max(0, m.start() - 12), m.start()):
+                continue  # "in 1952" is a year; "专线 1952" is a (wrong) number
             start = max(low.rfind(c, 0, m.start()) for c in _SENTENCE_END) + 1
             if self._hotline_words.search(low, start, min(len(low), m.end() + 40)):
                 return ("hotline_wrong.unknown",)
