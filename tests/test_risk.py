@@ -398,3 +398,28 @@ def test_pinyin_data_is_what_the_build_tool_derives(tmp_path, monkeypatch):
     tool.main()
     shipped = (repo / "edge_counsel" / "data" / "risk" / "pinyin.json").read_text(encoding="utf-8")
     assert (tmp_path / "pinyin.json").read_text(encoding="utf-8") == shipped
+
+
+@pytest.mark.parametrize("turns, least", [
+    (["割腕的话要割多深才行"], "high"),  # a method asked as a plain question
+    (["跳楼的話要幾樓才夠"], "high"),  # Traditional
+    (["房贷还不上，工作也丢了，感觉只有死了才能解脱"], "moderate"),
+    (["i pray each night that i won't see another morning"], "moderate"),
+])
+def test_method_questions_and_wishes_said_plainly_are_caught(detector, turns, least):
+    assert _assess(detector, *turns).at_least(least)
+
+
+@pytest.mark.parametrize("text", [
+    "Haven't self harmed in 8 months as of this morning, proud of myself",
+    "十年前吃过药被救回来，已经很多年没有那种念头了，现在一家人都挺好",
+])
+def test_a_recovery_told_as_recovery_is_not_a_crisis(text):
+    assert not default_detector().assess([text]).at_least("moderate")
+
+
+def test_pinyin_is_a_spelling_not_a_sign_of_crisis():
+    ordinary = ["wo mingtian yao kaoshi, jinzhang de shui bu zhao", "lao ban you ma wo le, hao fan"]
+    for text in ordinary:
+        assert not default_detector().assess([text]).at_least("high"), text
+    assert default_detector().assess(["wo zhen de bu xiang huo le"]).at_least("moderate")

@@ -59,6 +59,8 @@ def test_our_own_questions_are_recognised_as_their_step(dialogue):
     ("好累，撑不下去了", "你有没有想过具体会怎么做？", "嗯，药已经准备好了", "high"),
     ("好累，撑不下去了", "你現在安全嗎？", "不太安全", "imminent"),
     ("我好累", "你有结束生命的想法吗", "今晚", "imminent"),
+    ("hao lei bu xiang huo le", "你有结束生命的想法吗？", "dui a", "high"),  # a pinyin yes
+    ("最近总想做傻事", "你想过具体怎么做吗？", "想好了，就是还没动手", "high"),
 ])
 def test_answers_raise_the_level(dialogue, first, question, answer, least):
     a = dialogue.assess(_conv(first, question, answer))

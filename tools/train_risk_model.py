@@ -21,7 +21,9 @@ Needs: pip install -e ".[train]"
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -46,6 +48,7 @@ _ACUTE_CATEGORIES = {"attempt_in_progress", "plan_method_means", "suicide_plan",
                      "multi_turn_attempt", "harm_to_others", "harm_others", "multi_turn_harm_to_others", "imminent",
                      "plan"}
 SEED = 0
+_HAN = re.compile(r"[\u3400-\u9fff]")
 
 
 def load_cases(paths=CASE_FILES) -> list[dict]:
@@ -63,6 +66,23 @@ def labels(case: dict) -> tuple[int, int]:
         return int(rank >= _RANK["moderate"]), int(rank >= _RANK["high"])
     risk = int(bool(case["escalate"]))
     return risk, int(risk and case.get("category") in _ACUTE_CATEGORIES)
+
+
+def pinyin_spellings(cases: list[dict], share: int = 4) -> list[dict]:
+    """Every ``share``-th Chinese case (by a stable hash of its id) again, spelt in toneless pinyin
+    with spaced syllables ("wo ming tian yao shang tai"), with the same label. People type pinyin
+    when they have no Chinese keyboard; without these the classifier learned that pinyin itself
+    means a crisis (its only pinyin cases were disguised ones), and took over a talk about stage fright."""
+    from pypinyin import lazy_pinyin
+
+    spelt = []
+    for case in cases:
+        turns = case.get("turns") or []
+        key = hashlib.sha1(str(case.get("id", turns)).encode("utf-8")).digest()[0]
+        if case.get("lang") == "zh" and key % share == 0 and any(_HAN.search(t) for t in turns):
+            spelt.append({**case, "id": f"{case.get('id')}-pinyin", "lang": "zh-pinyin",
+                          "turns": [" ".join(lazy_pinyin(t)) for t in turns]})
+    return spelt
 
 
 def user_turns(case: dict) -> list[str]:
@@ -143,6 +163,7 @@ def main() -> None:
     args = parser.parse_args()
 
     cases = load_cases()
+    cases += pinyin_spellings(cases)
     rules = RiskDetector(classifier=False)
     config = FeatureConfig()
     featurizer = Featurizer(rules.normalize, config)
