@@ -10,7 +10,7 @@ stratified 5-fold cross-validation over replies: a reply's score is the highest 
 at run time, and the threshold is the lowest that keeps caring replies flagged within --max-fpr.
 A multinomial head names the category. Exported as plain JSON weights (no pickle).
 
-Usage: python tools/train_guard_model.py [--max-fpr 0.02] [--out PATH]
+Usage: python tools/train_guard_model.py [--max-fpr 0.025] [--out PATH]
 Needs: pip install -e ".[train]"
 """
 
@@ -101,7 +101,9 @@ def fit(x, y, c: float) -> LogisticRegression:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--max-fpr", type=float, default=0.02)
+    # 0.025 (was 0.02): with round i's caring replies, on blind v3-v5 (development by then) it
+    # caught 1.5-3 points more harm and passed 1 point fewer caring replies (0.948-0.966)
+    parser.add_argument("--max-fpr", type=float, default=0.025)
     parser.add_argument("--c", type=float, default=32.0, help="inverse regularisation strength (chosen by CV)")
     parser.add_argument("--min-weight", type=float, default=0.1, help="smaller weights are dropped on export")
     parser.add_argument("--out", type=Path, default=OUT)
