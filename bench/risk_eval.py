@@ -36,6 +36,7 @@ from edge_counsel.safety.risk import LEVELS  # noqa: E402
 from edge_counsel.safety.screening import SafetyDialogue  # noqa: E402
 
 SETS = {
+    "blind_v7": [REPO / "tests" / "data" / "blind" / "crisis_blind_v7.jsonl"],
     "blind_v6": [REPO / "tests" / "data" / "blind" / "crisis_blind_v6.jsonl"],
     "blind_v5": [REPO / "tests" / "data" / "blind" / "crisis_blind_v5.jsonl"],
     "blind_v4": [REPO / "tests" / "data" / "blind" / "crisis_blind_v4.jsonl"],
