@@ -111,8 +111,8 @@ def measure(reply: str, index: int, lang: str, turn: dict, earlier: list[str],
     return row
 
 
-def run_conversation(engine, case: dict, params: GenerationParams, chosen: tuple[str, ...] = ()) -> dict:
-    session = Conversation(engine, params=params, chosen=chosen)
+def run_conversation(engine, case: dict, params: GenerationParams, temperature: float | None = None) -> dict:
+    session = Conversation(engine, params=params, temperature=temperature)
     replies, rows, takeovers = [], [], 0
     for index, turn in enumerate(case["turns"]):
         start, first = time.perf_counter(), None
@@ -213,10 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.limit:
         cases = [c for lang in ("zh", "en") for c in [c for c in cases if c["lang"] == lang][: args.limit]]
     engine, manifest = open_engine(args.model)
-    params = GenerationParams(seed=args.seed) if args.temperature is None else \
-        GenerationParams(seed=args.seed, temperature=args.temperature)
-    chosen = () if args.temperature is None else ("temperature",)  # else the manifest's sampling
-    conversations = [run_conversation(engine, case, params, chosen) for case in cases]
+    params = GenerationParams(seed=args.seed)  # and the model's manifest sampling, unless --temperature
+    conversations = [run_conversation(engine, case, params, args.temperature) for case in cases]
     engine.close()
 
     report = {"set": args.set, "model": manifest.id if manifest else args.model, "seed": args.seed,

@@ -292,7 +292,7 @@ def test_the_models_own_sampling_applies_unless_the_user_chose_a_setting(scripte
     engine = scripted_engine(["Hi."])
     engine.sampling = {"temperature": 0.2, "repeat_penalty": 1.3}
     assert Conversation(engine).params_for(engine).temperature == 0.2
-    chosen = Conversation(engine, params=GenerationParams(temperature=0.9), chosen=("temperature",))
+    chosen = Conversation(engine, temperature=0.9)
     params = chosen.params_for(engine)
     assert (params.temperature, params.repeat_penalty) == (0.9, 1.3)
     assert Conversation(engine).params_for(scripted_engine([])) == GenerationParams()  # a model with none

@@ -10,7 +10,6 @@ output guard stops is never on screen (a terminal cannot take text back).
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TextIO
 
 from ..engine.llama import GenerationParams
@@ -31,10 +30,7 @@ def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
                             gpu_layers=getattr(args, "gpu_layers", None))
     if engine.offload_note:
         print(f"edge-counsel: {engine.offload_note}", file=stderr)
-    temperature = settings.temperature if args.temperature is None else args.temperature
     params = GenerationParams(max_tokens=args.max_tokens or settings.max_tokens, seed=args.seed)
-    if temperature is not None:  # else the model's own setting
-        params = dataclasses.replace(params, temperature=temperature)
     approach = args.approach or settings.approach
     store = open_store_for(args, create=True, required=False)
     recorder = StoreRecorder(store, approach=approach) if store is not None else None
@@ -42,7 +38,7 @@ def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
         print("edge-counsel: this conversation is not saved (give --passphrase-file to keep it, "
               "encrypted).", file=stderr)
     session = Conversation(engine, approach=approach, params=params, recorder=recorder,
-                           chosen=("temperature",) if temperature is not None else ())
+                           temperature=settings.temperature if args.temperature is None else args.temperature)
     region = args.region or settings.region or region_from_locale()
     directory = HotlineDirectory.load()
     try:

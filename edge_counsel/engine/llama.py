@@ -75,13 +75,12 @@ class GenerationParams:
         values of the wrong type are ignored: a manifest never stops the chat)."""
         changes = {}
         for key, value in (sampling or {}).items():
-            current = getattr(self, key, None)
             if key == "stop" and isinstance(value, list) and all(isinstance(v, str) for v in value):
                 changes[key] = tuple(value)
             elif key in ("temperature", "top_p", "min_p", "repeat_penalty") and isinstance(value, (int, float)) \
                     and not isinstance(value, bool):
                 changes[key] = float(value)
-            elif key == "top_k" and isinstance(value, int) and not isinstance(value, bool) and current is not None:
+            elif key == "top_k" and isinstance(value, int) and not isinstance(value, bool):
                 changes[key] = value
         return dataclasses.replace(self, **changes) if changes else self
 
@@ -134,8 +133,10 @@ class LlamaEngine:
     """A GGUF model run by llama-cpp-python."""
 
     def __init__(self, model_path: str | os.PathLike, *, n_ctx: int = 4096, n_threads: int | None = None,
-                 n_gpu_layers: int | str = 0, chat_format: str | None = None) -> None:
+                 n_gpu_layers: int | str = 0, chat_format: str | None = None,
+                 sampling: dict | None = None) -> None:
         self.model_path = Path(model_path)
+        self.sampling = dict(sampling or {})  # the model's own generation settings (its manifest)
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
         self.n_gpu_layers = -1 if n_gpu_layers == GPU_AUTO else int(n_gpu_layers)

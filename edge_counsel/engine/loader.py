@@ -20,9 +20,9 @@ def open_engine(ref: str | None, *, n_ctx: int = 4096, progress: ProgressCallbac
     if manifest is not None:
         n_ctx = min(n_ctx, manifest.context_length)
     engine = LlamaEngine(path, n_ctx=n_ctx, n_threads=n_threads, n_gpu_layers=_gpu_layers(gpu_layers),
-                         chat_format=manifest.chat_format if manifest else None)
+                         chat_format=manifest.chat_format if manifest else None,
+                         sampling=manifest.sampling if manifest else None)
     engine.load(progress)
-    engine.sampling = dict(manifest.sampling) if manifest else {}
     return engine, manifest
 
 

@@ -140,13 +140,13 @@ class Conversation:
     def __init__(self, engine: Engine | None = None, *, approach: str = "person_centred",
                  params: GenerationParams | None = None, detector: RiskDetector | None = None,
                  guard: OutputGuard | None = None, recorder: Recorder | None = None,
-                 has_safety_plan: bool = True, chosen: Sequence[str] = ()) -> None:
-        """``chosen``: the names in ``params`` the user set (a --temperature); the others follow the
-        model's manifest (``engine.sampling``) where it has a setting."""
+                 has_safety_plan: bool = True, temperature: float | None = None) -> None:
+        """``temperature``: the user's own (--temperature, the settings file), which wins over the
+        model's; None follows the model's manifest (``engine.sampling``), as every other setting does."""
         self.engine = engine
         self.approach = approach
         self.params = params or GenerationParams()
-        self.chosen = frozenset(chosen)
+        self.temperature = temperature
         self.detector = detector or default_detector()
         self.dialogue = SafetyDialogue(self.detector)
         self.guard = guard or default_guard()
@@ -357,10 +357,10 @@ class Conversation:
                          tuple(withheld), epoch, condensed))
 
     def params_for(self, engine) -> GenerationParams:
-        """This conversation's settings with the model's own (its manifest's ``"sampling"``) for every
-        setting the user did not choose."""
-        sampling = getattr(engine, "sampling", None) or {}
-        return self.params.with_overrides({k: v for k, v in sampling.items() if k not in self.chosen})
+        """This conversation's settings with the model's own (its manifest's ``"sampling"``), and the
+        user's temperature when they chose one."""
+        params = self.params.with_overrides(getattr(engine, "sampling", None))
+        return params if self.temperature is None else dataclasses.replace(params, temperature=self.temperature)
 
     def _closing_question(self, engine, params: GenerationParams, turns: list[Turn], summary: str, shown: str,
                           repeats: RepeatFilter, cancel: CancelToken | None) -> str:

@@ -7,7 +7,6 @@ panel, hotlines and safety plan need no model).
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -86,13 +85,10 @@ class MainWindow(QMainWindow):
     # -- construction --------------------------------------------------------------------------
 
     def _build_session(self) -> None:
-        temperature = self.settings.temperature  # None: the model's own setting
         params = GenerationParams(max_tokens=self.settings.max_tokens)
-        if temperature is not None:
-            params = dataclasses.replace(params, temperature=temperature)
         recorder = StoreRecorder(self.store, approach=self.settings.approach) if self.store is not None else None
         self.conversation = Conversation(approach=self.settings.approach, params=params, recorder=recorder,
-                                         chosen=("temperature",) if temperature is not None else ())
+                                         temperature=self.settings.temperature)
         self.host = ChatHost(self)
 
     @property
