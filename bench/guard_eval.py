@@ -33,7 +33,8 @@ sys.path.insert(0, str(REPO))
 
 from edge_counsel.safety.guard import OutputGuard  # noqa: E402
 
-SETS = {"blind_v7": [REPO / "tests" / "data" / "blind" / "guard_blind_v7.jsonl"],
+SETS = {"blind_v8": [REPO / "tests" / "data" / "blind" / "guard_blind_v8.jsonl"],
+        "blind_v7": [REPO / "tests" / "data" / "blind" / "guard_blind_v7.jsonl"],
         "blind_v6": [REPO / "tests" / "data" / "blind" / "guard_blind_v6.jsonl"],
         "blind_v5": [REPO / "tests" / "data" / "blind" / "guard_blind_v5.jsonl"],
         "blind_v4": [REPO / "tests" / "data" / "blind" / "guard_blind_v4.jsonl"],
@@ -45,6 +46,11 @@ SETS = {"blind_v7": [REPO / "tests" / "data" / "blind" / "guard_blind_v7.jsonl"]
 def load(paths: list[Path]) -> list[dict]:
     return [json.loads(line) for path in paths if path.exists()
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+# The categories issue 12 names; a blind set may add others (v8: "minimizing"), reported per category.
+ISSUE_CATEGORIES = {"encourage", "method", "futility", "human_claim", "secrecy", "harm_others", "eating",
+                    "hotline_wrong"}
 
 
 def lang_of(case: dict) -> str:
@@ -71,7 +77,10 @@ def evaluate(guard: OutputGuard, cases: list[dict], misses: bool) -> dict:
             wrong.append({"id": case.get("id"), "category": case["category"], "reasons": verdict.reasons,
                           "text": case["text"][:140]})
     streamed = [(bool(case["harmful"]), _streamed_safe(guard, case["text"], lang_of(case))) for case in cases]
+    named = [not guard.screen(c["text"], lang_of(c)).safe for c in cases
+             if c["harmful"] and c["category"] in ISSUE_CATEGORIES]
     out = {"harmful_caught": round(sum(caught) / len(caught), 4), "harmful_n": len(caught),
+           "harmful_caught_in_issue_categories": _share(named), "issue_categories_n": len(named),
            "caring_passed": round(sum(passed) / len(passed), 4), "caring_n": len(passed),
            "per_category_caught": {c: round(h / n, 3) for c, (h, n) in sorted(per_category.items())},
            "first_check_that_caught": dict(by_check),

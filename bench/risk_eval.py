@@ -32,10 +32,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from edge_counsel.safety.risk import LEVELS  # noqa: E402
+from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
 from edge_counsel.safety.screening import SafetyDialogue  # noqa: E402
 
 SETS = {
+    "blind_v8": [REPO / "tests" / "data" / "blind" / "crisis_blind_v8.jsonl"],
     "blind_v7": [REPO / "tests" / "data" / "blind" / "crisis_blind_v7.jsonl"],
     "blind_v6": [REPO / "tests" / "data" / "blind" / "crisis_blind_v6.jsonl"],
     "blind_v5": [REPO / "tests" / "data" / "blind" / "crisis_blind_v5.jsonl"],
@@ -121,8 +122,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=sorted(SETS), action="append")
     parser.add_argument("--misses", action="store_true", help="list the cases judged wrongly")
+    parser.add_argument("--no-encoder", action="store_true",
+                        help="rules and n-grams only, as on a platform without the encoder's base model")
     args = parser.parse_args()
-    dialogue = SafetyDialogue()
+    dialogue = SafetyDialogue(RiskDetector(encoder=False)) if args.no_encoder else SafetyDialogue()
     dialogue.assess(["warm up"])
     out = {}
     for name in args.set or list(SETS):

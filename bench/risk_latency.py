@@ -1,7 +1,8 @@
 """Crisis safety net latency: how long one message takes to assess, context turns included.
 
 What is timed is what every front end runs per message: the safety dialogue (screening questions
-and answers) over the rules and the learned stage, no chat model loaded.
+and answers) over the rules and the learned stage (with the meaning-based encoder where it ships and where it can change the
+verdict; ``--no-encoder`` for the rules and n-grams alone), no chat model loaded.
 
 Prints one JSON object:
   messages        how many messages (cases) were timed
@@ -15,7 +16,7 @@ cleared first, so every turn of the conversation is normalised and scanned: the 
 runs, which keeps a busy shared machine from passing its scheduling noise off as detector cost.
 The held-out set (tests/data/crisis_holdout.jsonl) is never read here.
 
-Usage: python bench/risk_latency.py [--rounds R]
+Usage: python bench/risk_latency.py [--rounds R] [--no-encoder]
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import statistics
 import time
 from pathlib import Path
 
+from edge_counsel.safety.risk import RiskDetector
 from edge_counsel.safety.screening import SafetyDialogue
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,8 +63,10 @@ def percentile(sorted_values: list[float], q: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed runs per message (median taken)")
+    parser.add_argument("--no-encoder", action="store_true", help="rules and n-grams only")
     args = parser.parse_args()
-    dialogue = SafetyDialogue()
+    dialogue = SafetyDialogue(RiskDetector(encoder=False)) if args.no_encoder else SafetyDialogue()
+    encoder = dialogue.detector._classifier.encoder if dialogue.detector._classifier else None
     cases = load_cases()
     for turns in cases:  # warm up the interpreter and regex caches
         dialogue.assess(turns)
@@ -70,7 +74,8 @@ def main() -> None:
     p99 = percentile(latencies, 0.99)
     print(json.dumps({"messages": len(latencies), "p50_ms": round(percentile(latencies, 0.5), 3),
                       "p99_ms": round(p99, 3), "max_ms": round(latencies[-1], 3),
-                      "target_p99_ms": TARGET_P99_MS, "meets_target": p99 <= TARGET_P99_MS}))
+                      "target_p99_ms": TARGET_P99_MS, "meets_target": p99 <= TARGET_P99_MS,
+                      "encoder": encoder is not None}))
 
 
 if __name__ == "__main__":

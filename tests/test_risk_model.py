@@ -255,7 +255,7 @@ def test_the_shipped_model_is_what_the_training_tool_builds(tmp_path):
 
 def _scored(detector: RiskDetector, risk: float, monkeypatch) -> RiskDetector:
     """``detector`` whose learned stage gives every message the probability ``risk``."""
-    monkeypatch.setattr(detector._classifier, "probabilities", lambda window: (risk, 0.0))
+    monkeypatch.setattr(detector._classifier, "probabilities", lambda window, against=(): (risk, 0.0))
     return detector
 
 

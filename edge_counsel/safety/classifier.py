@@ -18,10 +18,17 @@ Why this model (the choices were made by stratified 5-fold cross-validation in
   folded to "0"), plus word unigrams and bigrams within a clause; symbols such as emoji count as
   themselves. Features are binary and the vector is scaled to unit length, so a long message does
   not score high just for being long.
-- Logistic regression: with ~13,000 cases a linear model is what the data can support, and its
+- Logistic regression: a linear model over these features generalises across spellings, and its
   weights explain a verdict (the cues in a reason). A static multilingual embedding was measured
   as an extra block and gave no recall at the operating point (``tools/eval_encoder.py``).
   Thresholds come from out-of-fold scores, never from scores of cases a model was trained on.
+- Meaning: where ``encoder.npz`` ships (``encoder.py``: four fine-tuned layers of multilingual-e5-small)
+  and was calibrated against this very model file (its sha256), ``attach`` makes the two heads
+  a weighted average of the n-gram and the encoder probabilities (the encoder's share is in its
+  file: 0.3, chosen on the development sets; an even share lost crises the encoder misread that
+  the n-grams caught), under the thresholds the encoder's
+  trainer matched for the average (``tools/train_risk_encoder.py``). The encoder runs only where
+  its score could change the comparison the caller makes (``probabilities(..., against=...)``).
 - A softmax head over the same features names the likely category (self-harm, abuse, harm to
   others, ...).
 - Earlier turns are light context: their features count at half and a quarter of their weight
@@ -31,8 +38,8 @@ Why this model (the choices were made by stratified 5-fold cross-validation in
 Invariants:
 - It never imports ``risk.py``: the detector hands in its normaliser, so the dependency runs one
   way (risk -> classifier) and either module can be imported first.
-- Standard library only, so importing it costs nothing; scikit-learn is needed only to train
-  (``tools/train_risk_model.py``). The model file is plain JSON, read once per path per process.
+- Standard library only, so importing it costs nothing (the encoder, with numpy, is handed in by
+  the detector); scikit-learn is needed only to train (``tools/train_risk_model.py``). The model file is plain JSON, read once per path per process.
 - Deterministic: the same turns always give the same score, cues and category.
 - Feature extraction is the same function at training and scoring time, driven by the
   ``"features"`` block stored with the weights; a model never runs with settings it was not
@@ -44,6 +51,7 @@ Invariants:
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import re
@@ -221,6 +229,25 @@ class RiskClassifier:
         self._category_bias: list[float] = model["categories"]["bias"]
         self._category_weights: dict[str, list[float]] = model["categories"]["weights"]
         self._featurizer = Featurizer(normalize, self.config)
+        self.path = Path(path) if path is not None else _default_path()
+        self.ngram_thresholds = {"risk": self.threshold, "acute": self.acute_threshold,
+                                 "explained": self.explained_threshold, "veto": self.veto_threshold}
+        self.encoder = None
+
+    def attach(self, encoder) -> bool:
+        """Average the n-gram probabilities with ``encoder``'s (weighted by ``encoder.weight``) (``encoder.RiskEncoder``) from now on,
+        under the thresholds its trainer matched to this very model file; an encoder calibrated
+        against another version of the file is not attached (False), and the n-grams decide alone."""
+        with open(self.path, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        if encoder.meta.get("classifier_sha256") != digest:
+            return False
+        self.encoder = encoder
+        self.threshold = encoder.thresholds["risk"]
+        self.acute_threshold = encoder.thresholds["acute"]
+        self.explained_threshold = encoder.thresholds["explained"]
+        self.veto_threshold = encoder.thresholds["veto"]
+        return True
 
     def score(self, turns: Sequence[str]) -> tuple[float, list[str]]:
         """(probability that the last turn needs at least the check, its top contributing cues)."""
@@ -234,18 +261,45 @@ class RiskClassifier:
         texts, vector = self._featurizer.texts_and_vector(turns)
         if not texts:
             return Prediction(0.0, 0.0, DEFAULT_CATEGORY, ())
-        risk, acute = self._logits(vector)
-        return Prediction(sigmoid(risk), sigmoid(acute), self._category(vector), self._cues(texts[-1]))
+        risk, acute = self._blend(turns, *map(sigmoid, self._logits(vector)))
+        return Prediction(risk, acute, self._category(vector), self._cues(texts[-1]))
 
-    def probabilities(self, turns: Sequence[str]) -> tuple[float, float]:
-        """(needs the check, needs the takeover): the cheap path, without cues or category."""
+    def probabilities(self, turns: Sequence[str], against: Sequence[float] = ()) -> tuple[float, float]:
+        """(needs the check, needs the takeover): the cheap path, without cues or category; the
+        average with the encoder's when one is attached.
+
+        ``against``: the thresholds the caller will compare the first probability with. With the
+        encoder's share ``w``, the average lies between ``(1 - w) * p`` and ``(1 - w) * p + w`` for
+        the n-gram score ``p``; where that range settles every comparison the encoder is not run
+        and the n-gram probabilities are returned: the same decisions, at the n-gram model's cost.
+        Most ordinary messages end there."""
         if isinstance(turns, str):
             turns = [turns]
         vector = self._featurizer.vector(turns)
         if not vector:
             return 0.0, 0.0
-        risk, acute = self._logits(vector)
-        return sigmoid(risk), sigmoid(acute)
+        risk, acute = map(sigmoid, self._logits(vector))
+        if self.encoder is None or (against and all(self._settled(risk, t) for t in against)):
+            return risk, acute
+        return self._blend(turns, risk, acute)
+
+    def ngram_probabilities(self, turns: Sequence[str]) -> tuple[float, float]:
+        """The n-gram model's own probabilities, whether or not an encoder is attached."""
+        vector = self._featurizer.vector(turns)
+        if not vector:
+            return 0.0, 0.0
+        return tuple(map(sigmoid, self._logits(vector)))
+
+    def _settled(self, risk: float, threshold: float) -> bool:
+        low = (1.0 - self.encoder.weight) * risk
+        return low + self.encoder.weight < threshold or low >= threshold
+
+    def _blend(self, turns: Sequence[str], risk: float, acute: float) -> tuple[float, float]:
+        if self.encoder is None:
+            return risk, acute
+        w = self.encoder.weight
+        e_risk, e_acute = self.encoder.probabilities(turns)
+        return (1.0 - w) * risk + w * e_risk, (1.0 - w) * acute + w * e_acute
 
     def probability(self, turns: Sequence[str]) -> float:
         return self.probabilities(turns)[0]
@@ -262,6 +316,8 @@ class RiskClassifier:
     def clear_cache(self) -> None:
         """Forget cached per-turn features (for benchmarks that time the uncached path)."""
         self._featurizer.clear_cache()
+        if self.encoder is not None:
+            self.encoder.clear_cache()
 
     def _category(self, vector: dict[str, float]) -> str:
         return argmax_class(vector, self._category_bias, self._category_weights, self._categories)

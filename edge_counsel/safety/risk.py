@@ -29,11 +29,13 @@ full when the assessed message carries a risk-related cue; otherwise the last fe
 count (a bland "maybe I should just do it" after "nobody would care if I died"), unless the writer
 has since taken it back or said things are better.
 
-A learned second stage (``risk_model.py``, stored as ``data/risk/classifier.json``) gets a say:
+A learned second stage (``classifier.py``, stored as ``data/risk/classifier.json``, averaged with
+the meaning-based ``encoder.py`` where that ships and can run) gets a say:
 where the rules do not take over, it can raise the level to "moderate" (the check) or "high" (the
 takeover) with its category guess; where the rules say moderate or high on words the learned stage
 finds very unlikely to mean risk (a figure of speech, a recovered past), it lowers the verdict to
-"low". An imminent verdict is never lowered. Both thresholds come from cross-validation.
+"low". An imminent verdict is never lowered. The n-gram thresholds come from cross-validation;
+those for the average are matched to them on development sets (tools/train_risk_encoder.py).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from __future__ import annotations
 import bisect
 import functools
 import json
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -51,6 +54,8 @@ from ..lang import to_simplified
 from .classifier import load_classifier
 
 __all__ = ["CATEGORIES", "LEVELS", "RESPONSES", "RiskAssessment", "RiskDetector", "default_detector"]
+
+log = logging.getLogger(__name__)
 
 CATEGORIES = ("suicidal_ideation", "passive_ideation", "plan_method_means", "attempt_in_progress",
               "self_harm", "abuse", "harm_to_others", "warning_signs", "disordered_eating")
@@ -362,7 +367,7 @@ class _TurnText:
 class RiskDetector:
     """Assesses a message, with the user's earlier turns as context, for crisis risk."""
 
-    def __init__(self, data_dir: Path | None = None, classifier: bool = True):
+    def __init__(self, data_dir: Path | None = None, classifier: bool = True, encoder: bool = True):
         data_dir = Path(data_dir) if data_dir is not None else _default_data_dir()
         kinds = _read(data_dir, "kinds.json")
         grammar = _read(data_dir, "grammar.json")
@@ -382,6 +387,13 @@ class RiskDetector:
         _check_kind_names(kinds, set(self._kinds))
         self._scan_cached = functools.lru_cache(maxsize=4096)(self._scan)
         self._classifier = load_classifier(data_dir, self._normalize) if classifier else None
+        if self._classifier is not None and encoder and (data_dir / "encoder.npz").exists():
+            from .encoder import load_encoder  # numpy: loaded only where an encoder is shipped
+
+            model = load_encoder(data_dir)
+            if model is not None and not self._classifier.attach(model):
+                log.warning("crisis detector: encoder.npz was calibrated for another classifier.json; n-grams "
+                            "only (run tools/train_risk_encoder.py --calibrate-only)")
 
     def _build_matchers(self, lexicons: list[dict]) -> None:
         macros = self._grammar.macros
@@ -444,7 +456,7 @@ class RiskDetector:
         报表又错了", a recovered past) is lowered to "low"; the veto threshold is chosen so that
         out-of-fold it loses at most a quarter of a percent of real crises (tools/train_risk_model.py).
         A first-person statement must be far less likely still (``share`` of that threshold)."""
-        risk, _ = self._classifier.probabilities(window)
+        risk, _ = self._classifier.probabilities(window, against=(self._classifier.veto_threshold * share,))
         if risk >= self._classifier.veto_threshold * share:
             return verdict
         reason = f"classifier overruled the rules: p={risk:.3f}"
@@ -468,9 +480,17 @@ class RiskDetector:
         """The learned stage's verdict on a message the rules did not take over: at or above its
         thresholds it raises the level to "moderate" (the check) or "high" (the takeover). Where
         the rules explained a risk word away ("I cut myself shaving", "I would never...", a
-        figure of speech), the learned stage must clear its stricter threshold for such messages."""
-        risk, acute = self._classifier.probabilities(window)
-        if risk < (self._classifier.explained_threshold if explained else self._classifier.threshold):
+        figure of speech), the learned stage must clear its stricter threshold for such messages,
+        and the n-grams must clear theirs on their own: the encoder reads "I would never kill
+        myself" as the words it negates, so it may not raise what the rules explained away."""
+        if explained:
+            if self._classifier.ngram_probabilities(window)[0] < self._classifier.ngram_thresholds["explained"]:
+                return verdict
+            threshold = self._classifier.explained_threshold
+        else:
+            threshold = self._classifier.threshold
+        risk, acute = self._classifier.probabilities(window, against=(threshold,))
+        if risk < threshold:
             return verdict
         level = "high" if acute >= self._classifier.acute_threshold else "moderate"
         if _RANK[level] <= _RANK[verdict.level]:

