@@ -192,6 +192,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=2)
+def _base_model(path: Path) -> BaseModel:
+    """One parsed base model per file and process (its tokeniser tables take about 60 MB)."""
+    return BaseModel(path)
+
+
 def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
     mean = x.mean(-1, keepdims=True)
     centred = x - mean
@@ -216,7 +222,7 @@ class RiskEncoder:
             base_path = base_path or base_model_path()
             if _sha256(base_path) != self.meta["base_sha256"]:
                 raise EncoderUnavailable(f"{base_path} is not the base model this encoder was trained on")
-            base = BaseModel(base_path)
+            base = _base_model(base_path)
         self._base = base
         self._tok = base.tokenizer
         self._eps = float(self.meta["layer_norm_eps"])
