@@ -26,8 +26,8 @@ Why this model (the choices were made by stratified 5-fold cross-validation in
   and was calibrated against this very model file (its sha256), ``attach`` makes the two heads
   a weighted average of the n-gram and the encoder probabilities (the encoder's share is in its
   file: 0.3, chosen on the development sets; an even share lost crises the encoder misread that
-  the n-grams caught), under the thresholds the encoder's
-  trainer matched for the average (``tools/train_risk_encoder.py``). The encoder runs only where
+  the n-grams caught), under the thresholds the encoder's trainer matched for the average
+  (``tools/train_risk_encoder.py``). The encoder runs only where
   its score could change the comparison the caller makes (``probabilities(..., against=...)``).
 - A softmax head over the same features names the likely category (self-harm, abuse, harm to
   others, ...).
@@ -39,7 +39,8 @@ Invariants:
 - It never imports ``risk.py``: the detector hands in its normaliser, so the dependency runs one
   way (risk -> classifier) and either module can be imported first.
 - Standard library only, so importing it costs nothing (the encoder, with numpy, is handed in by
-  the detector); scikit-learn is needed only to train (``tools/train_risk_model.py``). The model file is plain JSON, read once per path per process.
+  the detector); scikit-learn is needed only to train (``tools/train_risk_model.py``). The model
+  file is plain JSON, read once per path per process.
 - Deterministic: the same turns always give the same score, cues and category.
 - Feature extraction is the same function at training and scoring time, driven by the
   ``"features"`` block stored with the weights; a model never runs with settings it was not
@@ -235,9 +236,10 @@ class RiskClassifier:
         self.encoder = None
 
     def attach(self, encoder) -> bool:
-        """Average the n-gram probabilities with ``encoder``'s (weighted by ``encoder.weight``) (``encoder.RiskEncoder``) from now on,
-        under the thresholds its trainer matched to this very model file; an encoder calibrated
-        against another version of the file is not attached (False), and the n-grams decide alone."""
+        """From now on, average the n-gram probabilities with those of ``encoder`` (an
+        ``encoder.RiskEncoder``; its share is ``encoder.weight``), under the thresholds its trainer
+        matched to this very model file. An encoder calibrated against another version of the
+        file is not attached (False), and the n-grams decide alone."""
         with open(self.path, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
         if encoder.meta.get("classifier_sha256") != digest:

@@ -454,7 +454,8 @@ class RiskDetector:
     def _veto(self, window: list[str], verdict: RiskAssessment, share: float = 1.0) -> RiskAssessment:
         """A rule verdict below imminent that the learned stage finds very unlikely ("老板要杀了我，
         报表又错了", a recovered past) is lowered to "low"; the veto threshold is chosen so that
-        out-of-fold it loses at most a quarter of a percent of real crises (tools/train_risk_model.py).
+        out-of-fold it loses at most a quarter of a percent of real crises (tools/train_risk_model.py;
+        with the encoder, one that vetoes no larger share of the development crises).
         A first-person statement must be far less likely still (``share`` of that threshold)."""
         risk, _ = self._classifier.probabilities(window, against=(self._classifier.veto_threshold * share,))
         if risk >= self._classifier.veto_threshold * share:
