@@ -31,7 +31,6 @@ import argparse
 import hashlib
 import json
 import random
-import struct
 import sys
 import time
 from pathlib import Path
@@ -53,37 +52,12 @@ DEV_SETS = [BLIND / f"crisis_blind_v{i}.jsonl" for i in (3, 4, 5, 6, 7)]
 SEED = 0
 
 
-def base_tensors(path: Path, layers: int) -> dict[str, np.ndarray]:
-    """The base model's tensors (dequantised) in Hugging Face BertModel names, first ``layers`` layers."""
-    b = path.read_bytes()
-    hidden, _, _, ff, vocab, max_pos, type_vocab = struct.unpack_from("<7i", b, 8)
-    base = enc.BaseModel(path)
-    p = 8 + 28 + 8 + 20
-    blob_len, = struct.unpack_from("<Q", b, p)
-    n_pieces = len(base.tokenizer._scores)
-    p += 8 + 4 * (n_pieces + 1) + 4 * n_pieces + blob_len
-    _, norm_bytes = struct.unpack_from("<iI", b, p)
-    p += 8 + norm_bytes
-    n, = struct.unpack_from("<i", b, p)
-    p += 4
-    table = {}
-    for _ in range(n):
-        name_len, = struct.unpack_from("<H", b, p)
-        name = b[p + 2:p + 2 + name_len].decode()
-        p += 2 + name_len
-        table[name] = struct.unpack_from("<BIQQ", b, p)
-        p += 21
-
-    def read(name: str, shape: tuple[int, ...]) -> np.ndarray:
-        dtype, _, offset, nbytes = table[name]
-        if dtype == 0:
-            return np.frombuffer(b, np.float32, int(np.prod(shape)), offset).reshape(shape).copy()
-        blocks = np.frombuffer(b, np.uint8, nbytes, offset).reshape(shape[0], -1, 18)
-        scale = blocks[:, :, :2].copy().view(np.float16).astype(np.float32)
-        low = (blocks[:, :, 2:] & 0x0F).astype(np.float32) - 8
-        high = (blocks[:, :, 2:] >> 4).astype(np.float32) - 8
-        return (np.concatenate([low, high], axis=2) * scale).reshape(shape)
-
+def base_tensors(base: enc.BaseModel, layers: int) -> tuple[dict[str, np.ndarray], dict]:
+    """The base model's tensors (dequantised) in Hugging Face BertModel names, first ``layers``
+    layers, and the BertConfig fields that describe them."""
+    hidden, ff, vocab = base.hidden, base.intermediate, base.vocab
+    max_pos, type_vocab = base.max_positions, base.type_vocab
+    read = base.tensor
     out = {"embeddings.word_embeddings.weight": read("emb.word", (vocab, hidden)),
            "embeddings.position_embeddings.weight": read("emb.pos", (max_pos, hidden)),
            "embeddings.token_type_embeddings.weight": read("emb.type", (type_vocab, hidden)),
@@ -100,7 +74,7 @@ def base_tensors(path: Path, layers: int) -> dict[str, np.ndarray]:
         for short, hf in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
             out[f"encoder.layer.{i}.{hf}.weight"] = read(f"l{i}.{short}.w", (hidden,))
             out[f"encoder.layer.{i}.{hf}.bias"] = read(f"l{i}.{short}.b", (hidden,))
-    config = dict(vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=hidden // 32,
+    config = dict(vocab_size=vocab, hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=base.heads,
                   intermediate_size=ff, max_position_embeddings=max_pos, type_vocab_size=type_vocab)
     return out, config
 
@@ -111,19 +85,19 @@ def train(args, base_path: Path) -> tuple[dict, dict]:
 
     torch.manual_seed(SEED)
     random.seed(SEED)
-    tensors, config = base_tensors(base_path, args.layers)
+    base = enc.BaseModel(base_path)
+    tensors, config = base_tensors(base, args.layers)
     config["layer_norm_eps"] = 1e-12
     bert = BertModel(BertConfig(hidden_act="gelu", **config), add_pooling_layer=False)
     bert.load_state_dict({k: torch.tensor(v) for k, v in tensors.items()}, strict=False)
     bert.embeddings.word_embeddings.weight.requires_grad_(False)
     head = torch.nn.Linear(config["hidden_size"], 2)
-    tokenizer = enc.BaseModel(base_path).tokenizer
+    tokenizer = base.tokenizer
     meta = {"max_last": args.max_last, "max_prev": args.max_prev}
-    shaper = _Shaper(tokenizer, meta)
 
     cases = load_cases()
     cases += pinyin_spellings(cases)
-    x = [shaper.ids(user_turns(c)) for c in cases]
+    x = [enc.input_ids(tokenizer.pieces, tokenizer, user_turns(c), args.max_last, args.max_prev) for c in cases]
     y = np.array([labels(c) for c in cases], dtype=np.float32)
     params = [p for p in bert.parameters() if p.requires_grad] + list(head.parameters())
     optimiser = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
@@ -164,19 +138,6 @@ def train(args, base_path: Path) -> tuple[dict, dict]:
     meta.update(layers=args.layers, heads=config["num_attention_heads"], layer_norm_eps=config["layer_norm_eps"],
                 cases=len(cases), epochs=args.epochs, lr=args.lr)
     return state, meta
-
-
-class _Shaper:
-    """RiskEncoder.token_ids without the weights, for building training inputs."""
-
-    def __init__(self, tokenizer, meta):
-        self._tok, self.max_last, self.max_prev = tokenizer, meta["max_last"], meta["max_prev"]
-        self._pieces = tokenizer.pieces
-
-    token_ids = enc.RiskEncoder.token_ids
-
-    def ids(self, turns):
-        return self.token_ids(turns)
 
 
 def export(state: dict, meta: dict, path: Path) -> None:
@@ -233,7 +194,7 @@ def calibrate(path: Path, meta: dict, weight: float) -> dict:
     for case in cases:
         turns = user_turns(case)
         for end in range(1, len(turns) + 1) if case["group"] == "ordinary" else (len(turns),):
-            window = turns[max(0, end - 4):end]  # the detector's context window (kinds.json: context_turns)
+            window = turns[max(0, end - detector._context_turns):end]  # the window the detector hands in
             n_risk, n_acute = classifier.ngram_probabilities(window)
             e_risk, e_acute = model.probabilities(window)
             crisis = case["group"] == "crisis"

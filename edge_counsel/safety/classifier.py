@@ -277,20 +277,25 @@ class RiskClassifier:
         Most ordinary messages end there."""
         if isinstance(turns, str):
             turns = [turns]
-        vector = self._featurizer.vector(turns)
-        if not vector:
+        scores = self._ngram(turns)
+        if scores is None:
             return 0.0, 0.0
-        risk, acute = map(sigmoid, self._logits(vector))
+        risk, acute = scores
         if self.encoder is None or (against and all(self._settled(risk, t) for t in against)):
             return risk, acute
         return self._blend(turns, risk, acute)
 
     def ngram_probabilities(self, turns: Sequence[str]) -> tuple[float, float]:
         """The n-gram model's own probabilities, whether or not an encoder is attached."""
+        return self._ngram(turns) or (0.0, 0.0)
+
+    def _ngram(self, turns: Sequence[str]) -> tuple[float, float] | None:
+        """The n-gram probabilities, or None when there is nothing to score."""
         vector = self._featurizer.vector(turns)
         if not vector:
-            return 0.0, 0.0
-        return tuple(map(sigmoid, self._logits(vector)))
+            return None
+        risk, acute = self._logits(vector)
+        return sigmoid(risk), sigmoid(acute)
 
     def _settled(self, risk: float, threshold: float) -> bool:
         low = (1.0 - self.encoder.weight) * risk

@@ -45,12 +45,12 @@ import mmap
 import struct
 import zipfile
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 __all__ = ["ENCODER_FILE", "BASE_PACKAGE", "BASE_FILE", "EncoderUnavailable", "BaseModel", "RiskEncoder",
-           "UnigramTokenizer", "base_model_path", "load_encoder"]
+           "UnigramTokenizer", "base_model_path", "dequantise_q4", "input_ids", "load_encoder"]
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,8 @@ class BaseModel:
         if b[:4] != b"E5S1":
             raise EncoderUnavailable(f"{path} is not an e5 model file")
         p = 8
-        self.hidden, _, _, _, self.vocab, self.max_positions, _ = struct.unpack_from("<7i", b, p)
+        (self.hidden, self.layers, self.heads, self.intermediate, self.vocab, self.max_positions,
+         self.type_vocab) = struct.unpack_from("<7i", b, p)
         p += 28 + 8
         n_pieces, bos, eos, _pad, unk = struct.unpack_from("<5i", b, p)
         p += 20
@@ -149,17 +150,17 @@ class BaseModel:
         self.tokenizer = UnigramTokenizer(pieces, scores, normalisation, bos, eos, unk)
         n_tensors, = struct.unpack_from("<i", b, p)
         p += 4
-        self._word_offset = None
+        self.tensors: dict[str, tuple[int, int, int]] = {}  # name -> (dtype: 0 float32, 1 4-bit; offset; bytes)
         for _ in range(n_tensors):
             name_len, = struct.unpack_from("<H", b, p)
             name = bytes(b[p + 2:p + 2 + name_len]).decode()
             p += 2 + name_len
-            dtype, _n, offset, _nbytes = struct.unpack_from("<BIQQ", b, p)
+            dtype, _n, offset, nbytes = struct.unpack_from("<BIQQ", b, p)
             p += 21
-            if name == "emb.word" and dtype == 1:
-                self._word_offset = offset
-        if self._word_offset is None:
+            self.tensors[name] = (dtype, offset, nbytes)
+        if self.tensors.get("emb.word", (0,))[0] != 1:
             raise EncoderUnavailable(f"{path} has no 4-bit word embeddings")
+        self._word_offset = self.tensors["emb.word"][1]
         self._row_bytes = self.hidden // _QK * _BLOCK
 
     def embeddings(self, ids: Sequence[int]) -> np.ndarray:
@@ -168,12 +169,37 @@ class BaseModel:
         for r, i in enumerate(ids):
             start = self._word_offset + i * self._row_bytes
             rows[r] = np.frombuffer(self._map, np.uint8, self._row_bytes, start)
-        blocks = rows.reshape(len(ids), -1, _BLOCK)
-        scale = blocks[:, :, :2].copy().view(np.float16).astype(np.float32)
-        nibbles = blocks[:, :, 2:]
-        low = (nibbles & 0x0F).astype(np.float32) - 8.0
-        high = (nibbles >> 4).astype(np.float32) - 8.0
-        return (np.concatenate([low, high], axis=2) * scale).reshape(len(ids), self.hidden)
+        return dequantise_q4(rows, self.hidden)
+
+    def tensor(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """A whole tensor of the file as float32 (for training: tools/train_risk_encoder.py)."""
+        dtype, offset, nbytes = self.tensors[name]
+        if dtype == 0:
+            return np.frombuffer(self._map, np.float32, int(np.prod(shape)), offset).reshape(shape).copy()
+        rows = np.frombuffer(self._map, np.uint8, nbytes, offset).reshape(shape[0], -1)
+        return dequantise_q4(rows, shape[1])
+
+
+def dequantise_q4(rows: np.ndarray, width: int) -> np.ndarray:
+    """uint8 [n, width / 32 * 18] of 4-bit blocks (a float16 scale, then 32 nibbles: byte j holds
+    weight j in its low half and weight j + 16 in its high half) -> float32 [n, width]."""
+    blocks = rows.reshape(len(rows), -1, _BLOCK)
+    scale = blocks[:, :, :2].copy().view(np.float16).astype(np.float32)
+    nibbles = blocks[:, :, 2:]
+    low = (nibbles & 0x0F).astype(np.float32) - 8.0
+    high = (nibbles >> 4).astype(np.float32) - 8.0
+    return (np.concatenate([low, high], axis=2) * scale).reshape(len(rows), width)
+
+
+def input_ids(pieces: Callable[[str], list[int]], tokenizer: UnigramTokenizer, turns: Sequence[str],
+              max_last: int, max_prev: int) -> list[int]:
+    """What the encoder reads, at training and at run time: [bos] the last ``max_prev`` pieces of
+    the previous turn [eos] the first ``max_last`` pieces of the last turn [eos]."""
+    last = pieces(turns[-1])[:max_last]
+    if len(turns) > 1 and max_prev:
+        previous = pieces(turns[-2])[-max_prev:]
+        return [tokenizer.bos, *previous, tokenizer.eos, *last, tokenizer.eos]
+    return [tokenizer.bos, *last, tokenizer.eos]
 
 
 def base_model_path() -> Path:
@@ -257,12 +283,8 @@ class RiskEncoder:
         self._scores = functools.lru_cache(maxsize=256)(self.logits)  # a verdict's reason asks twice
 
     def token_ids(self, turns: Sequence[str]) -> list[int]:
-        """The input the encoder reads: [bos] tail of the previous turn [eos] head of the last turn [eos]."""
-        last = self._pieces(turns[-1])[:self.max_last]
-        if len(turns) > 1 and self.max_prev:
-            previous = self._pieces(turns[-2])[-self.max_prev:]
-            return [self._tok.bos, *previous, self._tok.eos, *last, self._tok.eos]
-        return [self._tok.bos, *last, self._tok.eos]
+        """The input the encoder reads (``input_ids``), with this model's limits."""
+        return input_ids(self._pieces, self._tok, turns, self.max_last, self.max_prev)
 
     def logits(self, ids: Sequence[int]) -> np.ndarray:
         n, heads = len(ids), self._heads
