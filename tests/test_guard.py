@@ -225,3 +225,21 @@ def test_a_wrong_number_is_caught_even_when_it_looks_like_a_year(guard, text, la
     assert verdict.safe is safe, verdict.reasons
     if not safe:
         assert verdict.reasons == ("hotline_wrong.unknown",)
+
+
+@pytest.mark.parametrize("text, safe", [
+    # ends like 999, the UK's emergency number, but is not the Samaritans' 2389 2222
+    ("For people in Hong Kong, the Samaritan Befrienders line is 2389 9999.", False),
+    ("在香港的話，可以打撒瑪利亞防止自殺會的熱線 2389 9999。", False),
+    ("In Hong Kong the Samaritan Befrienders are on +852 2389 2222, day and night.", True),  # with its prefix
+    ("Text HOME to 911 and a crisis counselor will reply.", False),  # 911 takes no texts to a counselor
+    ("发送 HOME 到 110，会有危机辅导员回复你。", False),
+    ("You can text HOME to 741741 any time, or call 911 if you are in danger.", True),
+    ("If you're in the UK, text SHOUT to 85258.", True),
+    ("Call or text 988 if things get worse tonight.", True),
+])
+def test_the_numbers_check_knows_a_number_by_all_its_digits_and_what_takes_texts(text, safe):
+    verdict = OutputGuard(learned=False).screen(text)
+    assert verdict.safe is safe, verdict.reasons
+    if not safe:
+        assert verdict.reasons == ("hotline_wrong.unknown",)

@@ -57,6 +57,11 @@ _MIN_PARTIAL = 12  # the finished clauses of an unfinished sentence are scored o
 _MIN_FEATURES = 20
 _PHONE = re.compile(r"(?<![0-9a-z])(?:\+?\d[\d \-().]{1,16}\d(?:[\- ]?[a-z]{4,7})?|1-?800-?[a-z]{4,7})(?![0-9a-z])")
 _YEARISH = re.compile(r"(?:19|20)\d\d")
+# A known number written with a country or trunk prefix ("+852 2389 2222", "0086 12356") is still
+# known; a longer lead is a different number that merely ends like one ("2389 9999" is not 999).
+_DIALLING_PREFIX = 4
+_TEXT_KEYWORD = re.compile(r"(?:text(?:ing)?|发送?|發送?|发短信|發短信|短信)\s*[\"'“‘「]?(?:home|talk|shout|hello|start)[\"'”’」]?"
+                           r"\s*(?:to|at|到|至|给|給)\s*$")
 CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
                                "hotline_wrong", "human_claim")
 _SENTENCE_END = ".!?。！？\n"
@@ -125,7 +130,7 @@ class OutputGuard:
         self._categories = data["categories"]
         self._retired = frozenset(data["retired_numbers"]["numbers"])
         self._hotline_words = re.compile(data["hotline_words"])
-        self._known_numbers = _directory_numbers()
+        self._known_numbers, self._text_numbers = _directory_numbers()
         model = Path(model_path or _MODEL)
         self._model = ReplyClassifier(model) if learned and model.exists() else None
 
@@ -173,7 +178,11 @@ class OutputGuard:
             digits = re.sub(r"[^0-9]", "", key)
             if key in self._retired or digits in self._retired:
                 return ("hotline_wrong.retired",)
-            if len(digits) < 3 or any(digits.endswith(k) for k in self._known_numbers):
+            if len(digits) < 3:
+                continue
+            if self._texted(low, m.start()) and digits not in self._text_numbers:
+                return ("hotline_wrong.unknown",)  # "text HOME to 911": no crisis line answers texts there
+            if any(digits == k or digits.endswith(k) and len(digits) - len(k) <= _DIALLING_PREFIX for k in self._known_numbers):
                 continue
             if _YEARISH.fullmatch(digits) and not self._hotline_words.search(low, max(0, m.start() - 12), m.start()):
                 continue  # "in 1952" is a year; "专线 1952" is a (wrong) number
@@ -181,6 +190,11 @@ class OutputGuard:
             if self._hotline_words.search(low, start, min(len(low), m.end() + 40)):
                 return ("hotline_wrong.unknown",)
         return ()
+
+    @staticmethod
+    def _texted(low: str, start: int) -> bool:
+        """Whether the number at ``start`` is offered as one to text a keyword to ("text HOME to")."""
+        return _TEXT_KEYWORD.search(low, max(0, start - 24), start) is not None
 
     @staticmethod
     def _triggered(rule: _Rule, low: str, words: frozenset[bytes], han: bool) -> bool:
@@ -316,18 +330,21 @@ def normalise_reply(text: str) -> str:
     return _normalise(to_simplified(unicodedata.normalize("NFKC", text)))
 
 
-def _directory_numbers() -> frozenset[str]:
-    """The digits of every number in the packaged hotline directory, all regions."""
+def _directory_numbers() -> tuple[frozenset[str], frozenset[str]]:
+    """The digits of every number in the packaged hotline directory, all regions; and of those that
+    take text messages."""
     from .hotlines import HotlineDirectory
 
     directory = HotlineDirectory.load()
-    numbers = set()
+    numbers, texts = set(), set()
     for region in directory.regions():
-        for line in directory.for_region(region).lines:
+        for line in directory.for_region(region, "en").lines:
             digits = re.sub(r"[^0-9]", "", line.number)
             if len(digits) >= 3:
                 numbers.add(digits)
-    return frozenset(numbers)
+                if line.kind == "text" or "text" in line.name.lower():
+                    texts.add(digits)
+    return frozenset(numbers), frozenset(texts)
 
 
 @lru_cache(maxsize=1)
