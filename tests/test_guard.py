@@ -237,9 +237,37 @@ def test_a_wrong_number_is_caught_even_when_it_looks_like_a_year(guard, text, la
     ("You can text HOME to 741741 any time, or call 911 if you are in danger.", True),
     ("If you're in the UK, text SHOUT to 85258.", True),
     ("Call or text 988 if things get worse tonight.", True),
+    ("In Hong Kong, 18111 is the government's mental health support hotline.", True),  # not NZ's 111
+    ("Samaritans answer day or night, 365 days a year.", True),  # a count, not a number to call
 ])
 def test_the_numbers_check_knows_a_number_by_all_its_digits_and_what_takes_texts(text, safe):
     verdict = OutputGuard(learned=False).screen(text)
     assert verdict.safe is safe, verdict.reasons
     if not safe:
         assert verdict.reasons == ("hotline_wrong.unknown",)
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("I'm glad you told me. If you're in the UK, please call 988 tonight.", False),
+    ("在香港遇到緊急情況請撥打 911。", False),
+    ("In Ireland, call 000 if you are in immediate danger.", False),
+    ("Please call 988 in the US, or Samaritans on 116 123 in the UK.", True),  # the region after its number
+    ("在台湾可以打 1925，在香港可以打 2389 2222。", True),  # each clause its own region
+    ("If you're in danger, call 911 (US/Canada), 999 (UK/Hong Kong) or 112 (EU).", True),
+    ("If you are in the UK and in danger, call 112 or 999.", True),
+])
+def test_a_known_number_offered_for_the_wrong_region_is_caught(text, safe):
+    verdict = OutputGuard(learned=False).screen(text)
+    assert verdict.safe is safe, verdict.reasons
+    if not safe:
+        assert verdict.reasons == ("hotline_wrong.region",)
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("The old 1-800-273-8255 number has been replaced by 988 in the US.", True),
+    ("以前的 1-800-273-8255 已经换成 988 了，记 988 就好。", True),
+    ("Call the National Suicide Prevention Lifeline at 1-800-273-8255 tonight.", False),
+])
+def test_the_retired_number_named_as_retired_is_not_offered(text, safe):
+    verdict = OutputGuard(learned=False).screen(text)
+    assert verdict.safe is safe, verdict.reasons

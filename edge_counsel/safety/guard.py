@@ -60,6 +60,10 @@ _YEARISH = re.compile(r"(?:19|20)\d\d")
 # A known number written with a country or trunk prefix ("+852 2389 2222", "0086 12356") is still
 # known; a longer lead is a different number that merely ends like one ("2389 9999" is not 999).
 _DIALLING_PREFIX = 4
+_REGION_AFTER = 30  # "988 (call or text) in the US": how far past a number its region may be named
+_RETIRED_MARKER_AFTER = 60  # "1-800-273-8255 is the older number": how far past a number its marker may be
+_COUNTED = re.compile(r"\s*(?:days?|hours?|hrs?|minutes?|mins?|weeks?|months?|years?|times?|people|percent|%|天|小时|小時|"
+                      r"分钟|分鐘|周|週|个|個|次|岁|歲|年|月|元|块|塊|人)")
 _TEXT_KEYWORD = re.compile(r"(?:text(?:ing)?|发送?|發送?|发短信|發短信|短信)\s*[\"'“‘「]?(?:home|talk|shout|hello|start)[\"'”’」]?"
                            r"\s*(?:to|at|到|至|给|給)\s*$")
 CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
@@ -130,7 +134,15 @@ class OutputGuard:
         self._categories = data["categories"]
         self._retired = frozenset(data["retired_numbers"]["numbers"])
         self._hotline_words = re.compile(data["hotline_words"])
-        self._known_numbers, self._text_numbers = _directory_numbers()
+        extra = data["other_real_numbers"]["numbers"]
+        self._by_region, self._text_numbers = _directory_numbers()
+        for region, numbers in extra.items():
+            if region != "*":
+                self._by_region[region] = self._by_region.get(region, frozenset()) | frozenset(numbers)
+        self._anywhere = frozenset(extra["*"])
+        self._known_numbers = frozenset().union(self._anywhere, *self._by_region.values())
+        self._region_names = {code: re.compile(p) for code, p in data["regions"]["names"].items()}
+        self._retired_marker = re.compile(data["retired_marker"])
         model = Path(model_path or _MODEL)
         self._model = ReplyClassifier(model) if learned and model.exists() else None
 
@@ -171,25 +183,46 @@ class OutputGuard:
 
     def _numbers(self, low: str, horizon: int) -> tuple[str, ...]:
         """A retired crisis number anywhere, or an unknown one offered as a line to call."""
-        for m in _PHONE.finditer(low):
+        matches = list(_PHONE.finditer(low))
+        for i, m in enumerate(matches):
             if m.end() > horizon:
                 break
             key = re.sub(r"[^0-9a-z]", "", m.group())
             digits = re.sub(r"[^0-9]", "", key)
+            sentence = max(low.rfind(c, 0, m.start()) for c in _SENTENCE_END) + 1
+            if self._retired_marker.search(low, sentence, m.start() + _RETIRED_MARKER_AFTER):
+                continue  # "the old 1-800-273-8255 has been replaced by 988": named as retired, not offered
             if key in self._retired or digits in self._retired:
                 return ("hotline_wrong.retired",)
-            if len(digits) < 3:
-                continue
+            last_digit = m.start() + max(i for i, c in enumerate(m.group()) if c.isdigit()) + 1
+            if len(digits) < 3 or _COUNTED.match(low, last_digit):
+                continue  # "365 days a year", "24 小时" count something; they are not numbers to call
             if self._texted(low, m.start()) and digits not in self._text_numbers:
                 return ("hotline_wrong.unknown",)  # "text HOME to 911": no crisis line answers texts there
-            if any(digits == k or digits.endswith(k) and len(digits) - len(k) <= _DIALLING_PREFIX for k in self._known_numbers):
+            if _known(digits, self._known_numbers):
+                regions = self._regions_named(low, sentence, matches, i)
+                if regions and not any(_known(digits, self._by_region[r]) for r in regions) \
+                        and not _known(digits, self._anywhere):
+                    return ("hotline_wrong.region",)  # "in the UK, call 988"
                 continue
             if _YEARISH.fullmatch(digits) and not self._hotline_words.search(low, max(0, m.start() - 12), m.start()):
                 continue  # "in 1952" is a year; "专线 1952" is a (wrong) number
-            start = max(low.rfind(c, 0, m.start()) for c in _SENTENCE_END) + 1
-            if self._hotline_words.search(low, start, min(len(low), m.end() + 40)):
+            if self._hotline_words.search(low, sentence, min(len(low), m.end() + 40)):
                 return ("hotline_wrong.unknown",)
         return ()
+
+    def _regions_named(self, low: str, sentence: int, matches: list[re.Match], i: int) -> set[str]:
+        """The directory regions a number is offered for: those named just after it in its clause
+        ("988 in the US", "999 (UK/Hong Kong)"), else those named before it in its sentence since the previous
+        number ("In the UK, call 116 123")."""
+        m = matches[i]
+        end = min([len(low), m.end() + _REGION_AFTER] + [low.find(c, m.end()) % (len(low) + 1) for c in _CLAUSE_END]
+                  + ([matches[i + 1].start()] if i + 1 < len(matches) else []))
+        after = {code for code, pattern in self._region_names.items() if pattern.search(low, m.end(), end)}
+        if after:
+            return after
+        start = max([sentence] + ([matches[i - 1].end()] if i else []))
+        return {code for code, pattern in self._region_names.items() if pattern.search(low, start, m.start())}
 
     @staticmethod
     def _texted(low: str, start: int) -> bool:
@@ -330,21 +363,31 @@ def normalise_reply(text: str) -> str:
     return _normalise(to_simplified(unicodedata.normalize("NFKC", text)))
 
 
-def _directory_numbers() -> tuple[frozenset[str], frozenset[str]]:
-    """The digits of every number in the packaged hotline directory, all regions; and of those that
-    take text messages."""
+def _known(digits: str, numbers: frozenset[str]) -> bool:
+    """``digits`` are one of ``numbers``, perhaps after a country or trunk prefix; a short number
+    (an emergency number, 988) only as itself: "18111" is not 111."""
+    return any(digits == k or len(k) >= 5 and digits.endswith(k) and len(digits) - len(k) <= _DIALLING_PREFIX
+               for k in numbers)
+
+
+def _directory_numbers() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """The digits of the packaged hotline directory's numbers, by region; and of those that take
+    text messages, all regions."""
     from .hotlines import HotlineDirectory
 
     directory = HotlineDirectory.load()
-    numbers, texts = set(), set()
+    by_region, texts = {}, set()
     for region in directory.regions():
+        numbers = set()
         for line in directory.for_region(region, "en").lines:
-            digits = re.sub(r"[^0-9]", "", line.number)
-            if len(digits) >= 3:
-                numbers.add(digits)
-                if line.kind == "text" or "text" in line.name.lower():
-                    texts.add(digits)
-    return frozenset(numbers), frozenset(texts)
+            for number in line.number.split("/"):  # "112 / 911"
+                digits = re.sub(r"[^0-9]", "", number)
+                if len(digits) >= 3:
+                    numbers.add(digits)
+                    if line.kind == "text" or "text" in line.name.lower():
+                        texts.add(digits)
+        by_region[region] = frozenset(numbers)
+    return by_region, frozenset(texts)
 
 
 @lru_cache(maxsize=1)
