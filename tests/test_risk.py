@@ -197,6 +197,20 @@ def test_someone_close_at_risk_is_a_concern(detector):
     assert not _assess(detector, "Why does Romeo kill himself at the end?").at_least("moderate")
 
 
+@pytest.mark.parametrize("text", ["I wrote my suicide note last night", "遗书写好了，放在书桌抽屉里",
+                                  "我写了一封给妈妈的遗书"])
+def test_a_suicide_note_already_written_is_a_plan_by_the_rules_alone(text):
+    # a preparatory act (the Columbia screener's "behaviour"): the takeover, not only the check
+    a = RiskDetector(classifier=False).assess([text])
+    assert a.at_least("high") and "plan_method_means" in a.categories, a.reasons
+
+
+@pytest.mark.parametrize("text", ["My friend left a suicide note on her desk and I found it", "我朋友写了遗书，我好害怕"])
+def test_someone_elses_note_is_a_concern_not_a_takeover(text):
+    a = RiskDetector(classifier=False).assess([text])
+    assert a.level == "moderate" and a.categories == ("warning_signs",), a.reasons
+
+
 # -- context across turns ------------------------------------------------------------------------
 
 def test_risk_spread_over_turns(detector):

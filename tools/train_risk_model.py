@@ -1,8 +1,11 @@
 """Train the learned crisis stage and write edge_counsel/data/risk/classifier.json.
 
 Reads every labelled case we wrote (tests/data/crisis_cases.jsonl, crisis_train_extra.jsonl, the
-shared development set, training/risk/*.jsonl); never the blind sets under tests/data/blind/ or
-the earlier held-out set. Two heads are trained with scikit-learn's LogisticRegression on the
+shared development set, training/risk/*.jsonl) and the blind sets already read that are not kept
+for development (RETIRED_BLIND: v2, v8 and v9, written by people who never saw the detector, in
+voices our own rounds lack; their safety-dialogue cases are left to the dialogue layer). Never the
+development sets v3-v7 (tools/train_risk_encoder.py calibrates on them), a blind set not yet read,
+or the earlier held-out set. Two heads are trained with scikit-learn's LogisticRegression on the
 same features (edge_counsel.safety.classifier.features):
 - "risk": the case needs at least the in-conversation check (level moderate or above);
 - "acute": the case needs the takeover (level high or imminent); its threshold is the lowest
@@ -38,8 +41,10 @@ sys.path.insert(0, str(REPO))
 from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
 from edge_counsel.safety.classifier import CLASS_NAMES, FeatureConfig, Featurizer, category_class  # noqa: E402
 
+RETIRED_BLIND = [REPO / "tests" / "data" / "blind" / f"crisis_blind_v{i}.jsonl" for i in (2, 8, 9)]
 CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO / "tests" / "data" / "crisis_train_extra.jsonl",
-              REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"] + sorted((REPO / "training" / "risk").glob("*.jsonl"))
+              REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"] + sorted((REPO / "training" / "risk").glob("*.jsonl")) \
+    + RETIRED_BLIND
 OUT = REPO / "edge_counsel" / "data" / "risk" / "classifier.json"
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 ACUTE_BUDGETS = (0.03, 0.025, 0.02, 0.015, 0.01, 0.005, 0.0)  # tried largest first
@@ -56,13 +61,14 @@ def load_cases(paths=CASE_FILES) -> list[dict]:
     for path in paths:
         if path.exists():
             cases += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [c for c in cases if c.get("turns") or c.get("messages")]
+    return [c for c in cases if (c.get("turns") or c.get("messages"))
+            and c.get("group") not in ("dialogue_up", "dialogue_down")]
 
 
 def labels(case: dict) -> tuple[int, int]:
     """(needs at least the check, needs the takeover)."""
-    if "level" in case:
-        rank = _RANK[case["level"]]
+    if "level" in case or "group" in case:  # our cases; the blind sets' (a crisis needs its min_level)
+        rank = _RANK[case.get("level") or case.get("min_level") or "none"]
         return int(rank >= _RANK["moderate"]), int(rank >= _RANK["high"])
     risk = int(bool(case["escalate"]))
     return risk, int(risk and case.get("category") in _ACUTE_CATEGORIES)
