@@ -205,6 +205,19 @@ def test_a_suicide_note_already_written_is_a_plan_by_the_rules_alone(text):
     assert a.at_least("high") and "plan_method_means" in a.categories, a.reasons
 
 
+@pytest.mark.parametrize("text", ["我把降压药全吃了", "刚才把一整瓶安眠药都吞了",
+                                  "sitting in the car in the garage with the engine running",
+                                  "I cut way deeper this time and it won't stop bleeding"])
+def test_an_act_under_way_is_imminent_by_the_rules_alone(text):
+    assert RiskDetector(classifier=False).assess([text]).level == "imminent"
+
+
+@pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
+                                  "I always let the car engine run in the garage for a minute in winter"])
+def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
+    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+
+
 @pytest.mark.parametrize("text", ["My friend left a suicide note on her desk and I found it", "我朋友写了遗书，我好害怕"])
 def test_someone_elses_note_is_a_concern_not_a_takeover(text):
     a = RiskDetector(classifier=False).assess([text])
