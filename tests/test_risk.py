@@ -212,6 +212,34 @@ def test_an_act_under_way_is_imminent_by_the_rules_alone(text):
     assert RiskDetector(classifier=False).assess([text]).level == "imminent"
 
 
+@pytest.mark.parametrize("turns", [
+    ["the oven gas is on and I taped the door shut"],
+    ["I'm on the other side of the railing on the bridge"],
+    ["took the safety off. it's pointed at my head"],
+    ["pills lined up on my desk", "ok. working up the nerve"],
+    ["tonight i jump. i tell you so someone know"],
+    ["我现在在江边 准备走落去了"],
+    ["房间里点了炭 门窗都封好了"],
+    ["我已经跨过栏杆了，下面是江"],
+    ["我翻到阳台外面了"],
+])
+def test_where_someone_is_and_what_is_switched_on_is_imminent_without_a_suicide_word(turns):
+    # situational imminence (issue 11): no "kill", no "suicide", and the act is under way
+    assert RiskDetector(classifier=False).assess(turns).level == "imminent"
+
+
+@pytest.mark.parametrize("turns", [
+    ["I left the gas on while cooking and the smoke alarm went off, windows open now"],
+    ["we lit the charcoal for the bbq, the grill is on"],
+    ["我们在院子里烧烤，炭已经点着了"],
+    ["my kid climbed over the fence to get his ball"],
+    ["pills all counted out on the table", "sorting my nan's weekly pill organiser. she gets confused otherwise"],
+    ["爸爸先走一步去停车了，我们在站台等车"],
+])
+def test_gas_charcoal_fences_and_pills_in_everyday_life_are_not_an_act(turns):
+    assert not RiskDetector(classifier=False).assess(turns).at_least("high")
+
+
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
