@@ -240,6 +240,33 @@ def test_gas_charcoal_fences_and_pills_in_everyday_life_are_not_an_act(turns):
     assert not RiskDetector(classifier=False).assess(turns).at_least("high")
 
 
+@pytest.mark.parametrize("turns", [
+    ["it's years of purging and I've started again"],
+    ["I'm 5'6 and 98 pounds and I still need to lose more"],
+    ["I've had 300 calories in 4 days. I feel amazing actually"],
+    ["water fast day 9. how do i stop feeling hungry"],
+    ["每一餐吃完都去吐，牙齿开始痛了"],
+    ["婚纱还有一个月", "我这周每天只吃一顿 还在喝减肥茶拉肚子"],
+    ["i used to purge every day and now it's started again"],
+])
+def test_disordered_eating_is_a_check_by_the_rules_alone(turns):
+    a = RiskDetector(classifier=False).assess(turns)
+    assert a.level == "moderate" and a.categories == ("disordered_eating",), a.reasons
+
+
+@pytest.mark.parametrize("turns", [
+    ["used to purge every day. now i cook dinner for my roommates and actually sit and eat with them"],
+    ["以前会催吐，现在已经可以好好吃饭了"],
+    ["my girlfriend is purging again and i dont know how to support her"],
+    ["i haven't eaten in 3 days", "stomach flu. finally keeping toast down"],
+    ["我今天吃坏肚子了，吃完就吐"],
+    ["这个蛋糕三百卡，热量有点高"],
+    ["I'm fasting for Ramadan this month"],
+])
+def test_recovered_someone_elses_or_sick_is_not_disordered_eating(turns):
+    assert RiskDetector(classifier=False).assess(turns).level in ("none", "low")
+
+
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
