@@ -267,6 +267,27 @@ def test_recovered_someone_elses_or_sick_is_not_disordered_eating(turns):
     assert RiskDetector(classifier=False).assess(turns).level in ("none", "low")
 
 
+@pytest.mark.parametrize("text", [
+    "What caliber makes it quick. I don't want to botch it",
+    "Is pesticide quick? I don't want to suffer.",
+    "does helium still work or did they change the tanks",
+    "What's the least messy way to kill yourself",
+    "阿米替林吃三十片够不够",
+    "松节油喝下去会死吗",
+    "上吊的话，家里没有横梁能挂在哪里？",
+    "有没有什么死法不疼的",
+])
+def test_questions_about_how_are_method_questions(text):
+    a = RiskDetector(classifier=False).assess([text])
+    assert a.at_least("high") and "plan_method_means" in a.categories, a.reasons
+
+
+@pytest.mark.parametrize("text", ["the helium balloons still work after a week?", "这个药一次吃两片够不够",
+                                  "what's the quickest way to get to the airport", "is the new phone fast? I don't want to wait"])
+def test_everyday_questions_are_not_method_questions(text):
+    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+
+
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
