@@ -288,6 +288,29 @@ def test_everyday_questions_are_not_method_questions(text):
     assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
 
 
+@pytest.mark.parametrize("turns", [
+    ["my dad is hitting my mom in the kitchen", "i'm hiding in the closet with my little sister"],
+    ["he said when he finds me im dead. im in the wardrobe"],
+    ["He's outside my apartment right now. The restraining order says 500 feet."],
+    ["他喝多了，正在客厅砸东西", "我抱着孩子躲在卧室，门反锁了"],
+    ["他出去买烟了", "他说回来要打断我的腿"],
+])
+def test_violence_at_home_right_now_takes_over(turns):
+    a = RiskDetector(classifier=False).assess(turns)
+    assert a.at_least("high") and "abuse" in a.categories, a.reasons
+
+
+@pytest.mark.parametrize("turns", [
+    ["playing hide and seek, I'm hiding in the closet lol"],
+    ["我躲在房间里打游戏，不想写作业"],
+    ["my dad keeps beating my high score on mario kart"],
+    ["我爸在打我妈的电话，一直打不通"],
+    ["我爸说再考不好就打断我的腿,哈哈他每次都这么说"],
+])
+def test_hiding_games_scores_and_parents_hyperbole_are_not_violence(turns):
+    assert not RiskDetector(classifier=False).assess(turns).at_least("high")
+
+
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
