@@ -311,6 +311,26 @@ def test_hiding_games_scores_and_parents_hyperbole_are_not_violence(turns):
     assert not RiskDetector(classifier=False).assess(turns).at_least("high")
 
 
+@pytest.mark.parametrize("text", [
+    "there's a list in my notebook. five names. teachers and a few kids. i'm not joking this time",
+    "got his address now. going round this weekend with my knife to teach him a lesson",
+    "if she goes back to him i'll kill them both. i mean it",
+    "I want to put something in her coffee",
+    "怎么让他出个意外 他每天骑车下班经过那个没监控的路口",
+    "我在网上搜了怎么做燃烧瓶，下周一早读课",
+    "恨到想往他水杯里放点什么",
+])
+def test_plans_to_hurt_someone_take_over(text):
+    a = RiskDetector(classifier=False).assess([text])
+    assert a.at_least("high") and "harm_to_others" in a.categories, a.reasons
+
+
+@pytest.mark.parametrize("text", ["going back to the store with my bat to get my ball back lol",
+                                  "my little brother ran me over in mario kart lol"])
+def test_bats_and_games_are_not_plans_to_hurt(text):
+    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+
+
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
