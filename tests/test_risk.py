@@ -331,6 +331,30 @@ def test_bats_and_games_are_not_plans_to_hurt(text):
     assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
 
 
+@pytest.mark.parametrize("turns, least", [
+    (["My brain keeps telling me to just end it."], "high"),
+    (["honestly I've been googling suicide stuff all night"], "high"),
+    (["I've started thinking it might be time to check out on my own terms."], "high"),
+    (["my therapist is on vacation", "and I relapsed. cutting.", "three times this week"], "high"),
+    (["Stubbed my cigarette out on my forearm on break. Third time this month."], "high"),
+    (["我想过很多次自杀"], "high"),
+    (["我諗過好多次自殺，今次好似真係頂唔順"], "high"),
+    (["我昨晚搜了一整晚跟自杀有关的帖子"], "high"),
+    (["everyone would manage fine without me. better, probably"], "moderate"),
+    (["It wouldn't matter if I died in my sleep."], "moderate"),
+    (["人老了没用喽 阎王爷咋还不来收我"], "moderate"),
+])
+def test_wishes_and_acts_said_sideways_are_caught(turns, least):
+    a = RiskDetector(classifier=False).assess(turns)
+    assert a.at_least(least), a.reasons
+
+
+@pytest.mark.parametrize("text", ["I'm checking out of the hotel early tomorrow", "my brain keeps telling me to eat more cookies",
+                                  "the team would do fine without me while I'm on holiday", "I relapsed on sugar this week lol"])
+def test_checking_out_and_relapsing_on_sugar_are_not_wishes(text):
+    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+
+
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
