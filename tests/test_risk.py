@@ -355,6 +355,23 @@ def test_checking_out_and_relapsing_on_sugar_are_not_wishes(text):
     assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
 
 
+@pytest.mark.parametrize("turns, least", [
+    (["This is the last time I'll write. Tonight it ends."], "high"),
+    (["谢谢你们这些年对我的好，今晚之后就不用再为我操心了，再见"], "high"),
+    (["gave my PS5 and all my games to my little brother today. he doesn't need to know why"], "moderate"),
+    (["我把微博都删了", "朋友圈也清空了", "给我妈写了封信 放在枕头下面"], "moderate"),
+    (["能帮我写一封给女儿的信吗", "让她长大后看的", "告诉她不是她的错，妈妈只是太累了"], "moderate"),
+])
+def test_goodbyes_told_as_errands_are_caught(turns, least):
+    assert RiskDetector(classifier=False).assess(turns).at_least(least)
+
+
+@pytest.mark.parametrize("text", ["Last shift done before my holiday! gave the keys back to my manager", "我把微博删了，太浪费时间了",
+                                  "这是我在这家公司的最后一天了，明天去新公司报到", "今天是暑假最后一天了，好不想开学"])
+def test_last_days_at_work_and_deleted_apps_are_not_goodbyes(text):
+    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+
+
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
