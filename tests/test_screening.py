@@ -137,6 +137,15 @@ def test_check_risk_reads_messages_with_roles():
     ("你定咗日子未？", "plan"),
     ("你有冇做過啲咩傷害自己？", "behaviour"),
     ("你而家係咪安全？", "safe"),
+    ("Sometimes people do that when they're thinking about ending their life. Is that what's going on for you?",
+     "thoughts"),
+    ("Can I check — when you think about the balcony, is it about jumping?", "thoughts"),
+    ("Have you been having thoughts that life isn't worth living?", "wish"),
+    ("压力这么大的时候，有些人会想到用死来解脱。你有过这样的想法吗？", "thoughts"),
+    ("这是一封告别信吗？你是不是在打算离开这个世界？", "thoughts"),
+    ("分手真的很痛。我想关心一下，你最近有没有伤害过自己？", "behaviour"),
+    ("你有没有觉得活着没意思？", "wish"),
+    ("Are you thinking about hurting him?", "others"),
 ])
 def test_questions_are_recognised_by_their_key_idea(dialogue, question, step):
     assert dialogue.step_asked(question) == step
@@ -176,6 +185,13 @@ def test_everyday_questions_are_not_screening_questions(dialogue, question):
     ("你有冇諗過自殺？", "有過，不過冇事"),
     ("你有冇諗過自殺？", "成日都有"),
     ("你有没有为此做过什么准备？", "药都买好了"),
+    ("Are you having thoughts of ending your life?", "it has. i hate that it has"),
+    ("Are you having thoughts of ending your life?", "yeah. more than id like to admit"),
+    ("Are you having thoughts of ending your life?", "both honestly"),
+    ("你是不是在打算离开这个世界？", "…对"),
+    ("你有过想死的念头吗？", "有过 这几天特别多"),
+    ("你最近有没有伤害过自己？", "嗯 昨天划了"),
+    ("Are you thinking about hurting him?", "yes. i know where he lives"),
 ])
 def test_yes_in_any_form_takes_over(dialogue, question, answer):
     a = dialogue.assess(_conv("I can't keep going", question, answer))
@@ -201,6 +217,8 @@ def test_yes_to_the_wish_question_keeps_screening(dialogue):
     ("你會不會按這些想法去做？", "沒有那種打算"),
     ("你有冇諗過自殺？", "冇啊"),
     ("你有冇諗過自殺？", "唔會，放心"),
+    ("Sometimes people give things away when they're planning to die. Is that what's happening for you?",
+     "Ha, no! Decluttering phase. Moving into a smaller flat next month."),
 ])
 def test_denials_in_any_form_de_escalate(dialogue, question, answer):
     a = dialogue.assess(_conv("I want it all to stop", question, answer))
