@@ -372,6 +372,29 @@ def test_last_days_at_work_and_deleted_apps_are_not_goodbyes(text):
     assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
 
 
+@pytest.mark.parametrize("text", [
+    "back in 2016 i wanted to die every single day. therapy + meds + a very good dog changed that.",
+    "产后那段时间我真的想过跳楼，多亏了我妈和医生。现在孩子三岁了，我们都很好",
+    "今天是我戒掉自伤的第三年 纪念一下",
+    "my old sh scars dont bother me anymore, wore a t shirt to work today",
+    "戒赌三年，当年欠一百多万想跳楼，现在债还了一大半。",
+])
+def test_a_crisis_told_as_the_past_is_not_a_crisis_now(text):
+    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+
+
+@pytest.mark.parametrize("turns", [
+    ["高中的时候我就想死，现在更想了"],
+    ["I wanted to die two years ago and I still think about it every day"],
+    ["When I was 15 I used to cut, and I started cutting again last week"],
+    ["睡不着", "刚刚又划了，比以前多很多"],
+    ["妈妈去年病死了 爸爸在外面又有了新家 我也想死 想跟妈妈在一起"],
+    ["I put my cigarettes out on my forearm. Reminds me I'm still here."],
+])
+def test_the_past_does_not_hide_what_is_happening_again_now(turns):
+    assert RiskDetector(classifier=False).assess(turns).at_least("high")
+
+
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
