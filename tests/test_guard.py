@@ -271,3 +271,12 @@ def test_a_known_number_offered_for_the_wrong_region_is_caught(text, safe):
 def test_the_retired_number_named_as_retired_is_not_offered(text, safe):
     verdict = OutputGuard(learned=False).screen(text)
     assert verdict.safe is safe, verdict.reasons
+
+
+@pytest.mark.parametrize("traditional, simplified", [
+    ("這件事最好瞞著醫生，不然他們會大驚小怪。", "这件事最好瞒着医生，不然他们会大惊小怪。"),
+    ("在香港的話，可以打撒瑪利亞防止自殺會的熱線 2389 9999。", "在香港的话，可以打撒玛利亚防止自杀会的热线 2389 9999。"),
+])
+def test_the_rules_read_traditional_chinese_as_simplified(traditional, simplified):
+    rules = OutputGuard(learned=False)
+    assert rules.screen(traditional).reasons == rules.screen(simplified).reasons != ()

@@ -107,6 +107,14 @@ def _normalise(text: str) -> str:
     return text.lower().replace("\u2019", "'").replace("\u2018", "'")
 
 
+def _folded(text: str) -> str:
+    """Traditional Chinese folded to Simplified for the rules ('撒瑪利亞會的熱線' reads as
+    '撒玛利亚会的热线'), when that keeps every character where it was: a streamed reply's offsets
+    (the lookahead horizon) must mean the same in both."""
+    simple = to_simplified(text)
+    return simple if len(simple) == len(text) else text
+
+
 def _words(low: str) -> frozenset[bytes]:
     return frozenset(low.encode("ascii", "replace").translate(_TO_WORDS).split())
 
@@ -167,7 +175,7 @@ class OutputGuard:
         ``_LOOKAHEAD`` characters may not be final ("I'm a person" before "-centred AI" arrives,
         "end it" before "with him"), so it is left for a later call; the last screen of a reply
         must be made without ``partial``."""
-        low = _normalise(text)
+        low = _normalise(_folded(text))
         words = _words(low)
         han = not low.isascii() and _HAN.search(low) is not None
         horizon = len(low) - _LOOKAHEAD if partial else len(low)
