@@ -111,7 +111,7 @@ def _folded(text: str) -> str:
     """Traditional Chinese folded to Simplified for the rules ('撒瑪利亞會的熱線' reads as
     '撒玛利亚会的热线'), when that keeps every character where it was: a streamed reply's offsets
     (the lookahead horizon) must mean the same in both."""
-    simple = to_simplified(text)
+    simple = to_simplified(text).replace("著", "着")  # OpenCC keeps 著 ("瞞著" -> "瞒著"); the rules say 着
     return simple if len(simple) == len(text) else text
 
 
