@@ -395,6 +395,25 @@ def test_the_past_does_not_hide_what_is_happening_again_now(turns):
     assert RiskDetector(classifier=False).assess(turns).at_least("high")
 
 
+@pytest.mark.parametrize("turns", [
+    ["我已經寫好遺書了，剩下的就是等那天"],
+    ["我嘅遺書寫好咗，打算聽日放工之後去海邊"],
+    ["讨薪讨不到，我打算月底爬到工地塔吊上跳下去"],
+    ["这三个月一点一点拿了足够的地高辛"],
+    ["decided to go be with the stars tonight. sky is clear, good night for it"],
+    ["今天是最后一次跟你说话了", "谢谢你", "现在就去 别找我了"],
+])
+def test_plans_in_other_words_and_cantonese_take_over(turns):
+    assert RiskDetector(classifier=False).assess(turns).at_least("high")
+
+
+@pytest.mark.parametrize("text", ["we're going to see the angels at the christmas pageant tonight", "我打算明年去跳伞",
+                                  "旅游的地方都选好了，下周出发",
+                                  "i'm going to go swimming with rocks in my pockets lol jk, this meeting is so boring"])
+def test_angels_skydiving_trips_and_jokes_are_not_plans(text):
+    assert not RiskDetector(classifier=False).assess([text]).at_least("high")
+
+
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
