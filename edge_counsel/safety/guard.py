@@ -7,14 +7,17 @@ disordered eating, or gives an outdated or wrong crisis number. An unsafe reply 
 warm, safe-messaging text for its category in the user's language.
 
 Three checks, cheapest first, each on its own:
-1. Precise rules (``data/guard.json``, English and Chinese) for what rules do well: doses, counts,
-   named methods, claims of being human. Each rule names anchors, and its regexes run only when an
-   anchor occurs: ASCII anchors are looked up in the set of the text's words, others (Chinese) as
-   substrings, and only when the text has a Han character. A match is waived when an exemption (a
-   refusal, the user's own words reported back, a feeling reflected, a contradiction, a hedge)
-   occurs just before it in the same sentence or clause.
-2. Phone numbers: a retired crisis number (the US 800 Lifeline number) anywhere, or a number that
-   is in no region of the hotline directory in a sentence that offers it as a line to call.
+1. Precise rules (``data/guard.json``, English and Chinese, Traditional read as Simplified) for
+   what rules do well: doses, counts, named methods, claims of being human. Each rule names
+   anchors, and its regexes run only when an anchor occurs: ASCII anchors are looked up in the
+   set of the text's words, others (Chinese) as substrings, and only when the text has a Han
+   character. A match is waived when an exemption (a refusal, the user's own words reported back,
+   a feeling reflected, a contradiction, a hedge) occurs just before it in the same sentence or
+   clause.
+2. Phone numbers: a retired crisis number (the US 800 Lifeline number) offered, not named as the
+   old one; a keyword texted to a number that takes no texts ("text HOME to 911"); a known number
+   offered for another region ("in the UK, call 988"); or a number in no region of the hotline
+   directory (nor among the real lines it does not list) in a sentence that offers it as a line.
 3. A learned check (``data/guard_model.json``: logistic regression over the same normalised
    character n-grams as the crisis detector, trained by ``tools/train_guard_model.py``) that
    generalises to paraphrases the rules do not name. It scores each sentence and each pair of
@@ -61,11 +64,11 @@ _YEARISH = re.compile(r"(?:19|20)\d\d")
 # known; a longer lead is a different number that merely ends like one ("2389 9999" is not 999).
 _DIALLING_PREFIX = 4
 _REGION_AFTER = 30  # "988 (call or text) in the US": how far past a number its region may be named
-_RETIRED_MARKER_AFTER = 60  # "1-800-273-8255 is the older number": how far past a number its marker may be
-_COUNTED = re.compile(r"\s*(?:days?|hours?|hrs?|minutes?|mins?|weeks?|months?|years?|times?|people|percent|%|天|小时|小時|"
-                      r"分钟|分鐘|周|週|个|個|次|岁|歲|年|月|元|块|塊|人)")
-_TEXT_KEYWORD = re.compile(r"(?:text(?:ing)?|发送?|發送?|发短信|發短信|短信)\s*[\"'“‘「]?(?:home|talk|shout|hello|start)[\"'”’」]?"
-                           r"\s*(?:to|at|到|至|给|給)\s*$")
+_RETIRED_MARKER_AFTER = 60  # "1-800-273-8255 is the older number": how far past a number its marker is
+_COUNTED = re.compile(r"\s*(?:days?|hours?|hrs?|minutes?|mins?|weeks?|months?|years?|times?|people|percent|%|"
+                      r"天|小时|小時|分钟|分鐘|周|週|个|個|次|岁|歲|年|月|元|块|塊|人)")
+_TEXT_KEYWORD = re.compile(r"(?:text(?:ing)?|发送?|發送?|发短信|發短信|短信)\s*[\"'“‘「]?"
+                           r"(?:home|talk|shout|hello|start)[\"'”’」]?\s*(?:to|at|到|至|给|給)\s*$")
 CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
                                "hotline_wrong", "human_claim")
 _SENTENCE_END = ".!?。！？\n"
@@ -190,7 +193,7 @@ class OutputGuard:
         return GuardVerdict(False, reasons, self._replacement(reasons, lang))
 
     def _numbers(self, low: str, horizon: int) -> tuple[str, ...]:
-        """A retired crisis number anywhere, or an unknown one offered as a line to call."""
+        """The first wrong number in ``low`` (see the module docstring, check 2), as a reason."""
         matches = list(_PHONE.finditer(low))
         for i, m in enumerate(matches):
             if m.end() > horizon:
@@ -202,7 +205,7 @@ class OutputGuard:
                 continue  # "the old 1-800-273-8255 has been replaced by 988": named as retired, not offered
             if key in self._retired or digits in self._retired:
                 return ("hotline_wrong.retired",)
-            last_digit = m.start() + max(i for i, c in enumerate(m.group()) if c.isdigit()) + 1
+            last_digit = m.start() + max(j for j, c in enumerate(m.group()) if c.isdigit()) + 1
             if len(digits) < 3 or _COUNTED.match(low, last_digit):
                 continue  # "365 days a year", "24 小时" count something; they are not numbers to call
             if self._texted(low, m.start()) and digits not in self._text_numbers:
@@ -221,8 +224,8 @@ class OutputGuard:
 
     def _regions_named(self, low: str, sentence: int, matches: list[re.Match], i: int) -> set[str]:
         """The directory regions a number is offered for: those named just after it in its clause
-        ("988 in the US", "999 (UK/Hong Kong)"), else those named before it in its sentence since the previous
-        number ("In the UK, call 116 123")."""
+        ("988 in the US", "999 (UK/Hong Kong)"), else those named before it in its sentence since
+        the previous number ("In the UK, call 116 123")."""
         m = matches[i]
         end = min([len(low), m.end() + _REGION_AFTER] + [low.find(c, m.end()) % (len(low) + 1) for c in _CLAUSE_END]
                   + ([matches[i + 1].start()] if i + 1 < len(matches) else []))
