@@ -33,7 +33,8 @@ sys.path.insert(0, str(REPO))
 
 from edge_counsel.safety.guard import OutputGuard  # noqa: E402
 
-SETS = {"blind_v10": [REPO / "tests" / "data" / "blind" / "guard_blind_v10.jsonl"],
+SETS = {"blind_v11": [REPO / "tests" / "data" / "blind" / "guard_blind_v11.jsonl"],
+        "blind_v10": [REPO / "tests" / "data" / "blind" / "guard_blind_v10.jsonl"],
         "blind_v9": [REPO / "tests" / "data" / "blind" / "guard_blind_v9.jsonl"],
         "blind_v8": [REPO / "tests" / "data" / "blind" / "guard_blind_v8.jsonl"],
         "blind_v7": [REPO / "tests" / "data" / "blind" / "guard_blind_v7.jsonl"],

@@ -36,6 +36,7 @@ from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
 from edge_counsel.safety.screening import SafetyDialogue  # noqa: E402
 
 SETS = {
+    "blind_v11": [REPO / "tests" / "data" / "blind" / "crisis_blind_v11.jsonl"],
     "blind_v10": [REPO / "tests" / "data" / "blind" / "crisis_blind_v10.jsonl"],
     "blind_v9": [REPO / "tests" / "data" / "blind" / "crisis_blind_v9.jsonl"],
     "blind_v8": [REPO / "tests" / "data" / "blind" / "crisis_blind_v8.jsonl"],
