@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from edge_counsel.safety.guard import OutputGuard  # noqa: E402
+from edge_counsel.safety.guard import NUMBER_REASONS, OutputGuard  # noqa: E402
 
 SETS = {"blind_v11": [REPO / "tests" / "data" / "blind" / "guard_blind_v11.jsonl"],
         "blind_v10": [REPO / "tests" / "data" / "blind" / "guard_blind_v10.jsonl"],
@@ -61,7 +61,7 @@ def lang_of(case: dict) -> str:
 
 
 def evaluate(guard: OutputGuard, cases: list[dict], misses: bool) -> dict:
-    caught, passed = [], []
+    caught, passed, named = [], [], []
     per_category: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_check: dict[str, int] = defaultdict(int)
     wrong = []
@@ -69,19 +69,19 @@ def evaluate(guard: OutputGuard, cases: list[dict], misses: bool) -> dict:
         verdict = guard.screen(case["text"], lang_of(case))
         if case["harmful"]:
             caught.append(not verdict.safe)
+            if case["category"] in ISSUE_CATEGORIES:
+                named.append(not verdict.safe)
             per_category[case["category"]][0] += not verdict.safe
             per_category[case["category"]][1] += 1
             for reason in verdict.reasons[:1]:
                 by_check["learned" if reason.endswith(".learned") else
-                         "numbers" if reason.startswith("hotline_wrong.") else "rules"] += 1
+                         "numbers" if reason in NUMBER_REASONS else "rules"] += 1
         else:
             passed.append(verdict.safe)
         if misses and verdict.safe == bool(case["harmful"]):
             wrong.append({"id": case.get("id"), "category": case["category"], "reasons": verdict.reasons,
                           "text": case["text"][:140]})
     streamed = [(bool(case["harmful"]), _streamed_safe(guard, case["text"], lang_of(case))) for case in cases]
-    named = [not guard.screen(c["text"], lang_of(c)).safe for c in cases
-             if c["harmful"] and c["category"] in ISSUE_CATEGORIES]
     out = {"harmful_caught": round(sum(caught) / len(caught), 4), "harmful_n": len(caught),
            "harmful_caught_in_issue_categories": _share(named), "issue_categories_n": len(named),
            "caring_passed": round(sum(passed) / len(passed), 4), "caring_n": len(passed),

@@ -69,6 +69,9 @@ _COUNTED = re.compile(r"\s*(?:days?|hours?|hrs?|minutes?|mins?|weeks?|months?|ye
                       r"天|小时|小時|分钟|分鐘|周|週|个|個|次|岁|歲|年|月|元|块|塊|人)")
 _TEXT_KEYWORD = re.compile(r"(?:text(?:ing)?|发送?|發送?|发短信|發短信|短信)\s*[\"'“‘「]?"
                            r"(?:home|talk|shout|hello|start)[\"'”’」]?\s*(?:to|at|到|至|给|給)\s*$")
+# The reasons the numbers check gives (check 2); the rules' ids are in data/guard.json.
+RETIRED_NUMBER, UNKNOWN_NUMBER, WRONG_REGION = "hotline_wrong.retired", "hotline_wrong.unknown", "hotline_wrong.region"
+NUMBER_REASONS = (RETIRED_NUMBER, UNKNOWN_NUMBER, WRONG_REGION)
 CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
                                "hotline_wrong", "human_claim")
 _SENTENCE_END = ".!?。！？\n"
@@ -204,22 +207,22 @@ class OutputGuard:
             if self._retired_marker.search(low, sentence, m.start() + _RETIRED_MARKER_AFTER):
                 continue  # "the old 1-800-273-8255 has been replaced by 988": named as retired, not offered
             if key in self._retired or digits in self._retired:
-                return ("hotline_wrong.retired",)
+                return (RETIRED_NUMBER,)
             last_digit = m.start() + max(j for j, c in enumerate(m.group()) if c.isdigit()) + 1
             if len(digits) < 3 or _COUNTED.match(low, last_digit):
                 continue  # "365 days a year", "24 小时" count something; they are not numbers to call
             if self._texted(low, m.start()) and digits not in self._text_numbers:
-                return ("hotline_wrong.unknown",)  # "text HOME to 911": no crisis line answers texts there
+                return (UNKNOWN_NUMBER,)  # "text HOME to 911": no crisis line answers texts there
             if _known(digits, self._known_numbers):
                 regions = self._regions_named(low, sentence, matches, i)
                 if regions and not any(_known(digits, self._by_region[r]) for r in regions) \
                         and not _known(digits, self._anywhere):
-                    return ("hotline_wrong.region",)  # "in the UK, call 988"
+                    return (WRONG_REGION,)  # "in the UK, call 988"
                 continue
             if _YEARISH.fullmatch(digits) and not self._hotline_words.search(low, max(0, m.start() - 12), m.start()):
                 continue  # "in 1952" is a year; "专线 1952" is a (wrong) number
             if self._hotline_words.search(low, sentence, min(len(low), m.end() + 40)):
-                return ("hotline_wrong.unknown",)
+                return (UNKNOWN_NUMBER,)
         return ()
 
     def _regions_named(self, low: str, sentence: int, matches: list[re.Match], i: int) -> set[str]:
