@@ -213,24 +213,24 @@ def test_a_harmful_sentence_among_kind_ones_is_caught():
     assert reply.index("He had") < first <= reply.index(harmful) + len(harmful) + 1  # cut before the next sentence
 
 
-@pytest.mark.parametrize("text, lang, safe", [
-    ("在台灣可以撥打安心專線 1952，24小時都有人接聽。", "zh", False),  # a wrong number that looks like a year
-    ("在台灣可以撥打安心專線 1925，24小時都有人接聽。", "zh", True),  # the right one
-    ("If you're in the UK, the Samaritans are there day and night on 116 213.", "en", False),
-    ("If you're in the UK, the Samaritans are there day and night on 116 123.", "en", True),
-    ("In 1952 my grandmother moved to Taipei, and she still tells the story.", "en", True),  # a year is a year
+@pytest.mark.parametrize("text, lang, reasons", [
+    # a wrong number that looks like a year; named just after its line, it is that line's wrong number
+    ("在台灣可以撥打安心專線 1952，24小時都有人接聽。", "zh", ("hotline_wrong.line",)),
+    ("在台灣可以撥打的心理專線是 1952，24小時都有人接聽。", "zh", ("hotline_wrong.unknown",)),
+    ("在台灣可以撥打安心專線 1925，24小時都有人接聽。", "zh", ()),  # the right one
+    ("If you're in the UK, the Samaritans are there day and night on 116 213.", "en", ("hotline_wrong.unknown",)),
+    ("If you're in the UK, the Samaritans are there day and night on 116 123.", "en", ()),
+    ("In 1952 my grandmother moved to Taipei, and she still tells the story.", "en", ()),  # a year is a year
 ])
-def test_a_wrong_number_is_caught_even_when_it_looks_like_a_year(guard, text, lang, safe):
+def test_a_wrong_number_is_caught_even_when_it_looks_like_a_year(guard, text, lang, reasons):
     verdict = guard.screen(text, lang)
-    assert verdict.safe is safe, verdict.reasons
-    if not safe:
-        assert verdict.reasons == ("hotline_wrong.unknown",)
+    assert verdict.safe == (not reasons) and verdict.reasons == reasons
 
 
 @pytest.mark.parametrize("text, safe", [
     # ends like 999, the UK's emergency number, but is not the Samaritans' 2389 2222
     ("For people in Hong Kong, the Samaritan Befrienders line is 2389 9999.", False),
-    ("在香港的話，可以打撒瑪利亞防止自殺會的熱線 2389 9999。", False),
+    ("在香港的話，可以打防止自殺的熱線 2389 9999。", False),
     ("In Hong Kong the Samaritan Befrienders are on +852 2389 2222, day and night.", True),  # with its prefix
     ("Text HOME to 911 and a crisis counselor will reply.", False),  # 911 takes no texts to a counselor
     ("发送 HOME 到 110，会有危机辅导员回复你。", False),
@@ -261,6 +261,22 @@ def test_a_known_number_offered_for_the_wrong_region_is_caught(text, safe):
     assert verdict.safe is safe, verdict.reasons
     if not safe:
         assert verdict.reasons == ("hotline_wrong.region",)
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("In the UK, call Samaritans on 999, they are there day and night.", False),  # 999 is real, not theirs
+    ("撒瑪利亞會的電話是 999，隨時可以打。", False),
+    ("Call Lifeline on 1-800-555-0199 whenever you need to.", False),
+    ("Call Samaritans on 116 123, or 999 if you are in danger right now.", True),
+    ("如果你有危險，請打 1925 安心專線或 119。", True),  # the name labels the number before it
+    ("In Hong Kong, the Samaritans (2896 0000) answer in several languages.", True),
+    ("Lifeline Taiwan is 1995; Australia's Lifeline is 13 11 14.", True),
+])
+def test_a_named_line_given_another_number_is_caught(text, safe):
+    verdict = OutputGuard(learned=False).screen(text)
+    assert verdict.safe is safe, verdict.reasons
+    if not safe:
+        assert verdict.reasons == ("hotline_wrong.line",)
 
 
 @pytest.mark.parametrize("text, safe", [

@@ -16,7 +16,8 @@ Three checks, cheapest first, each on its own:
    clause.
 2. Phone numbers: a retired crisis number (the US 800 Lifeline number) offered, not named as the
    old one; a keyword texted to a number that takes no texts ("text HOME to 911"); a known number
-   offered for another region ("in the UK, call 988"); or a number in no region of the hotline
+   offered for another region ("in the UK, call 988"); a named line given another line's number
+   ("Samaritans on 999"); or a number in no region of the hotline
    directory (nor among the real lines it does not list) in a sentence that offers it as a line.
 3. A learned check (``data/guard_model.json``: logistic regression over the same normalised
    character n-grams as the crisis detector, trained by ``tools/train_guard_model.py``) that
@@ -70,8 +71,11 @@ _COUNTED = re.compile(r"\s*(?:days?|hours?|hrs?|minutes?|mins?|weeks?|months?|ye
 _TEXT_KEYWORD = re.compile(r"(?:text(?:ing)?|发送?|發送?|发短信|發短信|短信)\s*[\"'“‘「]?"
                            r"(?:home|talk|shout|hello|start)[\"'”’」]?\s*(?:to|at|到|至|给|給)\s*$")
 # The reasons the numbers check gives (check 2); the rules' ids are in data/guard.json.
-RETIRED_NUMBER, UNKNOWN_NUMBER, WRONG_REGION = "hotline_wrong.retired", "hotline_wrong.unknown", "hotline_wrong.region"
-NUMBER_REASONS = (RETIRED_NUMBER, UNKNOWN_NUMBER, WRONG_REGION)
+RETIRED_NUMBER, UNKNOWN_NUMBER, WRONG_REGION, WRONG_LINE = ("hotline_wrong.retired", "hotline_wrong.unknown",
+                                                          "hotline_wrong.region", "hotline_wrong.line")
+NUMBER_REASONS = (RETIRED_NUMBER, UNKNOWN_NUMBER, WRONG_REGION, WRONG_LINE)
+_JOINED = re.compile(r"\b(?:or|and)\b|或|和|及|与|與|、|/")
+_LINE_NAME_BEFORE = 24  # "Samaritans on 999", "撒玛利亚会的电话是 999": how far before a number its line is named
 CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
                                "hotline_wrong", "human_claim")
 _SENTENCE_END = ".!?。！？\n"
@@ -156,6 +160,7 @@ class OutputGuard:
         self._anywhere = frozenset(extra["*"])
         self._known_numbers = frozenset().union(self._anywhere, *self._by_region.values())
         self._region_names = {code: re.compile(p) for code, p in data["regions"]["names"].items()}
+        self._named_lines = _named_line_numbers(data["named_lines"]["names"])
         self._retired_marker = re.compile(data["retired_marker"])
         model = Path(model_path or _MODEL)
         self._model = ReplyClassifier(model) if learned and model.exists() else None
@@ -213,6 +218,8 @@ class OutputGuard:
                 continue  # "365 days a year", "24 小时" count something; they are not numbers to call
             if self._texted(low, m.start()) and digits not in self._text_numbers:
                 return (UNKNOWN_NUMBER,)  # "text HOME to 911": no crisis line answers texts there
+            if self._wrong_line(low, digits, max([sentence] + ([matches[i - 1].end()] if i else [])), m.start()):
+                return (WRONG_LINE,)
             if _known(digits, self._known_numbers):
                 regions = self._regions_named(low, sentence, matches, i)
                 if regions and not any(_known(digits, self._by_region[r]) for r in regions) \
@@ -237,6 +244,17 @@ class OutputGuard:
             return after
         start = max([sentence] + ([matches[i - 1].end()] if i else []))
         return {code for code, pattern in self._region_names.items() if pattern.search(low, start, m.start())}
+
+    def _wrong_line(self, low: str, digits: str, start: int, end: int) -> bool:
+        """Whether a crisis line named just before the number at ``end`` (in its clause, since the
+        previous number) has other numbers than this one."""
+        start = max([start, end - _LINE_NAME_BEFORE] + [low.rfind(c, 0, end) + 1 for c in _CLAUSE_END])
+        for pattern, numbers in self._named_lines:
+            named = [m for m in pattern.finditer(low, start, end)]
+            # "1925 安心专线或 119": a name joined to the number by "or" labels another number
+            if named and not _known(digits, numbers) and not _JOINED.search(low, named[-1].end(), end):
+                return True
+        return False
 
     @staticmethod
     def _texted(low: str, start: int) -> bool:
@@ -402,6 +420,23 @@ def _directory_numbers() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
                         texts.add(digits)
         by_region[region] = frozenset(numbers)
     return by_region, frozenset(texts)
+
+
+def _named_line_numbers(names: dict[str, str]) -> tuple[tuple[re.Pattern, frozenset[str]], ...]:
+    """For each way a reply names a line (``names``: a term of the directory's English line names ->
+    a pattern), the digits of every directory line whose name holds that term."""
+    from .hotlines import HotlineDirectory
+
+    directory = HotlineDirectory.load()
+    lines = [line for region in directory.regions() for line in directory.for_region(region, "en").lines]
+    out = []
+    for term, pattern in names.items():
+        numbers = frozenset(re.sub(r"[^0-9]", "", n) for line in lines if term in line.name.lower()
+                            for n in line.number.split("/"))
+        if not numbers:
+            raise ValueError(f"guard named_lines: no line of the hotline directory is named {term!r}")
+        out.append((re.compile(pattern), numbers))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
