@@ -267,3 +267,24 @@ def test_an_unsure_answer_keeps_what_was_affirmed_before(dialogue):
              {"role": "user", "content": "i don't know"}]
     a = dialogue.assess(conv)
     assert a.escalate and a.answer == "unsure"  # "i don't" is not a denial that wipes the "yes"
+
+
+@pytest.mark.parametrize("question, step", [
+    ("我想確認下你嘅安全：你有冇諗過自殺？", "thoughts"),  # the lead-in names safety; the question asks thoughts
+    ("为了你的安全，我想问：你有没有想过结束自己的生命？", "thoughts"),
+    ("To check on your safety: have you had thoughts of ending your life?", "thoughts"),
+    ("I care about your safety; are you safe right now?", "safe"),
+])
+def test_the_question_asked_is_the_last_clause_not_its_lead_in(dialogue, question, step):
+    assert dialogue.step_asked(question) == step
+
+
+@pytest.mark.parametrize("answer, level", [
+    ("冇諗過", "low"),  # "no" to thoughts of suicide; read as "not safe" it was a takeover
+    ("冇呀，只係好攰", "low"),
+    ("有諗過㗎，好多次", "high"),
+    ("間中會諗", "high"),  # Cantonese "now and then"
+])
+def test_cantonese_answers_to_a_question_after_a_safety_lead_in(dialogue, answer, level):
+    conv = _conv("好攰，乜都唔想理", "我想確認下你嘅安全：你有冇諗過自殺？", answer)
+    assert dialogue.assess(conv).level == level

@@ -36,7 +36,7 @@ from .risk import LEVELS, RiskAssessment, RiskDetector, default_detector
 __all__ = ["Step", "SafetyDialogue", "default_dialogue", "as_messages", "check_risk_stream"]
 
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
-_QUESTION = re.compile(r"[^.!?。！？\n]*(?:[?？]|[吗嘛么呢]\s*$)")
+_QUESTION = re.compile(r"[^.!?。！？\n:：;；]*(?:[?？]|[吗嘛么呢]\s*$)")
 _MOST_SPECIFIC_FIRST = ("safe", "behaviour", "plan", "intent", "method", "others", "thoughts", "wish")
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # "yesss", "nooo"
 _SPACES = re.compile(r"\s+")
