@@ -2,7 +2,7 @@
 
 Reads every labelled case we wrote (tests/data/crisis_cases.jsonl, crisis_train_extra.jsonl, the
 shared development set, training/risk/*.jsonl) and the blind sets already read that are not kept
-for development (RETIRED_BLIND: v2, v8 and v9, written by people who never saw the detector, in
+for development (RETIRED_BLIND: v2, v8-v11, written by people who never saw the detector, in
 voices our own rounds lack; their safety-dialogue cases are left to the dialogue layer). Never the
 development sets v3-v7 (tools/train_risk_encoder.py calibrates on them), a blind set not yet read,
 or the earlier held-out set. Two heads are trained with scikit-learn's LogisticRegression on the
@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
 from edge_counsel.safety.classifier import CLASS_NAMES, FeatureConfig, Featurizer, category_class  # noqa: E402
 
-RETIRED_BLIND = [REPO / "tests" / "data" / "blind" / f"crisis_blind_v{i}.jsonl" for i in (2, 8, 9)]
+RETIRED_BLIND = [REPO / "tests" / "data" / "blind" / f"crisis_blind_v{i}.jsonl" for i in (2, 8, 9, 10, 11)]
 CASE_FILES = [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO / "tests" / "data" / "crisis_train_extra.jsonl",
               REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"] + sorted((REPO / "training" / "risk").glob("*.jsonl")) \
     + RETIRED_BLIND
