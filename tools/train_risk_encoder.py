@@ -6,10 +6,10 @@ read from the wheel at run time, so they must not change); positions, the layers
 ("needs the check", "needs the takeover", binary cross-entropy) are trained on the same labelled
 cases as the n-gram classifier (tools/train_risk_model.py: our case files, training/risk/*.jsonl,
 the blind sets already read and retired to training, pinyin spellings of every fourth Chinese
-case). Never on the development sets below or a blind set not yet read. (The shipped weights
-predate the retired blind sets: retrained with them, the encoder caught 0.3-1.8 points more crises
-on v3-v7 but took over 0.6-4.6 points fewer of those needing it, so only its thresholds were
-matched anew.)
+case). Never on the development sets below or a blind set not yet read. (Retrained with the
+retired sets v2, v8-v11 and round m, under the log-odds average: on v3-v7 0.4-2.8 points more
+crises reached the check, takeovers when needed -1.1 to +1.5 points; an earlier retraining with
+v2, v8, v9 under the probability average took over 0.6-4.6 points fewer and was not kept.)
 
 Input, the same at run time (edge_counsel/safety/encoder.py): [bos] the last --max-prev tokens of
 the previous user turn [eos] the first --max-last tokens of the last turn [eos]; mean pooling.
