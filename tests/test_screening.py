@@ -288,3 +288,38 @@ def test_the_question_asked_is_the_last_clause_not_its_lead_in(dialogue, questio
 def test_cantonese_answers_to_a_question_after_a_safety_lead_in(dialogue, answer, level):
     conv = _conv("好攰，乜都唔想理", "我想確認下你嘅安全：你有冇諗過自殺？", answer)
     assert dialogue.assess(conv).level == level
+
+
+@pytest.mark.parametrize("question, answer, level", [
+    ("Do you feel unsafe at home right now?", "no, he just yells a lot", "low"),  # asked the other way round
+    ("Do you feel unsafe at home right now?", "yes", "imminent"),
+    ("佢有冇打你，或者你喺屋企覺得唔安全？", "冇，佢從來冇郁手，只係好大聲，搞到我好煩", "low"),
+    ("Are you safe right now?", "no", "imminent"),
+    ("Do you feel you might act on any thoughts of harming yourself tonight?",
+     "no, i dont have those thoughts. overwhelmed, not unsafe", "low"),  # "not unsafe" is no danger
+])
+def test_a_question_about_feeling_unsafe_reads_no_as_safe(dialogue, question, answer, level):
+    assert dialogue.assess(_conv("things at home are bad", question, answer)).level == level
+
+
+@pytest.mark.parametrize("question, answer, level", [
+    ("Do you mean sleep to rest, or not wanting to wake up at all?", "the second one", "moderate"),
+    ("Do you mean sleep to rest, or not wanting to wake up at all?", "just rest honestly", "low"),
+    ("Do you mean wanting to die, or more like needing a break?", "a break. like a cabin with no wifi. not dying", "low"),
+    ("Do you mean wanting to die, or more like needing a break?", "the first. i have pills here", "high"),
+    ("你是说想休息，还是不想活了？", "后者", "high"),
+    ("你是说想休息，还是不想活了？", "就是想休息一下，最近太累", "low"),
+    # both options are risks: no choice to read, "想过" is a yes and the means keep it high
+    ("您有没有想过不想活了，或者想做什么伤害自己的事？", "想过 农药就放在床底下", "high"),
+    # a "no" is not turned into a yes by a shared word ("him")
+    ("That sounds frustrating. Are you worried you might hurt him, or yourself?",
+     "haha no, I'm not violent, I just want him to do the dishes", "low"),
+])
+def test_an_either_or_question_is_answered_by_the_option_chosen(dialogue, question, answer, level):
+    assert dialogue.assess(_conv("i just want it all to stop", question, answer)).level == level
+
+
+def test_choosing_the_harmless_option_never_lowers_what_the_reply_itself_says(dialogue):
+    conv = _conv("i just want it all to stop", "Do you mean needing a break, or wanting to die?",
+                 "a break. a long one. i'm on the roof and going to jump tonight")
+    assert dialogue.assess(conv).at_least("high")

@@ -37,9 +37,18 @@ __all__ = ["Step", "SafetyDialogue", "default_dialogue", "as_messages", "check_r
 
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _QUESTION = re.compile(r"[^.!?。！？\n:：;；]*(?:[?？]|[吗嘛么呢]\s*$)")
-_MOST_SPECIFIC_FIRST = ("safe", "behaviour", "plan", "intent", "method", "others", "thoughts", "wish")
+_MOST_SPECIFIC_FIRST = ("unsafe", "safe", "behaviour", "plan", "intent", "method", "others", "thoughts", "wish")
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # "yesss", "nooo"
 _SPACES = re.compile(r"\s+")
+# Either-or questions: "do you mean X, or Y?", "你是说X，还是Y？"; answers that pick by position.
+_EITHER_OR = re.compile(r",? or |还是|或者是|或者|或是")
+_PICKS = (re.compile(r"\b(?:first|former|1st)\b|前者|第一个|前面那个|前一个"),
+          re.compile(r"\b(?:second|latter|2nd|last one)\b|后者|第二个|后面那个|后一个"))
+_WORD = re.compile(r"[a-z']{3,}")
+_HAN_PAIR = re.compile(r"(?=([\u4e00-\u9fff]{2}))")
+_COMMON = frozenset("you your you're mean like more the and that this are about just really kind sort what "
+                    "was were have has been feel feeling thinking think want wanting get getting".split()
+                    + ["你是", "是说", "就是", "觉得", "是不", "不是", "有没", "没有", "一下", "的话", "那种", "这种"])
 
 
 @dataclass(frozen=True)
@@ -178,11 +187,55 @@ class SafetyDialogue:
         step = self._step_before(messages, last)
         if step is None:
             return _raise(base, carried) if carried else base
-        return self._answered(messages[last]["content"], step, base, carried)
+        return self._answered(messages[last - 1]["content"], messages[last]["content"], step, base, carried)
 
-    def _answered(self, text: str, step: str, base: RiskAssessment,
-                  carried: tuple[str, str, str] | None) -> RiskAssessment:
+    def reply(self, question: str, text: str, step: str) -> str:
+        """``answer`` for a reply to the assistant message ``question``, which asks ``step``.
+
+        An either-or question ("do you mean sleep to rest, or not wanting to wake up?") is
+        answered by the option chosen, by position ("the second one", "后者") or by its words
+        ("just rest"). Only a choice between a risk and no risk counts, and it never lowers what
+        the reply says: danger, means or a time named in it come first, a choice read from words
+        does not turn a "no" into a yes, and a choice of the harmless option counts as a no only
+        where the reply alone raises no risk."""
         kind = self.answer(text, step)
+        if kind in ("unsafe", "means", "soon"):
+            return kind
+        chosen = self._chosen(question, text)
+        if chosen is None:
+            return kind
+        risky, by_position = chosen
+        if risky:
+            return "yes" if kind != "no" or by_position else kind
+        return "no" if not self.detector.assess([text]).at_least("moderate") else kind
+
+    def _chosen(self, question: str, text: str) -> tuple[bool, bool] | None:
+        """(whether the option chosen names a risk, whether it was chosen by position) when
+        ``question`` ends in a choice between two options of which exactly one names a risk (any
+        screening step), and the reply picks one; else None."""
+        questions = list(_QUESTION.finditer(self._read(question)))
+        if not questions:
+            return None
+        options = _EITHER_OR.split(questions[-1].group())
+        if len(options) != 2:
+            return None
+        risky = [any(s.recognise.search(o) for s in self.steps.values()) for o in options]
+        if risky[0] == risky[1]:
+            return None
+        low = self._read_answer(text)
+        picked = [p.search(low) is not None for p in _PICKS]
+        by_position = picked[0] != picked[1]
+        if not by_position:
+            words = [_content(o) for o in options]
+            said = _content(low)
+            picked = [bool(said & (words[i] - words[1 - i])) for i in (0, 1)]
+        if picked[0] == picked[1]:
+            return None
+        return risky[picked.index(True)], by_position
+
+    def _answered(self, question: str, text: str, step: str, base: RiskAssessment,
+                  carried: tuple[str, str, str] | None) -> RiskAssessment:
+        kind = self.reply(question, text, step)
         if kind == "no":
             alone = self._denial_says(text)
             if alone is not None:
@@ -224,7 +277,7 @@ class SafetyDialogue:
             step = self._step_before(messages, i)
             if step is None:
                 continue
-            kind = self.answer(messages[i]["content"], step)
+            kind = self.reply(messages[i - 1]["content"], messages[i]["content"], step)
             found = self._finding(kind, step)
             if kind == "no":
                 start, carried = i + 1, None
@@ -254,6 +307,11 @@ class SafetyDialogue:
 
     def denial_note(self, lang: str) -> str:
         return self._denial_note["zh" if lang.startswith("zh") else "en"]
+
+
+def _content(text: str) -> frozenset[str]:
+    """The words (Latin, 3+ letters) and pairs of Han characters of ``text``, common ones left out."""
+    return frozenset(_WORD.findall(text)).union(_HAN_PAIR.findall(text)) - _COMMON
 
 
 def _raise(base: RiskAssessment, found: tuple[str, str, str]) -> RiskAssessment:
