@@ -437,7 +437,8 @@ def test_risk_spread_over_turns(detector):
 
 def test_weak_cues_combine_across_turns(detector):
     assert not _assess(detector, "I have a plan for studying").at_least("moderate")
-    assert _assess(detector, "i have a plan").level == "low"
+    # bare, "i have a plan" may earn the check (a plan for what?) but never the takeover
+    assert not _assess(detector, "i have a plan").at_least("high")
     assert detector.assess(["i want to die", "i have pills"]).level == "high"
     assert detector.assess(["我想死", "今晚就去"]).level == "imminent"
 

@@ -9,7 +9,11 @@ the blind sets already read and retired to training, pinyin spellings of every f
 case). Never on the development sets below or a blind set not yet read. (Retrained with the
 retired sets v2, v8-v11 and round m, under the log-odds average: on v3-v7 0.4-2.8 points more
 crises reached the check, takeovers when needed -1.1 to +1.5 points; an earlier retraining with
-v2, v8, v9 under the probability average took over 0.6-4.6 points fewer and was not kept.)
+v2, v8, v9 under the probability average took over 0.6-4.6 points fewer and was not kept. A
+retraining with round n as well, everyday talk of medicine, ropes and bridges and bare follow-ups,
+cleared those false alarms but read "rope is tied", "pills counted out for tonight" and "going to
+the bridge tonight" as nothing; it was not kept either, so the shipped weights predate round n,
+which the n-grams do learn.)
 
 Input, the same at run time (edge_counsel/safety/encoder.py): [bos] the last --max-prev tokens of
 the previous user turn [eos] the first --max-last tokens of the last turn [eos]; mean pooling.
