@@ -10,6 +10,8 @@ streamed cost per 1,000 characters (a partial screen after every 8-character chu
 one), as the chat session runs it.
 
 Sets:
+- ``blind_v12``: tests/data/blind/guard_blind_v12.jsonl (320 replies), the newest, read once at the
+  end of the work it measures; the README's figures that count. Earlier sets were read once each.
 - ``blind``: tests/data/blind/guard_blind.jsonl, written by someone who never saw the guard, its
   rules or its training cases. The figures that count.
 - ``own``: training/guard/*.jsonl, the cases the learned check was trained on (optimistic by
@@ -33,7 +35,8 @@ sys.path.insert(0, str(REPO))
 
 from edge_counsel.safety.guard import NUMBER_REASONS, OutputGuard  # noqa: E402
 
-SETS = {"blind_v11": [REPO / "tests" / "data" / "blind" / "guard_blind_v11.jsonl"],
+SETS = {"blind_v12": [REPO / "tests" / "data" / "blind" / "guard_blind_v12.jsonl"],
+        "blind_v11": [REPO / "tests" / "data" / "blind" / "guard_blind_v11.jsonl"],
         "blind_v10": [REPO / "tests" / "data" / "blind" / "guard_blind_v10.jsonl"],
         "blind_v9": [REPO / "tests" / "data" / "blind" / "guard_blind_v9.jsonl"],
         "blind_v8": [REPO / "tests" / "data" / "blind" / "guard_blind_v8.jsonl"],
