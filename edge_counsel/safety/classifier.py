@@ -31,7 +31,7 @@ Why this model (the choices were made by stratified 5-fold cross-validation in
   encoder sure of a crisis the n-grams half-see ("Got my service pistol out on the kitchen table.
   Loaded.": 0.99 against 0.58) could add at most its share; on the development sets (v3-v7, the
   thresholds matched to the same false-alarm counts) the log-odds average caught the same and, on
-  v10 and v11, 1 and 6 more crises and took over 1 and 3 more of those needing it. The encoder's
+  v10 and v11, 2 and 6 more crises and took over 1 and 3 more of those needing it. The encoder's
   log-odds are clipped to +-``ENCODER_CLIP``, which bounds its pull, and it runs only where that
   pull could change the comparison the caller makes (``probabilities(..., against=...)``).
 - A softmax head over the same features names the likely category (self-harm, abuse, harm to
