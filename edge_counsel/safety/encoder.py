@@ -342,6 +342,7 @@ class RiskEncoder:
         self._tok = base.tokenizer
         self._eps = float(self.meta["layer_norm_eps"])
         self._heads = int(self.meta["heads"])
+        self._layers = int(self.meta["layers"])
         self.max_last = int(self.meta["max_last"])
         self.max_prev = int(self.meta["max_prev"])
         self.thresholds: dict[str, float] = self.meta["thresholds"]
@@ -349,14 +350,12 @@ class RiskEncoder:
 
         self._pos = arrays["pos"].astype(np.float32)
         self._type = arrays["type"].astype(np.float32)
-        self.weights = graph_weights(arrays, int(self.meta["layers"]))
+        self.weights = graph_weights(arrays, self._layers)
         self._pieces = functools.lru_cache(maxsize=4096)(self._tok.pieces)
         self._scores = functools.lru_cache(maxsize=256)(self.logits)  # a verdict's reason asks twice
-        self.engine = "numpy"
-        self._forward = self.forward_numpy
-        graph = Path(path).with_name(GRAPH_FILE)
+        self.use_numpy()
         if onnx:
-            self._use_onnxruntime(graph)
+            self._use_onnxruntime(Path(path).with_name(GRAPH_FILE))
 
     def _use_onnxruntime(self, graph: Path) -> None:
         """Run the forward pass on onnxruntime from now on, if it is installed, ``graph`` builds
@@ -390,7 +389,7 @@ class RiskEncoder:
         return self._base.embeddings(ids) + self._pos[:len(ids)] + self._type[0]
 
     def forward_numpy(self, x: np.ndarray) -> np.ndarray:
-        return forward_numpy(self.weights, x, int(self.meta["layers"]), self._heads, self._eps)
+        return forward_numpy(self.weights, x, self._layers, self._heads, self._eps)
 
     def probabilities(self, turns: Sequence[str]) -> tuple[float, float]:
         window = [t for t in turns if isinstance(t, str)]

@@ -48,6 +48,7 @@ from ..paths import PACKAGE_DATA
 
 if TYPE_CHECKING:
     from .classifier import FeatureConfig
+    from .hotlines import Hotline
 
 __all__ = ["LOOKAHEAD", "GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply",
            "reply_sentences", "sentence_features", "unit_features", "check_reply_stream", "CATEGORIES"]
@@ -153,14 +154,15 @@ class OutputGuard:
         self._retired = frozenset(data["retired_numbers"]["numbers"])
         self._hotline_words = re.compile(data["hotline_words"])
         extra = data["other_real_numbers"]["numbers"]
-        self._by_region, self._text_numbers = _directory_numbers()
+        lines = _directory_lines()
+        self._by_region, self._text_numbers = _directory_numbers(lines)
         for region, numbers in extra.items():
             if region != "*":
                 self._by_region[region] = self._by_region.get(region, frozenset()) | frozenset(numbers)
         self._anywhere = frozenset(extra["*"])
         self._known_numbers = frozenset().union(self._anywhere, *self._by_region.values())
         self._region_names = {code: re.compile(p) for code, p in data["regions"]["names"].items()}
-        self._named_lines = _named_line_numbers(data["named_lines"]["names"])
+        self._named_lines = _named_line_numbers(data["named_lines"]["names"], lines)
         self._retired_marker = re.compile(data["retired_marker"])
         model = Path(model_path or _MODEL)
         self._model = ReplyClassifier(model) if learned and model.exists() else None
@@ -218,10 +220,11 @@ class OutputGuard:
                 continue  # "365 days a year", "24 小时" count something; they are not numbers to call
             if self._texted(low, m.start()) and digits not in self._text_numbers:
                 return (UNKNOWN_NUMBER,)  # "text HOME to 911": no crisis line answers texts there
-            if self._wrong_line(low, digits, max([sentence] + ([matches[i - 1].end()] if i else [])), m.start()):
+            since = max([sentence] + ([matches[i - 1].end()] if i else []))  # in its sentence, after the last number
+            if self._wrong_line(low, digits, since, m.start()):
                 return (WRONG_LINE,)
             if _known(digits, self._known_numbers):
-                regions = self._regions_named(low, sentence, matches, i)
+                regions = self._regions_named(low, since, matches, i)
                 if regions and not any(_known(digits, self._by_region[r]) for r in regions) \
                         and not _known(digits, self._anywhere):
                     return (WRONG_REGION,)  # "in the UK, call 988"
@@ -232,25 +235,24 @@ class OutputGuard:
                 return (UNKNOWN_NUMBER,)
         return ()
 
-    def _regions_named(self, low: str, sentence: int, matches: list[re.Match], i: int) -> set[str]:
+    def _regions_named(self, low: str, since: int, matches: list[re.Match], i: int) -> set[str]:
         """The directory regions a number is offered for: those named just after it in its clause
-        ("988 in the US", "999 (UK/Hong Kong)"), else those named before it in its sentence since
-        the previous number ("In the UK, call 116 123")."""
+        ("988 in the US", "999 (UK/Hong Kong)"), else those named before it from ``since`` (its
+        sentence's start or the previous number's end: "In the UK, call 116 123")."""
         m = matches[i]
         end = min([len(low), m.end() + _REGION_AFTER] + [low.find(c, m.end()) % (len(low) + 1) for c in _CLAUSE_END]
                   + ([matches[i + 1].start()] if i + 1 < len(matches) else []))
         after = {code for code, pattern in self._region_names.items() if pattern.search(low, m.end(), end)}
         if after:
             return after
-        start = max([sentence] + ([matches[i - 1].end()] if i else []))
-        return {code for code, pattern in self._region_names.items() if pattern.search(low, start, m.start())}
+        return {code for code, pattern in self._region_names.items() if pattern.search(low, since, m.start())}
 
     def _wrong_line(self, low: str, digits: str, start: int, end: int) -> bool:
         """Whether a crisis line named just before the number at ``end`` (in its clause, since the
         previous number) has other numbers than this one."""
         start = max([start, end - _LINE_NAME_BEFORE] + [low.rfind(c, 0, end) + 1 for c in _CLAUSE_END])
         for pattern, numbers in self._named_lines:
-            named = [m for m in pattern.finditer(low, start, end)]
+            named = list(pattern.finditer(low, start, end))
             # "1925 安心专线或 119": a name joined to the number by "or" labels another number
             if named and not _known(digits, numbers) and not _JOINED.search(low, named[-1].end(), end):
                 return True
@@ -402,37 +404,39 @@ def _known(digits: str, numbers: frozenset[str]) -> bool:
                for k in numbers)
 
 
-def _directory_numbers() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
-    """The digits of the packaged hotline directory's numbers, by region; and of those that take
-    text messages, all regions."""
+def _directory_lines() -> list[tuple[str, "Hotline"]]:
+    """(region, line) for every line of the packaged hotline directory, English names."""
     from .hotlines import HotlineDirectory
 
     directory = HotlineDirectory.load()
-    by_region, texts = {}, set()
-    for region in directory.regions():
-        numbers = set()
-        for line in directory.for_region(region, "en").lines:
-            for number in line.number.split("/"):  # "112 / 911"
-                digits = re.sub(r"[^0-9]", "", number)
-                if len(digits) >= 3:
-                    numbers.add(digits)
-                    if line.kind == "text" or "text" in line.name.lower():
-                        texts.add(digits)
-        by_region[region] = frozenset(numbers)
-    return by_region, frozenset(texts)
+    return [(region, line) for region in directory.regions() for line in directory.for_region(region, "en").lines]
 
 
-def _named_line_numbers(names: dict[str, str]) -> tuple[tuple[re.Pattern, frozenset[str]], ...]:
+def _line_digits(line: "Hotline") -> list[str]:
+    """The digits of each number a line gives ("112 / 911"), those of three digits or more."""
+    return [d for d in (re.sub(r"[^0-9]", "", n) for n in line.number.split("/")) if len(d) >= 3]
+
+
+def _directory_numbers(lines: list[tuple[str, "Hotline"]]) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """The digits of the directory's numbers, by region; and of those that take text messages,
+    all regions."""
+    by_region: dict[str, set[str]] = {}
+    texts = set()
+    for region, line in lines:
+        digits = _line_digits(line)
+        by_region.setdefault(region, set()).update(digits)
+        if line.kind == "text" or "text" in line.name.lower():
+            texts.update(digits)
+    return {region: frozenset(numbers) for region, numbers in by_region.items()}, frozenset(texts)
+
+
+def _named_line_numbers(names: dict[str, str], lines: list[tuple[str, "Hotline"]]
+                        ) -> tuple[tuple[re.Pattern, frozenset[str]], ...]:
     """For each way a reply names a line (``names``: a term of the directory's English line names ->
     a pattern), the digits of every directory line whose name holds that term."""
-    from .hotlines import HotlineDirectory
-
-    directory = HotlineDirectory.load()
-    lines = [line for region in directory.regions() for line in directory.for_region(region, "en").lines]
     out = []
     for term, pattern in names.items():
-        numbers = frozenset(re.sub(r"[^0-9]", "", n) for line in lines if term in line.name.lower()
-                            for n in line.number.split("/"))
+        numbers = frozenset(d for _, line in lines if term in line.name.lower() for d in _line_digits(line))
         if not numbers:
             raise ValueError(f"guard named_lines: no line of the hotline directory is named {term!r}")
         out.append((re.compile(pattern), numbers))
