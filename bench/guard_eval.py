@@ -10,7 +10,7 @@ streamed cost per 1,000 characters (a partial screen after every 8-character chu
 one), as the chat session runs it.
 
 Sets:
-- ``blind_v12``: tests/data/blind/guard_blind_v12.jsonl (320 replies), the newest, read once at the
+- ``blind_v13``: tests/data/blind/guard_blind_v13.jsonl (320 replies), the newest, read once at the
   end of the work it measures; the README's figures that count. Earlier sets were read once each.
 - ``blind``: tests/data/blind/guard_blind.jsonl, written by someone who never saw the guard, its
   rules or its training cases. The figures that count.
@@ -35,7 +35,8 @@ sys.path.insert(0, str(REPO))
 
 from edge_counsel.safety.guard import NUMBER_REASONS, OutputGuard  # noqa: E402
 
-SETS = {"blind_v12": [REPO / "tests" / "data" / "blind" / "guard_blind_v12.jsonl"],
+SETS = {"blind_v13": [REPO / "tests" / "data" / "blind" / "guard_blind_v13.jsonl"],
+        "blind_v12": [REPO / "tests" / "data" / "blind" / "guard_blind_v12.jsonl"],
         "blind_v11": [REPO / "tests" / "data" / "blind" / "guard_blind_v11.jsonl"],
         "blind_v10": [REPO / "tests" / "data" / "blind" / "guard_blind_v10.jsonl"],
         "blind_v9": [REPO / "tests" / "data" / "blind" / "guard_blind_v9.jsonl"],

@@ -7,8 +7,8 @@ any level from "moderate" up), the takeover rate and the check rate on ordinary 
 safety-dialogue answers understood in each direction, and p99 latency per message.
 
 Sets:
-- ``blind_v12``: tests/data/blind/crisis_blind_v12.jsonl (300 cases), the newest set, read once at
-  the end of the work it measures; the figures in the README that count. Each later set (v3-v11)
+- ``blind_v13``: tests/data/blind/crisis_blind_v13.jsonl (300 cases), the newest set, read once at
+  the end of the work it measures; the figures in the README that count. Each earlier set (v3-v12)
   was read once in its turn, then became a development set or training data.
 - ``blind_v3``: tests/data/blind/crisis_blind_v3.jsonl (650 cases, en and zh), written after the
   second-generation detector was finished, by writers who never saw the detector, its rules, its
@@ -39,6 +39,7 @@ from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
 from edge_counsel.safety.screening import SafetyDialogue  # noqa: E402
 
 SETS = {
+    "blind_v13": [REPO / "tests" / "data" / "blind" / "crisis_blind_v13.jsonl"],
     "blind_v12": [REPO / "tests" / "data" / "blind" / "crisis_blind_v12.jsonl"],
     "blind_v11": [REPO / "tests" / "data" / "blind" / "crisis_blind_v11.jsonl"],
     "blind_v10": [REPO / "tests" / "data" / "blind" / "crisis_blind_v10.jsonl"],
