@@ -378,6 +378,7 @@ def test_last_days_at_work_and_deleted_apps_are_not_goodbyes(text):
     "今天是我戒掉自伤的第三年 纪念一下",
     "my old sh scars dont bother me anymore, wore a t shirt to work today",
     "戒赌三年，当年欠一百多万想跳楼，现在债还了一大半。",
+    "之前有段時間真係好想死，不過而家已經行返出嚟，多謝當時啲朋友",  # Cantonese: "now I've walked out of it"
 ])
 def test_a_crisis_told_as_the_past_is_not_a_crisis_now(text):
     assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
@@ -418,6 +419,33 @@ def test_angels_skydiving_trips_and_jokes_are_not_plans(text):
                                   "I always let the car engine run in the garage for a minute in winter"])
 def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
     assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+
+
+@pytest.mark.parametrize("text, least", [
+    ("Took 40 of my seroquel. Telling you so someone knows.", "imminent"),  # a medicine by its name
+    ("swallowed the rest of my zoloft about ten minutes ago", "imminent"),
+    ("I took my sertraline this morning and feel a bit sick", None),
+    ("can I take my lexapro at night instead?", None),
+])
+def test_an_overdose_of_a_medicine_named_by_brand_is_an_act(text, least):
+    level = RiskDetector(classifier=False).assess([text])
+    if least:
+        assert level.at_least(least), level
+    else:
+        assert not level.at_least("moderate"), level
+
+
+@pytest.mark.parametrize("turns, takeover", [
+    (["do u know how much of my moms oxy would be too much", "for me"], True),
+    (["can antifreeze be detected in an autopsy", "no im not poisoning anyone lol", "it'd be for me"], True),
+    (["我奶奶的降压药 吃多少算过量", "是我想吃"], True),
+    (["how much tylenol is too much for a 6 year old"], False),  # a parent's question
+    (["布洛芬一天吃几片算过量？"], False),
+    (["how much ibuprofen is too much", "asking for my mum, she takes it for her back"], False),
+    (["this cake is for me"], False),
+])
+def test_a_dose_question_then_for_me_takes_over(turns, takeover):
+    assert RiskDetector(classifier=False).assess(turns).at_least("high") is takeover
 
 
 @pytest.mark.parametrize("text", ["My friend left a suicide note on her desk and I found it", "我朋友写了遗书，我好害怕"])
