@@ -323,3 +323,16 @@ def test_choosing_the_harmless_option_never_lowers_what_the_reply_itself_says(di
     conv = _conv("i just want it all to stop", "Do you mean needing a break, or wanting to die?",
                  "a break. a long one. i'm on the roof and going to jump tonight")
     assert dialogue.assess(conv).at_least("high")
+
+
+@pytest.mark.parametrize("question, answer, level", [
+    # the answer tells more than the question asked: a method thought out, a date or place chosen
+    ("Do you ever wish you were dead?", "Honestly yes. I've thought about how I'd do it.", "high"),
+    ("Do you ever wish you could go to sleep and not wake up?", "yes. i picked a date", "high"),
+    ("你最近有没有不想活的念头？", "有，地方我都看好了", "high"),
+    # ... and never when it is denied
+    ("Have you thought about how you would do it?", "no, I haven't thought about how I'd do it", "low"),
+    ("你有没有想过具体怎么做？", "没有，没想过怎么做", "low"),
+])
+def test_an_answer_that_tells_a_method_or_a_date_takes_over(dialogue, question, answer, level):
+    assert dialogue.assess(_conv("so tired of everything", question, answer)).level == level

@@ -132,7 +132,7 @@ class SafetyDialogue:
         return _SPACES.sub(" ", low).strip()
 
     def answer(self, text: str, step: str) -> str:
-        """'unsafe', 'soon', 'means', 'yes', 'no', 'unsure' or 'other' for a reply to ``step``.
+        """'unsafe', 'soon', 'means', 'plan', 'yes', 'no', 'unsure' or 'other' for a reply to ``step``.
 
         Doubt beats denial ("no... I don't know" is unsure), and after the safe question the
         reading flips: "yes"/"I'm fine" is the denial, "no"/"not really" is unsafe."""
@@ -146,6 +146,8 @@ class SafetyDialogue:
             return "unsafe"
         if says("means_at_hand"):
             return "means"
+        if says("plan_told"):
+            return "plan"
         if flipped:
             return self._answer_to_safe(says)
         unsure = says("unsure")
@@ -199,7 +201,7 @@ class SafetyDialogue:
         does not turn a "no" into a yes, and a choice of the harmless option counts as a no only
         where the reply alone raises no risk."""
         kind = self.answer(text, step)
-        if kind in ("unsafe", "means", "soon"):
+        if kind in ("unsafe", "means", "plan", "soon"):
             return kind
         chosen = self._chosen(question, text)
         if chosen is None:
@@ -290,6 +292,7 @@ class SafetyDialogue:
         found = {"unsafe": ("imminent", "attempt_in_progress", "not safe right now"),
                  "soon": ("imminent", "plan_method_means", "a time, when asked"),
                  "means": ("high", "plan_method_means", "means at hand, when asked"),
+                 "plan": ("high", "plan_method_means", "a method or a date, when asked"),
                  "unsure": ("moderate", "warning_signs", "unsure or evasive, when asked"),
                  "yes": (self.steps[step].yes_level, self.steps[step].category, "yes, when asked")}.get(kind)
         return None if found is None else (found[0], found[1], f"{found[2]} ({step})")
