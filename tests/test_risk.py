@@ -294,6 +294,10 @@ def test_everyday_questions_are_not_method_questions(text):
     ["He's outside my apartment right now. The restraining order says 500 feet."],
     ["他喝多了，正在客厅砸东西", "我抱着孩子躲在卧室，门反锁了"],
     ["他出去买烟了", "他说回来要打断我的腿"],
+    ["my dad is drunk again and just threw my little brother against the wall. we're hiding in my closet"],
+    ["there's a man at my uncle's place who touches me when my parents aren't there. i'm 12"],
+    ["叔叔说这是我们俩的秘密 不能告诉奶奶 他每次都弄疼我"],
+    ["我男朋友每晚都查我電話", "見到我同朋友傾偈就會掐我條頸"],  # strangulation
 ])
 def test_violence_at_home_right_now_takes_over(turns):
     a = RiskDetector(classifier=False).assess(turns)
@@ -306,6 +310,9 @@ def test_violence_at_home_right_now_takes_over(turns):
     ["my dad keeps beating my high score on mario kart"],
     ["我爸在打我妈的电话，一直打不通"],
     ["我爸说再考不好就打断我的腿,哈哈他每次都这么说"],
+    ["my mum threw my little brother a birthday party"],
+    ["宝宝掐我的脖子玩，好痒"],
+    ["妈妈罚我跪了半小时，因为我撒谎"],
 ])
 def test_hiding_games_scores_and_parents_hyperbole_are_not_violence(turns):
     assert not RiskDetector(classifier=False).assess(turns).at_least("high")
