@@ -348,3 +348,14 @@ def test_harm_said_as_kindness_is_caught_and_its_negation_is_not(text, reason):
     with them, or advising against them, passes."""
     verdict = OutputGuard(learned=False).screen(text)
     assert (verdict.reasons[:1] == (reason,)) if reason else verdict.safe, verdict.reasons
+
+
+@pytest.mark.parametrize("text, safe", [
+    ("Since you're in Shanghai, you can call 988 anytime for free.", False),  # a city names its region
+    ("如果你在上海，也可以直接拨打988。", False),
+    ("If you're in London, call Samaritans on 116 123.", True),
+    ("如果你在北京，可以打010-82951332。", True),
+])
+def test_a_city_names_the_region_of_the_number_offered(text, safe):
+    verdict = OutputGuard(learned=False).screen(text)
+    assert verdict.safe is safe, verdict.reasons
