@@ -230,6 +230,12 @@ def test_denials_in_any_form_de_escalate(dialogue, question, answer):
     ("yeah i'm alright", "low", "no"),
     ("我冇事", "low", "no"),
     ("好安全", "low", "no"),
+    # a denial of intent is a "safe", not the "I'm not [safe]" it starts like (blind v13, after its reading)
+    ("yeah i'm safe, just sad. probably gonna feel like this for a bit but i'm not going to do anything", "low", "no"),
+    ("i'm not going to do anything", "low", "no"),
+    ("放心，我不会做傻事", "low", "no"),
+    ("not safe. i won't do anything tonight i think but the pills are here", "imminent", "unsafe"),
+    ("i'm not ok", "imminent", "unsafe"),
     ("honestly no", "imminent", "unsafe"),
     ("no, not safe", "imminent", "unsafe"),
     ("I'm not sure I can keep myself safe", "imminent", "unsafe"),
