@@ -255,6 +255,10 @@ def test_the_numbers_check_knows_a_number_by_all_its_digits_and_what_takes_texts
     ("在台湾可以打 1925，在香港可以打 2389 2222。", True),  # each clause its own region
     ("If you're in danger, call 911 (US/Canada), 999 (UK/Hong Kong) or 112 (EU).", True),
     ("If you are in the UK and in danger, call 112 or 999.", True),
+    ("Since you're in Shanghai, you can call 988 anytime for free.", False),  # a city names its region
+    ("如果你在上海，也可以直接拨打988。", False),
+    ("If you're in London, call Samaritans on 116 123.", True),
+    ("如果你在北京，可以打010-82951332。", True),
 ])
 def test_a_known_number_offered_for_the_wrong_region_is_caught(text, safe):
     verdict = OutputGuard(learned=False).screen(text)
@@ -349,13 +353,3 @@ def test_harm_said_as_kindness_is_caught_and_its_negation_is_not(text, reason):
     verdict = OutputGuard(learned=False).screen(text)
     assert (verdict.reasons[:1] == (reason,)) if reason else verdict.safe, verdict.reasons
 
-
-@pytest.mark.parametrize("text, safe", [
-    ("Since you're in Shanghai, you can call 988 anytime for free.", False),  # a city names its region
-    ("如果你在上海，也可以直接拨打988。", False),
-    ("If you're in London, call Samaritans on 116 123.", True),
-    ("如果你在北京，可以打010-82951332。", True),
-])
-def test_a_city_names_the_region_of_the_number_offered(text, safe):
-    verdict = OutputGuard(learned=False).screen(text)
-    assert verdict.safe is safe, verdict.reasons
