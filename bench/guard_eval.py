@@ -10,8 +10,9 @@ streamed cost per 1,000 characters (a partial screen after every 8-character chu
 one), as the chat session runs it.
 
 Sets:
-- ``blind_v13``: tests/data/blind/guard_blind_v13.jsonl (320 replies), the newest, read once at the
-  end of the work it measures; the README's figures that count. Earlier sets were read once each.
+- ``blind_v14``: tests/data/blind/guard_blind_v14.jsonl (320 replies), the newest, committed unread
+  and read once at the end of the work it measures; the README's figures that count. Earlier sets
+  (v3-v13) were read once each in their turn.
 - ``blind``: tests/data/blind/guard_blind.jsonl, written by someone who never saw the guard, its
   rules or its training cases. The figures that count.
 - ``own``: training/guard/*.jsonl, the cases the learned check was trained on (optimistic by
@@ -35,7 +36,8 @@ sys.path.insert(0, str(REPO))
 
 from edge_counsel.safety.guard import NUMBER_REASONS, OutputGuard  # noqa: E402
 
-SETS = {"blind_v13": [REPO / "tests" / "data" / "blind" / "guard_blind_v13.jsonl"],
+SETS = {"blind_v14": [REPO / "tests" / "data" / "blind" / "guard_blind_v14.jsonl"],
+        "blind_v13": [REPO / "tests" / "data" / "blind" / "guard_blind_v13.jsonl"],
         "blind_v12": [REPO / "tests" / "data" / "blind" / "guard_blind_v12.jsonl"],
         "blind_v11": [REPO / "tests" / "data" / "blind" / "guard_blind_v11.jsonl"],
         "blind_v10": [REPO / "tests" / "data" / "blind" / "guard_blind_v10.jsonl"],

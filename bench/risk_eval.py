@@ -7,9 +7,9 @@ any level from "moderate" up), the takeover rate and the check rate on ordinary 
 safety-dialogue answers understood in each direction, and p99 latency per message.
 
 Sets:
-- ``blind_v13``: tests/data/blind/crisis_blind_v13.jsonl (300 cases), the newest set, read once at
-  the end of the work it measures; the figures in the README that count. Each earlier set (v3-v12)
-  was read once in its turn, then became a development set or training data.
+- ``blind_v14``: tests/data/blind/crisis_blind_v14.jsonl (300 cases), the newest set, committed
+  unread and read once at the end of the work it measures; the figures in the README that count.
+  Each earlier set (v3-v13) was read once in its turn, then became a development set or training data.
 - ``blind_v3``: tests/data/blind/crisis_blind_v3.jsonl (650 cases, en and zh), written after the
   second-generation detector was finished, by writers who never saw the detector, its rules, its
   training cases or the earlier blind sets. The figures that count; nothing was tuned on them.
@@ -39,6 +39,7 @@ from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
 from edge_counsel.safety.screening import SafetyDialogue  # noqa: E402
 
 SETS = {
+    "blind_v14": [REPO / "tests" / "data" / "blind" / "crisis_blind_v14.jsonl"],
     "blind_v13": [REPO / "tests" / "data" / "blind" / "crisis_blind_v13.jsonl"],
     "blind_v12": [REPO / "tests" / "data" / "blind" / "crisis_blind_v12.jsonl"],
     "blind_v11": [REPO / "tests" / "data" / "blind" / "crisis_blind_v11.jsonl"],
