@@ -13,7 +13,8 @@ Invariants:
   risk_model for the learned stage, itself stdlib only); importing it pulls in neither Qt nor
   llama.cpp.
 - Patterns are compiled once per detector; per-turn scans are cached, so a conversation's earlier
-  turns cost nothing when the next message is assessed. Matching is linear in the text (no nested
+  turns cost nothing when the next message is assessed. A kind's patterns are searched only where
+  one of the literal strings every match must contain occurs in the text (``literals.py``). Matching is linear in the text (no nested
   unbounded repeats): well under 2 ms for an ordinary message, about 12 µs per character beyond.
 - A cue is dropped only by an explicit rule in the data: negation ("I'm not suicidal"), figurative
   use ("dying of boredom", "累死了"), someone else as the subject (a novel, the news), a quotation,
@@ -52,6 +53,7 @@ from typing import Iterable, Iterator, Sequence
 
 from ..lang import to_simplified
 from .classifier import load_classifier
+from .literals import LiteralIndex, required
 
 __all__ = ["CATEGORIES", "LEVELS", "RESPONSES", "RiskAssessment", "RiskDetector", "default_detector"]
 
@@ -195,6 +197,18 @@ def _join(patterns: Iterable[str], macros: dict[str, str]) -> re.Pattern | None:
     return re.compile("|".join(parts)) if parts else None
 
 
+def _needles(patterns: Iterable[str], macros: dict[str, str]) -> frozenset[str] | None:
+    """Strings of which any match of one of ``patterns`` contains one (``literals.required`` of
+    each, together), or None where a pattern has none."""
+    union: set[str] = set()
+    for pattern in patterns:
+        needles = required(_expand(pattern, macros))
+        if needles is None:
+            return None
+        union |= needles
+    return frozenset(union)
+
+
 def _kinds(spec: dict) -> dict[str, _Kind]:
     return {name: _Kind(name, _RANK[k["level"]], k.get("category"), k["label"],
                         k.get("links_context", True), k.get("blocks_carry", False), k.get("negated_kind"))
@@ -331,6 +345,11 @@ class _Matcher:
     kind: str
     bare: bool
     regex: re.Pattern
+    needles: frozenset[str] | None  # one of them occurs wherever the regex matches (None: unknown)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind}:{'bare' if self.bare else 'self'}"
 
 
 class _TurnText:
@@ -401,13 +420,14 @@ class RiskDetector:
         for kind in self._kinds:
             for bare in (False, True):
                 key = "bare" if bare else "self"
-                regex = _join((p for lex in lexicons for p in lex["kinds"].get(kind, {}).get(key, ())), macros)
-                if regex is not None:
-                    matchers.append(_Matcher(kind, bare, regex))
+                patterns = [p for lex in lexicons for p in lex["kinds"].get(kind, {}).get(key, ())]
+                if patterns:
+                    matchers.append(_Matcher(kind, bare, _join(patterns, macros), _needles(patterns, macros)))
         unknown = {k for lex in lexicons for k in lex["kinds"]} - set(self._kinds)
         if unknown:
             raise ValueError(f"risk lexicon names unknown cue kinds: {sorted(unknown)}")
         self._matchers = tuple(matchers)
+        self._prefilter = LiteralIndex([(m.label, m.needles) for m in matchers])
         self._figurative = _join((p for lex in lexicons for p in lex["figurative"]), macros)
         self._frames = {name: _join((p for lex in lexicons for p in lex["frames"].get(name, ())), macros)
                         for name in self._mute_always}
@@ -510,7 +530,10 @@ class RiskDetector:
             text = self._figurative.sub(lambda m: " " * len(m.group()), text)
         turn = _TurnText(text, self._grammar)
         hits: dict[tuple, _Hit] = {}
+        possible = self._prefilter.may_match(text)
         for matcher in self._matchers:
+            if matcher.label not in possible:
+                continue
             for hit in self._find(matcher, turn):
                 hits.setdefault((hit.kind, hit.text, hit.sentence), hit)
         figurative = text != raw_text
