@@ -175,6 +175,22 @@ def sync_pool():
     return SyncThreadPool()
 
 
+def assert_same_weights(built: dict, shipped: dict, cut: float = 0.1) -> None:
+    """A trainer's output matches the shipped model's weights (name -> weight or list of weights):
+    the same features and the same weights to 0.02, except a few (0.2%) whose weight sits at the export's
+    cut-off. The solver's last digits differ between CPUs, so such a feature can be kept on one
+    machine and dropped on another."""
+    def largest(w) -> float:
+        return max(map(abs, w)) if isinstance(w, list) else abs(w)
+
+    one_side = [(built, set(built) - set(shipped)), (shipped, set(shipped) - set(built))]
+    at_the_edge = {f: largest(model[f]) for model, features in one_side for f in features}
+    assert len(at_the_edge) <= len(shipped) // 500 and all(w < cut + 0.005 for w in at_the_edge.values()), at_the_edge
+    gaps = [abs(a - b) for f in set(built) & set(shipped)
+            for a, b in zip(*(w if isinstance(w, list) else [w] for w in (built[f], shipped[f])))]
+    assert max(gaps) < 0.02  # a change of the training data moves thousands of features, and weights by far more
+
+
 def type_text(widget, text: str) -> None:
     """Commit text as an input method does: how Chinese arrives from a real keyboard.
 

@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from conftest import assert_same_weights
 
 from edge_counsel.safety.guard import CATEGORIES, GuardVerdict, OutputGuard, default_guard
 
@@ -165,7 +166,8 @@ def _data_text() -> str:
 # -- the learned check ---------------------------------------------------------------------------
 
 def test_the_shipped_guard_model_is_what_the_training_tool_builds(tmp_path):
-    """tools/train_guard_model.py from the committed replies gives the shipped model (to 1e-3)."""
+    """tools/train_guard_model.py from the committed replies gives the shipped model: the threshold
+    to 1e-3, the weights as ``assert_same_weights`` compares them."""
     import subprocess
     import sys
     from pathlib import Path
@@ -177,8 +179,7 @@ def test_the_shipped_guard_model_is_what_the_training_tool_builds(tmp_path):
     built = json.loads(out.read_text(encoding="utf-8"))
     shipped = json.loads((repo / "edge_counsel" / "data" / "guard_model.json").read_text(encoding="utf-8"))
     assert built["threshold"] == pytest.approx(shipped["threshold"], abs=1e-3)
-    assert set(built["weights"]) == set(shipped["weights"])
-    assert max(abs(built["weights"][f] - shipped["weights"][f]) for f in built["weights"]) < 1e-3
+    assert_same_weights(built["weights"], shipped["weights"])
 
 
 # Written for these tests, in no training file; the rules know none of these phrasings.
