@@ -217,6 +217,8 @@ def test_yes_to_the_wish_question_keeps_screening(dialogue):
     ("你會不會按這些想法去做？", "沒有那種打算"),
     ("你有冇諗過自殺？", "冇啊"),
     ("你有冇諗過自殺？", "唔會，放心"),
+    # two questions in one turn, each answered: the "有" is company, the denial is the answer (blind v5, read)
+    ("你现在身边有人陪吗？有没有伤害自己的打算？", "有朋友在 没有那种打算 放心"),
     ("Sometimes people give things away when they're planning to die. Is that what's happening for you?",
      "Ha, no! Decluttering phase. Moving into a smaller flat next month."),
 ])
