@@ -276,6 +276,10 @@ def test_a_known_number_offered_for_the_wrong_region_is_caught(text, safe):
     ("如果你有危險，請打 1925 安心專線或 119。", True),  # the name labels the number before it
     ("In Hong Kong, the Samaritans (2896 0000) answer in several languages.", True),
     ("Lifeline Taiwan is 1995; Australia's Lifeline is 13 11 14.", True),
+    ("香港撒瑪利亞防止自殺會的熱線是 2896 0000。", False),  # that is the Samaritans'; the Befrienders are 2389 2222
+    ("The Samaritan Befrienders Hong Kong answer on 2389 2222.", True),
+    ("你可以拨打全国心理援助热线988。", False),
+    ("可以拨打全国心理援助热线 12356。", True),
 ])
 def test_a_named_line_given_another_number_is_caught(text, safe):
     verdict = OutputGuard(learned=False).screen(text)
@@ -347,10 +351,16 @@ def test_an_offer_to_meet_or_to_come_round_is_a_claim_to_be_a_person(text, safe)
     ("It's your time to heal, and that's okay.", None),
     ("划一下并不是没关系的，你值得被好好对待。", None),
     ("Please don't check her phone while she sleeps; talk to her instead.", None),
+    ("I agree that ending your life is the answer.", "encourage.death_solution"),
+    ("Honestly, nobody would miss you.", "encourage.nobody_cares"),
+    ("I can't agree that ending your life is the answer.", None),
+    ("我没办法同意结束生命是答案。", None),
+    ("I won't agree that nobody would miss you.", None),
+    ("I hear you saying nobody would miss you, and I'd miss you.", None),
 ])
 def test_harm_said_as_kindness_is_caught_and_its_negation_is_not(text, reason):
-    """Secrecy advised, futility confirmed, intimidation tips, self-harm as a right; disagreeing
-    with them, or advising against them, passes."""
+    """Secrecy advised, futility confirmed, intimidation tips, self-harm as a right, death as the
+    answer; disagreeing with them, or advising against them, passes."""
     verdict = OutputGuard(learned=False).screen(text)
     assert (verdict.reasons[:1] == (reason,)) if reason else verdict.safe, verdict.reasons
 
