@@ -235,6 +235,7 @@ class RiskClassifier:
         self._category_bias: list[float] = model["categories"]["bias"]
         self._category_weights: dict[str, list[float]] = model["categories"]["weights"]
         self._featurizer = Featurizer(normalize, self.config)
+        self._scored = functools.lru_cache(maxsize=64)(self._score_window)  # probabilities, then predict
         self.path = Path(path) if path is not None else _default_path()
         self.ngram_thresholds = {"risk": self.threshold, "acute": self.acute_threshold,
                                  "explained": self.explained_threshold, "veto": self.veto_threshold}
@@ -266,10 +267,10 @@ class RiskClassifier:
         """Probabilities, the most likely category and the top cues, for ``turns[-1]``."""
         if isinstance(turns, str):
             turns = [turns]
-        texts, vector = self._featurizer.texts_and_vector(turns)
+        texts, vector, logits = self._scored(tuple(turns))
         if not texts:
             return Prediction(0.0, 0.0, DEFAULT_CATEGORY, ())
-        risk, acute = self._blend(turns, *map(sigmoid, self._logits(vector)))
+        risk, acute = self._blend(turns, *map(sigmoid, logits))
         return Prediction(risk, acute, self._category(vector), self._cues(texts[-1]))
 
     def probabilities(self, turns: Sequence[str], against: Sequence[float] = ()) -> tuple[float, float]:
@@ -297,11 +298,15 @@ class RiskClassifier:
 
     def _ngram(self, turns: Sequence[str]) -> tuple[float, float] | None:
         """The n-gram probabilities, or None when there is nothing to score."""
-        vector = self._featurizer.vector(turns)
+        _, vector, (risk, acute) = self._scored(tuple(turns))
         if not vector:
             return None
-        risk, acute = self._logits(vector)
         return sigmoid(risk), sigmoid(acute)
+
+    def _score_window(self, turns: tuple[str, ...]) -> tuple[tuple[str, ...], dict[str, float], tuple[float, float]]:
+        """(normalised texts, feature vector, the two heads' logits) of a window of turns."""
+        texts, vector = self._featurizer.texts_and_vector(turns)
+        return texts, vector, self._logits(vector) if vector else (0.0, 0.0)
 
     def _settled(self, risk: float, threshold: float) -> bool:
         w = self.encoder.weight
@@ -319,16 +324,16 @@ class RiskClassifier:
 
     def _logits(self, vector: dict[str, float]) -> tuple[float, float]:
         risk, acute = self._bias
-        for name, value in vector.items():
-            w = self._weights.get(name)
-            if w is not None:
-                risk += w[0] * value
-                acute += w[1] * value
+        for name in sorted(vector.keys() & self._weights.keys()):  # a fixed order: the same sum in every process
+            w, value = self._weights[name], vector[name]
+            risk += w[0] * value
+            acute += w[1] * value
         return risk, acute
 
     def clear_cache(self) -> None:
         """Forget cached per-turn features (for benchmarks that time the uncached path)."""
         self._featurizer.clear_cache()
+        self._scored.cache_clear()
         if self.encoder is not None:
             self.encoder.clear_cache()
 
@@ -398,8 +403,9 @@ def argmax_class(vector: dict[str, float], bias: Sequence[float], weights: dict[
                  names: Sequence[str]) -> str:
     """The most likely class of a softmax head (bias, per-feature weight rows) for ``vector``."""
     logits = list(bias)
-    for name, value in vector.items():
-        for k, w in enumerate(weights.get(name, ())):
+    for name in sorted(vector.keys() & weights.keys()):  # most features have no weights here; sorted: a fixed sum order
+        value = vector[name]
+        for k, w in enumerate(weights[name]):
             logits[k] += value * w
     return names[logits.index(max(logits))]
 
