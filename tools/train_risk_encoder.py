@@ -244,7 +244,7 @@ def export_graph(path: Path, out: Path) -> None:
     # onnx's checker wants the external file on disk; onnxruntime with the weights is the real check
     x = np.random.default_rng(SEED).standard_normal((7, width)).astype(np.float32)
     gap = np.abs(enc.OnnxForward(data, weights)(x) - enc.forward_numpy(weights, x, layers, heads, eps)).max()
-    if not gap <= 1e-4:
+    if not gap <= enc._AGREE:  # the engines' tolerance at load: int8 rounding may fall either side in each
         raise SystemExit(f"the graph disagrees with the numpy forward pass by {gap:.3g}")
     out.write_bytes(data)
 
