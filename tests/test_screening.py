@@ -317,6 +317,9 @@ def test_a_question_about_feeling_unsafe_reads_no_as_safe(dialogue, question, an
     ("Do you mean wanting to die, or more like needing a break?", "the first. i have pills here", "high"),
     ("你是说想休息，还是不想活了？", "后者", "high"),
     ("你是说想休息，还是不想活了？", "就是想休息一下，最近太累", "low"),
+    # the harmless option chosen with a place and a friend named: the rules find no risk in the words
+    # (the learned stage read "在楼下等我" as a takeover; blind v13, after its reading)
+    ("你说不想回家，是想去朋友那里待一会儿，还是有伤害自己的打算？", "去朋友那，她已经在楼下等我了", "low"),
     # both options are risks: no choice to read, "想过" is a yes and the means keep it high
     ("您有没有想过不想活了，或者想做什么伤害自己的事？", "想过 农药就放在床底下", "high"),
     # a "no" is not turned into a yes by a shared word ("him")

@@ -199,7 +199,8 @@ class SafetyDialogue:
         ("just rest"). Only a choice between a risk and no risk counts, and it never lowers what
         the reply says: danger, means or a time named in it come first, a choice read from words
         does not turn a "no" into a yes, and a choice of the harmless option counts as a no only
-        where the reply alone raises no risk."""
+        where the rules find no risk in the reply alone (the learned stage reads a friend waiting
+        downstairs as a crisis: "去朋友那，她已经在楼下等我了")."""
         kind = self.answer(text, step)
         if kind in ("unsafe", "means", "plan", "soon"):
             return kind
@@ -209,7 +210,7 @@ class SafetyDialogue:
         risky, by_position = chosen
         if risky:
             return "yes" if kind != "no" or by_position else kind
-        return "no" if not self.detector.assess([text]).at_least("moderate") else kind
+        return "no" if not self.detector.assess([text], learned=False).at_least("moderate") else kind
 
     def _chosen(self, question: str, text: str) -> tuple[bool, bool] | None:
         """(whether the option chosen names a risk, whether it was chosen by position) when
