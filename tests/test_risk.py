@@ -135,9 +135,11 @@ POSITIVES = {
                           "i've been saving up my antidepressants", "吃多少片安眠药会死"],
     "attempt_in_progress": ["i just took a whole bottle of pills", "我已经吃了一整瓶安眠药", "I'm standing on the ledge right now"],
     "self_harm": ["i cut myself again last night", "昨晚又割腕了", "我用刀片划自己的手臂", "the urge to cut is so strong"],
-    "abuse": ["my stepdad hits me when he's drunk", "继父经常打我", "my uncle comes into my room at night"],
+    "abuse": ["my stepdad hits me when he's drunk", "继父经常打我", "my uncle comes into my room at night",
+              "my coach keeps cornering me after practice and touching me", "护工趁没人的时候打我奶奶"],
     "harm_to_others": ["I want to shoot up the school", "我想杀了他", "i'm going to bring my dad's gun to school"],
-    "warning_signs": ["I'm giving away all my stuff, I won't need it anymore", "遗书已经写好了", "i'm a burden to everyone"],
+    "warning_signs": ["I'm giving away all my stuff, I won't need it anymore", "遗书已经写好了", "i'm a burden to everyone",
+                      "guess I won't have to worry about exams after this weekend", "过了这个周末就不用上学了"],
 }
 
 
