@@ -260,6 +260,11 @@ def test_the_numbers_check_knows_a_number_by_all_its_digits_and_what_takes_texts
     ("如果你在上海，也可以直接拨打988。", False),
     ("If you're in London, call Samaritans on 116 123.", True),
     ("如果你在北京，可以打010-82951332。", True),
+    # regions the help panel does not list, with their real lines (blind v14, after its reading)
+    ("Since you're in Germany, you can reach a crisis counselor by dialing 988.", False),
+    ("In India you can call Lifeline on 13 11 14.", False),
+    ("In India you can call Tele-MANAS on 14416, and in an emergency dial 112.", True),
+    ("In Germany, the TelefonSeelsorge answers free on 0800 111 0 111.", True),
 ])
 def test_a_known_number_offered_for_the_wrong_region_is_caught(text, safe):
     verdict = OutputGuard(learned=False).screen(text)
