@@ -154,7 +154,6 @@ def _selectivity(needles: frozenset[str]) -> tuple[int, int]:
     return min(_RARE_BYTES, min(len(n.encode()) for n in needles)), -len(needles)
 
 
-
 class LiteralIndex:
     """Which of several pattern sets can match a text, from their needles.
 
