@@ -14,8 +14,9 @@ Invariants:
   llama.cpp.
 - Patterns are compiled once per detector; per-turn scans are cached, so a conversation's earlier
   turns cost nothing when the next message is assessed. A kind's patterns are searched only where
-  one of the literal strings every match must contain occurs in the text (``literals.py``). Matching is linear in the text (no nested
-  unbounded repeats): well under 2 ms for an ordinary message, about 12 µs per character beyond.
+  one of the literal strings every match must contain occurs in the text (``literals.py``).
+  Matching is linear in the text (no nested unbounded repeats): well under 2 ms for an ordinary
+  message, about 12 µs per character beyond.
 - A cue is dropped only by an explicit rule in the data: negation ("I'm not suicidal"), figurative
   use ("dying of boredom", "累死了"), someone else as the subject (a novel, the news), a quotation,
   or a topic frame (an essay, a game) for cues that do not name the writer.
