@@ -7,8 +7,10 @@ any level from "moderate" up), the takeover rate and the check rate on ordinary 
 safety-dialogue answers understood in each direction, and p99 latency per message.
 
 Sets:
-- ``blind_v14``: tests/data/blind/crisis_blind_v14.jsonl (300 cases), the newest set, committed
-  unread and read once at the end of the work it measures; the figures in the README that count.
+- ``blind_v15``: tests/data/blind/crisis_blind_v15.jsonl (300 cases), committed unread for the next
+  reading; not read yet.
+- ``blind_v14``: tests/data/blind/crisis_blind_v14.jsonl (300 cases), committed unread and read once
+  at the end of the work it measures; the figures in the README that count.
   Each earlier set (v3-v13) was read once in its turn, then became a development set or training data.
 - ``blind_v3``: tests/data/blind/crisis_blind_v3.jsonl (650 cases, en and zh), written after the
   second-generation detector was finished, by writers who never saw the detector, its rules, its
@@ -39,6 +41,7 @@ from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
 from edge_counsel.safety.screening import SafetyDialogue  # noqa: E402
 
 SETS = {
+    "blind_v15": [REPO / "tests" / "data" / "blind" / "crisis_blind_v15.jsonl"],
     "blind_v14": [REPO / "tests" / "data" / "blind" / "crisis_blind_v14.jsonl"],
     "blind_v13": [REPO / "tests" / "data" / "blind" / "crisis_blind_v13.jsonl"],
     "blind_v12": [REPO / "tests" / "data" / "blind" / "crisis_blind_v12.jsonl"],
@@ -55,6 +58,8 @@ SETS = {
     "blind_v1": [REPO / "tests" / "data" / "crisis_holdout.jsonl"],
     "own": [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"],
 }
+# Blind sets not read yet: run only when named with --set, at the reading they are kept for.
+UNREAD = {"blind_v15"}
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _TAKEOVER_CATEGORIES = {"imminent", "plan", "attempt_in_progress", "plan_method_means", "suicide_plan"}
 
@@ -137,7 +142,7 @@ def main() -> None:
     dialogue = SafetyDialogue(RiskDetector(encoder=False)) if args.no_encoder else SafetyDialogue()
     dialogue.assess(["warm up"])
     out = {}
-    for name in args.set or list(SETS):
+    for name in args.set or [n for n in SETS if n not in UNREAD]:
         cases = load(SETS[name])
         if cases:
             dialogue.detector.clear_cache()
