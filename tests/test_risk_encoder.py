@@ -199,20 +199,8 @@ def test_the_forward_pass_runs_on_onnxruntime_and_agrees_with_numpy(model):
 def _float32_logits(path, x: np.ndarray) -> np.ndarray:
     """The fine-tuned model as trained: float32 matrices, no quantization."""
     with np.load(path, allow_pickle=False) as f:
-        w = {k: f[k].astype(np.float32) for k in f.files if k != "meta"}
-    n, width = x.shape
-    heads, size = 12, width // 12
-    x = enc._layer_norm(x, w["embed_norm.w"], w["embed_norm.b"], 1e-12)
-    for i in range(4):
-        p = f"l{i}."
-        q, k, v = (t.reshape(n, heads, size).transpose(1, 0, 2) for t in np.split(x @ w[p + "qkv"].T + w[p + "qkv.b"], 3, 1))
-        a = q @ k.transpose(0, 2, 1) / np.float32(np.sqrt(size))
-        a = np.exp(a - a.max(-1, keepdims=True))
-        context = ((a / a.sum(-1, keepdims=True)) @ v).transpose(1, 0, 2).reshape(n, width)
-        x = enc._layer_norm(x + context @ w[p + "out"].T + w[p + "out.b"], w[p + "norm1.w"], w[p + "norm1.b"], 1e-12)
-        hidden = enc._gelu(x @ w[p + "up"].T + w[p + "up.b"])
-        x = enc._layer_norm(x + hidden @ w[p + "down"].T + w[p + "down.b"], w[p + "norm2.w"], w[p + "norm2.b"], 1e-12)
-    return x.mean(0) @ w["head.w"].T + w["head.b"]
+        w = enc.float32_weights({k: f[k] for k in f.files}, 4)
+    return enc.forward_numpy(w, x, 4, 12, 1e-12, linear=enc.float32_linear)
 
 
 def test_the_int8_pass_stays_close_to_the_float32_model(model):

@@ -259,32 +259,19 @@ def smoothing(path: Path, alpha: float) -> dict[str, np.ndarray]:
     meta = json.loads(arrays["meta"].tobytes().decode("utf-8"))
     layers, heads, eps = int(meta["layers"]), int(meta["heads"]), float(meta["layer_norm_eps"])
     model = enc.RiskEncoder(path, onnx=False)
-    w = {k: v.astype(np.float32) for k, v in arrays.items() if k != "meta"}
+    w = enc.float32_weights(arrays, layers)
     peaks: dict[str, np.ndarray] = {}
 
-    def seen(name: str, x: np.ndarray) -> np.ndarray:
+    def seen(w: dict[str, np.ndarray], name: str, x: np.ndarray) -> np.ndarray:
         peaks[name] = np.maximum(peaks.get(name, 0), np.abs(x).max(0))
-        return x @ w[name].T + w[name + ".b"]
+        return enc.float32_linear(w, name, x)
 
     cases = [json.loads(line) for f in DEV_SETS for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
     for case in cases:
-        x = model._embedded(model.token_ids(user_turns(case)))
-        n, width = x.shape
-        size = width // heads
-        x = enc._layer_norm(x, w["embed_norm.w"], w["embed_norm.b"], eps)
-        for i in range(layers):
-            p = f"l{i}."
-            q, k, v = (t.reshape(n, heads, size).transpose(1, 0, 2) for t in np.split(seen(p + "qkv", x), 3, axis=1))
-            attention = q @ k.transpose(0, 2, 1) * np.float32(1.0 / np.sqrt(size))
-            attention = np.exp(attention - attention.max(-1, keepdims=True))
-            attention /= attention.sum(-1, keepdims=True)
-            context = (attention @ v).transpose(1, 0, 2).reshape(n, width)
-            x = enc._layer_norm(x + seen(p + "out", context), w[p + "norm1.w"], w[p + "norm1.b"], eps)
-            hidden = enc._gelu(seen(p + "up", x))
-            x = enc._layer_norm(x + seen(p + "down", hidden), w[p + "norm2.w"], w[p + "norm2.b"], eps)
+        enc.forward_numpy(w, model._embedded(model.token_ids(user_turns(case))), layers, heads, eps, linear=seen)
     factors = {}
     for name, peak in peaks.items():
-        rows = np.abs(w[name]).max(0)  # stored [out, in]: the largest weight per input channel
+        rows = np.abs(w[name]).max(1)  # [in, out]: the largest weight per input channel
         factor = np.maximum(peak, 1e-5) ** alpha / np.maximum(rows, 1e-5) ** (1.0 - alpha)
         factors[name + ".smooth"] = factor.astype(np.float32)
     return factors

@@ -58,7 +58,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 __all__ = ["ENCODER_FILE", "GRAPH_FILE", "BASE_PACKAGE", "BASE_FILE", "EncoderUnavailable", "BaseModel", "RiskEncoder",
-           "UnigramTokenizer", "OnnxForward", "base_model_path", "forward_numpy", "graph_weights", "dequantise_q4", "input_ids", "load_encoder"]
+           "UnigramTokenizer", "OnnxForward", "base_model_path", "float32_linear", "float32_weights", "forward_numpy", "graph_weights", "dequantise_q4", "input_ids", "load_encoder"]
 
 log = logging.getLogger(__name__)
 
@@ -289,18 +289,9 @@ def _linear(w: dict[str, np.ndarray], name: str, x: np.ndarray) -> np.ndarray:
     return sums * (scale * w[name + ".s"]) + w[name + ".b"]
 
 
-def graph_weights(arrays: dict[str, np.ndarray], layers: int) -> dict[str, np.ndarray]:
-    """The fine-tuned tensors as both engines read them, by the names ``encoder.onnx`` gives them:
-    float32 vectors; the small head float32; each layer matrix (stored float16 as [out, in]) in
-    int8, which runs twice as fast as float32 on onnxruntime.
-
-    int8, after SmoothQuant (Xiao et al., 2023): a layer's input has a few channels far larger
-    than the rest, and one quantization scale for the whole input would round the others away.
-    Its channels are divided by stored smoothing factors ``.smooth`` (from the activations seen
-    on the development sets, ``tools/train_risk_encoder.py``; 1 where none are stored) and the
-    matrix's rows multiplied by them, which leaves the product unchanged in exact arithmetic;
-    then the matrix is rounded to int8 codes ``.q`` [in, out] with a float32 scale per output
-    column ``.s`` (symmetric, ``_WEIGHT_MAX`` the largest magnitude); ``.inv`` is 1 / ``.smooth``."""
+def float32_weights(arrays: dict[str, np.ndarray], layers: int) -> dict[str, np.ndarray]:
+    """The fine-tuned model as trained: every tensor float32, matrices as [in, out] (the file
+    stores them float16 as [out, in]); ``float32_linear`` multiplies by them."""
     def matrix(name: str) -> np.ndarray:
         return np.ascontiguousarray(arrays[name].astype(np.float32).T)
 
@@ -311,13 +302,7 @@ def graph_weights(arrays: dict[str, np.ndarray], layers: int) -> dict[str, np.nd
            "head.w": matrix("head.w"), "head.b": vector("head.b")}
     for i in range(layers):
         for name in ("qkv", "out", "up", "down"):
-            smooth = arrays.get(f"l{i}.{name}.smooth")
-            smooth = np.ones(arrays[f"l{i}.{name}"].shape[1], np.float32) if smooth is None else smooth.astype(np.float32)
-            full = matrix(f"l{i}.{name}") * smooth[:, None]
-            out[f"l{i}.{name}.inv"] = (np.float32(1) / smooth).astype(np.float32)
-            scale = np.maximum(np.abs(full).max(0), np.float32(1e-12)) / np.float32(_WEIGHT_MAX)
-            out[f"l{i}.{name}.q"] = np.clip(np.rint(full / scale), -_WEIGHT_MAX, _WEIGHT_MAX).astype(np.int8)
-            out[f"l{i}.{name}.s"] = scale.astype(np.float32)
+            out[f"l{i}.{name}"] = matrix(f"l{i}.{name}")
             out[f"l{i}.{name}.b"] = vector(f"l{i}.{name}.b")
         for name in ("norm1", "norm2"):
             out[f"l{i}.{name}.w"] = vector(f"l{i}.{name}.w")
@@ -325,23 +310,59 @@ def graph_weights(arrays: dict[str, np.ndarray], layers: int) -> dict[str, np.nd
     return out
 
 
-def forward_numpy(w: dict[str, np.ndarray], x: np.ndarray, layers: int, heads: int, eps: float) -> np.ndarray:
+def float32_linear(w: dict[str, np.ndarray], name: str, x: np.ndarray) -> np.ndarray:
+    """A layer's matrix product in float32 (``w`` as ``float32_weights`` gives them)."""
+    return x @ w[name] + w[name + ".b"]
+
+
+def graph_weights(arrays: dict[str, np.ndarray], layers: int) -> dict[str, np.ndarray]:
+    """The fine-tuned tensors as both engines read them, by the names ``encoder.onnx`` gives them:
+    those of ``float32_weights``, except each layer matrix, which is in int8 and runs twice as
+    fast as float32 on onnxruntime.
+
+    int8, after SmoothQuant (Xiao et al., 2023): a layer's input has a few channels far larger
+    than the rest, and one quantization scale for the whole input would round the others away.
+    Its channels are divided by stored smoothing factors ``.smooth`` (from the activations seen
+    on the development sets, ``tools/train_risk_encoder.py``; 1 where none are stored) and the
+    matrix's rows multiplied by them, which leaves the product unchanged in exact arithmetic;
+    then the matrix is rounded to int8 codes ``.q`` [in, out] with a float32 scale per output
+    column ``.s`` (symmetric, ``_WEIGHT_MAX`` the largest magnitude); ``.inv`` is 1 / ``.smooth``."""
+    out = float32_weights(arrays, layers)
+    for i in range(layers):
+        for name in (f"l{i}.{part}" for part in ("qkv", "out", "up", "down")):
+            full = out.pop(name)
+            smooth = arrays.get(name + ".smooth")
+            smooth = np.ones(full.shape[0], np.float32) if smooth is None else smooth.astype(np.float32)
+            full = full * smooth[:, None]
+            out[name + ".inv"] = (np.float32(1) / smooth).astype(np.float32)
+            scale = np.maximum(np.abs(full).max(0), np.float32(1e-12)) / np.float32(_WEIGHT_MAX)
+            out[name + ".q"] = np.clip(np.rint(full / scale), -_WEIGHT_MAX, _WEIGHT_MAX).astype(np.int8)
+            out[name + ".s"] = scale.astype(np.float32)
+    return out
+
+
+Linear = Callable[[dict, str, np.ndarray], np.ndarray]
+
+
+def forward_numpy(w: dict[str, np.ndarray], x: np.ndarray, layers: int, heads: int, eps: float,
+                  linear: Linear = _linear) -> np.ndarray:
     """The reference forward pass: embeddings in (before their layer norm), the two heads' logits
-    out; ``w`` as ``graph_weights`` gives them."""
+    out; ``w`` as ``graph_weights`` gives them, or, with ``linear=float32_linear``, as
+    ``float32_weights`` gives them (the model as trained)."""
     n, width = x.shape
     size = width // heads
     x = _layer_norm(x, w["embed_norm.w"], w["embed_norm.b"], eps)
     for i in range(layers):
         p = f"l{i}."
-        qkv = _linear(w, p + "qkv", x)
+        qkv = linear(w, p + "qkv", x)
         q, k, v = (qkv[:, j * width:(j + 1) * width].reshape(n, heads, size).transpose(1, 0, 2) for j in range(3))
         attention = q @ k.transpose(0, 2, 1) * np.float32(1.0 / math.sqrt(size))
         attention = np.exp(attention - attention.max(-1, keepdims=True))
         attention /= attention.sum(-1, keepdims=True)
         context = (attention @ v).transpose(1, 0, 2).reshape(n, width)
-        x = _layer_norm(x + _linear(w, p + "out", context), w[p + "norm1.w"], w[p + "norm1.b"], eps)
-        hidden = _gelu(_linear(w, p + "up", x))
-        x = _layer_norm(x + _linear(w, p + "down", hidden), w[p + "norm2.w"], w[p + "norm2.b"], eps)
+        x = _layer_norm(x + linear(w, p + "out", context), w[p + "norm1.w"], w[p + "norm1.b"], eps)
+        hidden = _gelu(linear(w, p + "up", x))
+        x = _layer_norm(x + linear(w, p + "down", hidden), w[p + "norm2.w"], w[p + "norm2.b"], eps)
     return x.mean(0) @ w["head.w"] + w["head.b"]
 
 
