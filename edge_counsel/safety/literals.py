@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from re import _constants as C  # noqa: N812 - the parser's opcode names, as re itself spells them
 from re import _parser
-from typing import Sequence
+from typing import Hashable, Sequence
 
 __all__ = ["LiteralIndex", "required"]
 
@@ -157,20 +157,20 @@ def _selectivity(needles: frozenset[str]) -> tuple[int, int]:
 class LiteralIndex:
     """Which of several pattern sets can match a text, from their needles.
 
-    Built from (label, needles) pairs (needles None: the set may match anything). Each needle is
-    filed under one of its substrings of up to ``GRAM`` characters, the rarest-looking; a text's
-    short substrings, intersected with those keys in one set operation, leave the few needles
-    worth testing with ``in``."""
+    Built from (label, needles) pairs (any hashable label; needles None: the set may match
+    anything). Each needle is filed under one of its substrings of up to ``GRAM`` characters, the
+    rarest-looking; a text's short substrings, intersected with those keys in one set operation,
+    leave the few needles worth testing with ``in``."""
 
-    def __init__(self, sets: Sequence[tuple[str, frozenset[str] | None]]):
+    def __init__(self, sets: Sequence[tuple[Hashable, frozenset[str] | None]]):
         self._always = frozenset(label for label, needles in sets if needles is None)
-        self._by_key: dict[str, list[tuple[str, str]]] = {}
+        self._by_key: dict[str, list[tuple[Hashable, str]]] = {}
         for label, needles in sets:
             for needle in needles or ():
                 self._by_key.setdefault(_key(needle), []).append((label, needle))
         self._lengths = sorted({len(k) for k in self._by_key})
 
-    def may_match(self, text: str) -> frozenset[str]:
+    def may_match(self, text: str) -> frozenset[Hashable]:
         """The labels whose patterns can match ``text``: a superset of those that do."""
         present = {text[i:i + k] for k in self._lengths for i in range(len(text) - k + 1)}
         found = set(self._always)

@@ -348,10 +348,6 @@ class _Matcher:
     regex: re.Pattern
     needles: frozenset[str] | None  # one of them occurs wherever the regex matches (None: unknown)
 
-    @property
-    def label(self) -> str:
-        return f"{self.kind}:{'bare' if self.bare else 'self'}"
-
 
 class _TurnText:
     """One normalised turn with its sentence and clause boundaries, for scoping a match."""
@@ -428,7 +424,7 @@ class RiskDetector:
         if unknown:
             raise ValueError(f"risk lexicon names unknown cue kinds: {sorted(unknown)}")
         self._matchers = tuple(matchers)
-        self._prefilter = LiteralIndex([(m.label, m.needles) for m in matchers])
+        self._prefilter = LiteralIndex([(i, m.needles) for i, m in enumerate(matchers)])
         self._figurative = _join((p for lex in lexicons for p in lex["figurative"]), macros)
         self._frames = {name: _join((p for lex in lexicons for p in lex["frames"].get(name, ())), macros)
                         for name in self._mute_always}
@@ -532,8 +528,8 @@ class RiskDetector:
         turn = _TurnText(text, self._grammar)
         hits: dict[tuple, _Hit] = {}
         possible = self._prefilter.may_match(text)
-        for matcher in self._matchers:
-            if matcher.label not in possible:
+        for i, matcher in enumerate(self._matchers):
+            if i not in possible:
                 continue
             for hit in self._find(matcher, turn):
                 hits.setdefault((hit.kind, hit.text, hit.sentence), hit)
