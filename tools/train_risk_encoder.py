@@ -278,6 +278,7 @@ def smoothing(path: Path, alpha: float) -> dict[str, np.ndarray]:
 
 
 def _rewrite_arrays(path: Path, extra: dict[str, np.ndarray]) -> None:
+    """Store ``extra`` in the .npz at ``path``, beside (or instead of) what it holds."""
     with np.load(path, allow_pickle=False) as f:
         arrays = {k: f[k] for k in f.files}
     arrays.update(extra)
@@ -342,11 +343,7 @@ def calibrate(path: Path, meta: dict, weight: float) -> dict:
 
 
 def _rewrite_meta(path: Path, meta: dict) -> None:
-    with np.load(path, allow_pickle=False) as f:
-        arrays = {k: f[k] for k in f.files}
-    arrays["meta"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), np.uint8)
-    with open(path, "wb") as f:
-        np.savez_compressed(f, **arrays)
+    _rewrite_arrays(path, {"meta": np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), np.uint8)})
 
 
 def main() -> None:
