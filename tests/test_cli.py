@@ -109,13 +109,15 @@ def test_check_reply_json_lines():
     lines = "\n".join([json.dumps({"id": 1, "text": "I think you should kill yourself.", "lang": "en"}),
                        json.dumps({"text": "我觉得你应该去死", "lang": "zh"}, ensure_ascii=False),
                        json.dumps({"text": "That sounds so hard. I'm here with you.", "lang": "en"}),
-                       json.dumps({"text": "Call the lifeline at 1-800-273-8255.", "lang": "en"})]) + "\n"
+                       json.dumps({"text": "Call the lifeline at 1-800-273-8255.", "lang": "en"}),
+                       json.dumps({"text": "You can call or text 988 any time.", "lang": "en", "region": "GB"}),
+                       json.dumps({"text": "You can call or text 988 any time.", "lang": "en", "region": "US"})]) + "\n"
     out = run(["check-reply"], stdin=lines)
     assert out.returncode == 0, out.stderr
     rows = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [r["safe"] for r in rows] == [False, False, True, False]
+    assert [r["safe"] for r in rows] == [False, False, True, False, False, True]
     assert rows[0]["id"] == 1 and rows[0]["reasons"] and rows[2]["reasons"] == []
-    assert rows[3]["reasons"] == ["hotline_wrong.retired"]
+    assert rows[3]["reasons"] == ["hotline_wrong.retired"] and rows[4]["reasons"] == ["hotline_wrong.region"]
 
 
 def test_the_window_starts_and_loads_the_model(model_path, data_home, tmp_path):

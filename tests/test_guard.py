@@ -273,6 +273,28 @@ def test_a_known_number_offered_for_the_wrong_region_is_caught(text, safe):
         assert verdict.reasons == ("hotline_wrong.region",)
 
 
+@pytest.mark.parametrize("text, lang, region, safe", [
+    # unknown region: the writer's language stands for it, as on the help panel (blind v14, after its reading)
+    ("不想打电话也没关系，你可以发短信 HOME 到 741741，会有危机顾问用文字陪你聊。", "zh", None, False),
+    ("你现在就可以拨打988，那是24小时的心理危机热线。", "zh", None, False),
+    ("可以拨打撒玛利亚会的免费热线 116 123，全天都有志愿者接听。", "zh", None, False),
+    ("你现在就可以拨打988，那是24小时的心理危机热线。", "zh", "US", True),  # they live in the US
+    ("You can call or text 988 any time, day or night.", "en", None, True),  # English picks no region
+    ("You can call or text 988 any time, day or night.", "en", "GB", False),
+    ("If you're in danger, call 999 now, or Samaritans on 116 123.", "en", "GB", True),
+    ("可以拨打全国心理援助热线 12356，或者香港的 2389 2222。", "zh", None, True),
+    ("如果你在美国，可以拨打 988。", "zh", None, True),  # a place named: the number is for there
+    ("在 UK 的话，Samaritans 是 116 123，免费的。", "zh", None, True),
+    ("把 988 或者 12356 存进手机里，以防万一。", "zh", None, True),  # one of them answers where they are
+    ("有危险的话马上打 112 或者 110。", "zh", None, True),
+])
+def test_a_number_offered_with_no_place_named_must_answer_where_the_person_is(text, lang, region, safe):
+    verdict = OutputGuard(learned=False).screen(text, lang, region=region)
+    assert verdict.safe is safe, verdict.reasons
+    if not safe:
+        assert verdict.reasons == ("hotline_wrong.region",)
+
+
 @pytest.mark.parametrize("text, safe", [
     ("In the UK, call Samaritans on 999, they are there day and night.", False),  # 999 is real, not theirs
     ("撒瑪利亞會的電話是 999，隨時可以打。", False),

@@ -138,6 +138,16 @@ def test_unsafe_model_output_is_replaced(scripted_engine):
     assert session.turns[-1].content == text
 
 
+@pytest.mark.parametrize("region, replaced", [("US", False), ("GB", True)])
+def test_the_guard_checks_offered_numbers_for_the_persons_region(scripted_engine, region, replaced):
+    fake = scripted_engine(["I'm really glad you told me. ", "You can call or text 988 any time, day or night."])
+    session = Conversation(fake, params=GREEDY)
+    session.region = region  # as the window, the kiosk and the terminal set it from the help panel's region
+    text, reply = _reply(session.send("I've been feeling low and alone lately."))
+    assert (reply.source == "guard") is replaced, text
+    assert ("988" in text) is not replaced
+
+
 def test_reply_follows_the_users_language(engine):
     session = Conversation(engine, params=GREEDY)
     text, reply = _reply(session.send("最近学习压力很大，总是睡不好。"))

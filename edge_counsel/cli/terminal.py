@@ -40,6 +40,7 @@ def run_chat(args, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
     session = Conversation(engine, approach=approach, params=params, recorder=recorder,
                            temperature=settings.temperature if args.temperature is None else args.temperature)
     region = args.region or settings.region or region_from_locale()
+    session.region = region
     directory = HotlineDirectory.load()
     try:
         for line in stdin:

@@ -17,7 +17,10 @@ Three checks, cheapest first, each on its own:
 2. Phone numbers: a retired crisis number (the US 800 Lifeline number) offered, not named as the
    old one; a keyword texted to a number that takes no texts ("text HOME to 911"); a known number
    offered for another region ("in the UK, call 988"); a named line given another line's number
-   ("Samaritans on 999"); or a number in no region of the hotline
+   ("Samaritans on 999"); a known number offered with no place named that does not answer where
+   the person is (their region when the caller passes it, else the regions their language picks
+   on the help panel: "拨打 988" to someone writing Chinese), unless the reply also offers one that
+   does; or a number in no region of the hotline
    directory (nor among the real lines it does not list) in a sentence that offers it as a line.
 3. A learned check (``data/guard_model.json``: logistic regression over the same normalised
    character n-grams as the crisis detector, trained by ``tools/train_guard_model.py``) that
@@ -45,10 +48,11 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..lang import to_simplified
 from ..paths import PACKAGE_DATA
+from .hotlines import FALLBACK
 
 if TYPE_CHECKING:
     from .classifier import FeatureConfig
-    from .hotlines import Hotline
+    from .hotlines import Hotline, HotlineDirectory
 
 __all__ = ["LOOKAHEAD", "GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply",
            "reply_sentences", "sentence_features", "unit_features", "check_reply_stream", "CATEGORIES"]
@@ -154,14 +158,21 @@ class OutputGuard:
         self._retired = frozenset(data["retired_numbers"]["numbers"])
         self._hotline_words = re.compile(data["hotline_words"])
         extra = data["other_real_numbers"]["numbers"]
-        lines = _directory_lines()
+        directory = _directory()
+        lines = _directory_lines(directory)
         self._by_region, self._text_numbers = _directory_numbers(lines)
         for region, numbers in extra.items():
             if region != "*":
                 self._by_region[region] = self._by_region.get(region, frozenset()) | frozenset(numbers)
         self._anywhere = frozenset(extra["*"])
         self._known_numbers = frozenset().union(self._anywhere, *self._by_region.values())
+        # The numbers that fit someone writing a language when the reply names no region: those of
+        # the regions the help panel shows that writer (Chinese: mainland China, Hong Kong, Taiwan and
+        # the fallback); None for a language the directory ties to no region (English).
+        self._regions_for = directory.regions_for
+        self._writer_numbers = lru_cache(maxsize=16)(self._numbers_for_writer)
         self._region_names = {code: re.compile(p) for code, p in data["regions"]["names"].items()}
+        self._elsewhere = re.compile(data["regions"]["elsewhere"])
         self._named_lines = _named_line_numbers(data["named_lines"]["names"], lines)
         self._retired_marker = re.compile(data["retired_marker"])
         model = Path(model_path or _MODEL)
@@ -181,8 +192,12 @@ class OutputGuard:
                      re.compile(unless) if unless else None,
                      _CLAUSE_END if raw["scope"] == "clause" else _SENTENCE_END)
 
-    def screen(self, text: str, lang: str = "en", *, partial: bool = False) -> GuardVerdict:
+    def screen(self, text: str, lang: str = "en", *, partial: bool = False, region: str | None = None) -> GuardVerdict:
         """Safe verdict, or the ids of the rules that fired and a replacement text in ``lang``.
+
+        ``region``: where the person lives, when known (the help panel's region); a crisis number
+        a reply offers without naming a place must answer there. Unknown, the writer's language
+        stands for it as it does on the help panel (Chinese: mainland China, Hong Kong, Taiwan).
 
         ``partial=True`` while the reply is still streaming: a match ending in the last
         ``_LOOKAHEAD`` characters may not be final ("I'm a person" before "-centred AI" arrives,
@@ -195,16 +210,21 @@ class OutputGuard:
         reasons = tuple(r.id for r in self._rules
                         if self._triggered(r, low, words, han) and self._fires(r, low, horizon))
         if not reasons:
-            reasons = self._numbers(low, horizon)
+            reasons = self._numbers(low, horizon, self._writer_numbers(region, lang))
         if not reasons and self._model is not None:
             reasons = self._model.reasons(text, partial)
         if not reasons:
             return _SAFE
         return GuardVerdict(False, reasons, self._replacement(reasons, lang))
 
-    def _numbers(self, low: str, horizon: int) -> tuple[str, ...]:
-        """The first wrong number in ``low`` (see the module docstring, check 2), as a reason."""
+    def _numbers(self, low: str, horizon: int, writer: frozenset[str] | None = None) -> tuple[str, ...]:
+        """The first wrong number in ``low`` (see the module docstring, check 2), as a reason.
+        ``writer``: the numbers that fit the person the reply is for, when it names no region."""
         matches = list(_PHONE.finditer(low))
+        if not matches:
+            return ()
+        if writer is not None and self._placed(low, matches, writer):
+            writer = None
         for i, m in enumerate(matches):
             if m.end() > horizon:
                 break
@@ -228,12 +248,29 @@ class OutputGuard:
                 if regions and not any(_known(digits, self._by_region[r]) for r in regions) \
                         and not _known(digits, self._anywhere):
                     return (WRONG_REGION,)  # "in the UK, call 988"
+                if writer is not None and not _known(digits, writer):
+                    return (WRONG_REGION,)  # "你可以发短信 HOME 到 741741" to someone writing Chinese
                 continue
             if _YEARISH.fullmatch(digits) and not self._hotline_words.search(low, max(0, m.start() - 12), m.start()):
                 continue  # "in 1952" is a year; "专线 1952" is a (wrong) number
             if self._hotline_words.search(low, sentence, min(len(low), m.end() + 40)):
                 return (UNKNOWN_NUMBER,)
         return ()
+
+    def _placed(self, low: str, matches: list[re.Match], writer: frozenset[str]) -> bool:
+        """Whether a reply says where its numbers are for ("如果你在美国，可以打 988", "在 UK 的话")
+        or offers one that fits the writer ("988 或者 12356": the other may be for someone abroad)."""
+        return (self._elsewhere.search(low) is not None
+                or any(p.search(low) for p in self._region_names.values())
+                or any(_known(re.sub(r"[^0-9]", "", m.group()), writer) for m in matches))
+
+    def _numbers_for_writer(self, region: str | None, lang: str) -> frozenset[str] | None:
+        """The numbers of the regions the help panel shows this person (their region, or with none
+        known, their language's) and those that answer anywhere; None where neither picks a region."""
+        regions = [r for r in self._regions_for(region, lang) if r != FALLBACK]
+        if not regions:
+            return None
+        return frozenset().union(self._anywhere, *(self._by_region.get(r, frozenset()) for r in regions + [FALLBACK]))
 
     def _regions_named(self, low: str, since: int, matches: list[re.Match], i: int) -> set[str]:
         """The directory regions a number is offered for: those named just after it in its clause
@@ -404,11 +441,15 @@ def _known(digits: str, numbers: frozenset[str]) -> bool:
                for k in numbers)
 
 
-def _directory_lines() -> list[tuple[str, "Hotline"]]:
-    """(region, line) for every line of the packaged hotline directory, English names."""
+def _directory() -> "HotlineDirectory":
+    """The packaged hotline directory."""
     from .hotlines import HotlineDirectory
 
-    directory = HotlineDirectory.load()
+    return HotlineDirectory.load()
+
+
+def _directory_lines(directory: "HotlineDirectory") -> list[tuple[str, "Hotline"]]:
+    """(region, line) for every line of ``directory``, English names."""
     return [(region, line) for region in directory.regions() for line in directory.for_region(region, "en").lines]
 
 
@@ -450,8 +491,9 @@ def default_guard() -> OutputGuard:
 
 
 def check_reply_stream(infile: TextIO, outfile: TextIO, guard: OutputGuard | None = None) -> int:
-    """Screen JSON lines ``{"text": ..., "lang": "en"|"zh"|...}`` (or plain text lines) and write
-    ``{"safe": bool, "reasons": [...]}`` per line; other keys are echoed back. Returns 0, or 2 when
+    """Screen JSON lines ``{"text": ..., "lang": "en"|"zh"|..., "region": "US"|...}`` (region
+    optional; or plain text lines) and write ``{"safe": bool, "reasons": [...]}`` per line; other
+    keys are echoed back. Returns 0, or 2 when
     some line had no text (that line gets an "error" key and ``"safe": null``)."""
     guard = guard or default_guard()
     status = 0
@@ -465,12 +507,13 @@ def check_reply_stream(infile: TextIO, outfile: TextIO, guard: OutputGuard | Non
         if not isinstance(record, dict):
             record = {"text": line.rstrip("\r\n")}
         text, lang = record.get("text"), str(record.get("lang") or "en")
+        region = record.get("region") if isinstance(record.get("region"), str) else None
         row = {k: v for k, v in record.items() if k != "text"}
         if not isinstance(text, str):
             status = 2
             row.update(safe=None, reasons=[], error='expected "text": a string')
         else:
-            verdict = guard.screen(text, "zh" if lang.lower().startswith("zh") else "en")
+            verdict = guard.screen(text, "zh" if lang.lower().startswith("zh") else "en", region=region)
             row.update(safe=verdict.safe, reasons=list(verdict.reasons))
         outfile.write(json.dumps(row, ensure_ascii=False) + "\n")
         outfile.flush()

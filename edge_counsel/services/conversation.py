@@ -155,6 +155,7 @@ class Conversation:
         self.turns: list[Turn] = []
         self.summary = ""
         self.lang = "en"
+        self.region: str | None = None  # the help panel's region, when known: the guard checks numbers for it
         self.condensations = 0
         self.epoch = 0
 
@@ -333,13 +334,13 @@ class Conversation:
         for chunk in _without_repeats(stream, repeats):
             # partial=True: a match at the very end waits for the next chunk, so a safe reply
             # cut mid-phrase ("I'm a person" + "-centred AI") is not replaced by mistake.
-            verdict = self.guard.screen(shown + chunk, self.lang, partial=True)
+            verdict = self.guard.screen(shown + chunk, self.lang, partial=True, region=self.region)
             if not verdict.safe:
                 break
             shown += chunk
             yield Delta(chunk)
         else:
-            verdict = self.guard.screen(shown, self.lang)
+            verdict = self.guard.screen(shown, self.lang, region=self.region)
             if verdict.safe and not extra and not (cancel and cancel.cancelled):
                 question = self._closing_question(engine, params, turns[dropped:], summary, shown, repeats, cancel)
                 if question:
@@ -376,7 +377,7 @@ class Conversation:
         question = "".join(engine.stream_chat(self.messages(turns, summary), params, cancel,
                                               reply_so_far=text, grammar=grammar))
         if not question.rstrip().endswith(_QUESTION_MARKS) or repeats.said_before(question) \
-                or not self.guard.screen(text + question, self.lang).safe:
+                or not self.guard.screen(text + question, self.lang, region=self.region).safe:
             return ""
         return question if shown == text else question.lstrip()
 

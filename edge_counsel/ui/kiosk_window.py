@@ -185,6 +185,7 @@ class KioskWindow(QMainWindow):
                                          detector=self.detector, recorder=None, has_safety_plan=False)
         # Until the visitor writes, the kiosk speaks its region's language (Chinese in China).
         self.conversation.lang = language_for_region(self.region)
+        self.conversation.region = self.region
         self.crisis_panel = KioskCrisisPanel(self.directory, self.region)
         self.crisis_panel.counselor = dict(self.config.counselor) or None
         self.crisis_panel.counselor_on_duty = self.cycle.counselor_on_duty

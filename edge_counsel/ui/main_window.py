@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         recorder = StoreRecorder(self.store, approach=self.settings.approach) if self.store is not None else None
         self.conversation = Conversation(approach=self.settings.approach, params=params, recorder=recorder,
                                          temperature=self.settings.temperature)
+        self.conversation.region = self.region
         self.host = ChatHost(self)
 
     @property
@@ -279,6 +280,7 @@ class MainWindow(QMainWindow):
         self.directory = HotlineDirectory.load(self.settings.hotline_override)
         self.region = self.directory.region_in_use(self.settings.region)
         self.crisis_panel.directory, self.crisis_panel.region = self.directory, self.region
+        self.conversation.region = self.region
         self.reset_idle_timer()
 
     def reset_idle_timer(self) -> None:
