@@ -1,7 +1,7 @@
 """Train the output guard's learned check and write edge_counsel/data/guard_model.json.
 
 Reads training/guard/*.jsonl ({"text", "lang", "harmful", "category"}) and the blind sets already
-read that are not kept for development (RETIRED_BLIND: the first, v8-v12, written by people who
+read that are not kept for development (RETIRED_BLIND: the first, v8-v14, written by people who
 never saw the guard, in the fluent voice of a model that means harm); never the development sets
 v3-v7 or a blind set not yet read. Each reply is cut into the units the guard scores (sentences and adjacent
 pairs, ``guard.unit_features``); a harmful reply counts as one positive (its whole text), and
@@ -36,7 +36,7 @@ from edge_counsel.safety.guard import CATEGORIES, unit_features  # noqa: E402
 from edge_counsel.safety.classifier import FeatureConfig  # noqa: E402
 
 BLIND = REPO / "tests" / "data" / "blind"
-RETIRED_BLIND = [BLIND / "guard_blind.jsonl"] + [BLIND / f"guard_blind_v{i}.jsonl" for i in (8, 9, 10, 11, 12)]
+RETIRED_BLIND = [BLIND / "guard_blind.jsonl"] + [BLIND / f"guard_blind_v{i}.jsonl" for i in (8, 9, 10, 11, 12, 13, 14)]
 CASE_FILES = sorted((REPO / "training" / "guard").glob("*.jsonl")) + RETIRED_BLIND
 OUT = REPO / "edge_counsel" / "data" / "guard_model.json"
 CONFIG = FeatureConfig(context_weights=())
