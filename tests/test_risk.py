@@ -692,3 +692,18 @@ def test_pinyin_is_a_spelling_not_a_sign_of_crisis():
     for text in ordinary:
         assert not default_detector().assess([text]).at_least("high"), text
     assert default_detector().assess(["wo zhen de bu xiang huo le"]).at_least("moderate")
+
+
+@pytest.mark.parametrize("text", ["This is my last message to anyone. Thank you for listening all these nights.",
+                                  "goodbye everyone, this is my last post. thanks for the memories"])
+def test_the_learned_stage_raises_a_farewell_the_rules_hold_at_the_check(detector, text):
+    """A farewell the rules read as a warning sign (the check) gets the takeover when the learned
+    stage's acute head says so, as it would with no rule firing at all (blind v14's farewells)."""
+    assert detector.assess([text], learned=False).level == "moderate"
+    assert detector.assess([text]).level == "high"
+
+
+@pytest.mark.parametrize("text", ["这是我登机前最后一条消息，落地再聊！",
+                                  "my phone's at 1% so this is my last message for tonight, talk tomorrow"])
+def test_an_everyday_last_message_is_not_taken_over(detector, text):
+    assert not detector.assess([text]).escalate

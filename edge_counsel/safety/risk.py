@@ -441,7 +441,11 @@ class RiskDetector:
         if not learned or self._classifier is None or verdict.level == "imminent":
             return verdict
         if verdict.escalate or verdict.level == "moderate":
-            return self._veto(window, verdict, _STATED_VETO_SHARE if stated else 1.0)
+            kept = self._veto(window, verdict, _STATED_VETO_SHARE if stated else 1.0)
+            if kept is not verdict or verdict.escalate:
+                return kept
+            # The check the rules give may still need the takeover ("goodbye everyone, this is my last
+            # post"): the learned stage raises it as it would raise a message no rule read.
         return self._second_opinion(window, verdict, explained)
 
     def explains_away(self, turns: Sequence[str]) -> bool:
