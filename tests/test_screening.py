@@ -221,6 +221,9 @@ def test_yes_to_the_wish_question_keeps_screening(dialogue):
     ("你现在身边有人陪吗？有没有伤害自己的打算？", "有朋友在 没有那种打算 放心"),
     ("Sometimes people give things away when they're planning to die. Is that what's happening for you?",
      "Ha, no! Decluttering phase. Moving into a smaller flat next month."),
+    # "never thought of dying" anywhere, after a hedged start (blind v14, after its reading)
+    ("你有没有想过用什么方式结束生命？", "嗯……应该算没有吧。偶尔会觉得很烦，但从来没想过要死"),
+    ("你有没有想过伤害自己？", "就是累，从没想过自杀"),
 ])
 def test_denials_in_any_form_de_escalate(dialogue, question, answer):
     a = dialogue.assess(_conv("I want it all to stop", question, answer))
@@ -263,6 +266,13 @@ def test_the_safe_question_reads_yes_as_safe_and_no_as_unsafe(dialogue, answer, 
     ("你現在安全嗎？", "不太確定"),
     ("你有冇諗過自殺？", "唔知點講"),
     ("你有冇諗過自殺？", "可以唔講嗎"),
+    # a hedged denial is neither a yes (no takeover) nor a denial to rest on (read as yes until blind v14)
+    ("Are you having thoughts of ending your life?", "probably not"),
+    ("Are you having thoughts of ending your life?", "maybe not, i guess"),
+    ("Do you have a plan?", "not that I know of"),
+    ("你现在有结束自己生命的想法吗？", "应该没有吧"),
+    ("你有没有想过用什么方式？", "可能没有"),
+    ("你会按这些想法去做吗？", "大概不会"),
 ])
 def test_unsure_or_evasive_answers_never_de_escalate(dialogue, question, answer):
     a = dialogue.assess(_conv("work was fine I guess", question, answer))  # the opener alone is not a worry

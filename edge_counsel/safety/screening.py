@@ -153,6 +153,8 @@ class SafetyDialogue:
         unsure = says("unsure")
         if says("no") or says("minimise"):
             return "unsure" if unsure else "no"
+        if says("hedged_no"):
+            return "unsure"  # "probably not", "应该没有吧": neither a yes nor a denial to rest on
         yes = says("yes")
         if says("soon") and (yes or says("hedge") or len(low) <= 20):
             return "soon"
