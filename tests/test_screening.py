@@ -198,6 +198,14 @@ def test_yes_in_any_form_takes_over(dialogue, question, answer):
     assert a.escalate, (answer, a)
 
 
+@pytest.mark.parametrize("answer", ["有，仲諗過幾次點樣做", "有，想过好几次怎么死", "yes, and I've thought about how I'd do it"])
+def test_a_yes_that_tells_how_answers_the_later_question_too(dialogue, answer):
+    """A yes to the wish question that says the person has thought about how is a plan told,
+    whatever was asked (blind v14's Cantonese "several times how", after its reading)."""
+    a = dialogue.assess(_conv("我真係好攰", "你有冇諗過唔想再活落去？", answer))
+    assert a.escalate and a.answer == "plan", (answer, a)
+
+
 def test_yes_to_the_wish_question_keeps_screening(dialogue):
     wish = "Do you ever wish you could go to sleep and not wake up?"
     a = dialogue.assess(_conv("so tired of everything", wish, "yup"))
