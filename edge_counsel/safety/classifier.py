@@ -60,6 +60,7 @@ import functools
 import hashlib
 import json
 import math
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -323,11 +324,7 @@ class RiskClassifier:
         return self.probabilities(turns)[0]
 
     def _logits(self, vector: dict[str, float]) -> tuple[float, float]:
-        risk, acute = self._bias
-        for name in sorted(vector.keys() & self._weights.keys()):  # a fixed order: the same sum in every process
-            w, value = self._weights[name], vector[name]
-            risk += w[0] * value
-            acute += w[1] * value
+        risk, acute = linear_heads(vector, self._bias, self._weights)
         return risk, acute
 
     def clear_cache(self) -> None:
@@ -399,14 +396,20 @@ def sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
 
 
+def linear_heads(vector: dict[str, float], bias: Sequence[float], weights: dict[str, list[float]]) -> list[float]:
+    """Each head's bias plus its weights times ``vector``'s values (``weights``: a row per feature,
+    a column per head; most features have no row). The features are summed in sorted order, bias
+    first, so every process gets the same sums; the products run in C (``map``), not in a Python loop."""
+    names = sorted(vector.keys() & weights.keys())
+    values = [vector[name] for name in names]
+    columns = zip(*(weights[name] for name in names)) if names else ((),) * len(bias)
+    return [sum(map(operator.mul, values, column), start) for start, column in zip(bias, columns)]
+
+
 def argmax_class(vector: dict[str, float], bias: Sequence[float], weights: dict[str, list[float]],
                  names: Sequence[str]) -> str:
     """The most likely class of a softmax head (bias, per-feature weight rows) for ``vector``."""
-    logits = list(bias)
-    for name in sorted(vector.keys() & weights.keys()):  # most features have no weights here; sorted: a fixed sum order
-        value = vector[name]
-        for k, w in enumerate(weights[name]):
-            logits[k] += value * w
+    logits = linear_heads(vector, bias, weights)
     return names[logits.index(max(logits))]
 
 

@@ -49,7 +49,6 @@ import json
 import logging
 import math
 import mmap
-import os
 import struct
 import zipfile
 from pathlib import Path
@@ -368,14 +367,15 @@ def forward_numpy(w: dict[str, np.ndarray], x: np.ndarray, layers: int, heads: i
 
 class OnnxForward:
     """The forward pass on onnxruntime: the operations from ``graph`` (its tensors are declared
-    external), the weights handed in from memory. Two threads at most, which do not spin between
-    calls (the chat model needs the cores next)."""
+    external), the weights handed in from memory. One thread, which does not spin between calls
+    (the chat model needs the cores next): on 2 cores a second thread that may not spin made a
+    55-token message slower (2.3 ms against 1.8, ``bench/risk_latency.py``'s machine)."""
 
     def __init__(self, graph: bytes, weights: dict[str, np.ndarray]):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # errors only: its warnings would go to the user's console
