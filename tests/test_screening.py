@@ -192,6 +192,9 @@ def test_everyday_questions_are_not_screening_questions(dialogue, question):
     ("你有过想死的念头吗？", "有过 这几天特别多"),
     ("你最近有没有伤害过自己？", "嗯 昨天划了"),
     ("Are you thinking about hurting him?", "yes. i know where he lives"),
+    # an act described is a yes to the behaviour question (blind v14, after its reading)
+    ("Have you done anything to hurt yourself tonight?", "a few cuts. deeper than usual"),
+    ("Have you done anything to hurt yourself tonight?", "burned myself with a lighter"),
 ])
 def test_yes_in_any_form_takes_over(dialogue, question, answer):
     a = dialogue.assess(_conv("I can't keep going", question, answer))
@@ -365,3 +368,11 @@ def test_choosing_the_harmless_option_never_lowers_what_the_reply_itself_says(di
 ])
 def test_an_answer_that_tells_a_method_or_a_date_takes_over(dialogue, question, answer, level):
     assert dialogue.assess(_conv("so tired of everything", question, answer)).level == level
+
+
+@pytest.mark.parametrize("answer", ["i cut my finger cooking lol", "I'm at my mum's tonight, she's cooking"])
+def test_everyday_words_in_an_answer_are_not_an_act(dialogue, answer):
+    a = dialogue.assess([{"role": "user", "content": "work was fine I guess"},
+                         {"role": "assistant", "content": "Have you done anything to hurt yourself tonight?"},
+                         {"role": "user", "content": answer}])
+    assert not a.escalate, (answer, a)
