@@ -707,3 +707,21 @@ def test_the_learned_stage_raises_a_farewell_the_rules_hold_at_the_check(detecto
                                   "my phone's at 1% so this is my last message for tonight, talk tomorrow"])
 def test_an_everyday_last_message_is_not_taken_over(detector, text):
     assert not detector.assess([text]).escalate
+
+
+@pytest.mark.parametrize("text", [
+    "I left my bike and my records with my neighbour's boy today. Told him to keep them, I won't be using them again.",
+    "我把攒的钱都转给了弟弟，手机相册也清空了。以后这些东西对我没用了。",
+])
+def test_a_farewell_the_learned_stage_is_sure_of_gets_the_takeover(detector, text):
+    """Preparations (things given away for good, money handed over) that no rule reads: the acute
+    head alone gives them the check; the learned stage's certainty and its category take over."""
+    assert detector.assess([text], learned=False).level in ("none", "low")
+    a = detector.assess([text])
+    assert a.level == "high" and "warning_signs" in a.categories, a
+
+
+@pytest.mark.parametrize("text", ["I gave my old books to the library sale since we're moving to a smaller place.",
+                                  "我把不穿的衣服都捐了，准备搬去新宿舍。"])
+def test_giving_things_away_for_an_ordinary_reason_is_not_a_farewell(detector, text):
+    assert not detector.assess([text]).at_least("moderate")

@@ -64,8 +64,8 @@ def test_risk_spread_over_turns_gets_the_safety_check(scripted_engine):
     """Moderate risk: the counselor answers, then the first screening question, in one turn."""
     fake = scripted_engine(["That sounds really heavy. ", "I'm listening."])
     session = Conversation(fake, params=GREEDY)
-    _reply(session.send("I wrote letters to my family."))
-    text, reply = _reply(session.send("They'll understand after I'm gone."))
+    _reply(session.send("Things have been bad."))  # (letters written "for after I'm gone" now take over)
+    text, reply = _reply(session.send("Lately I keep thinking nobody would miss me."))
     assert reply.assessment.level == "moderate" and reply.source == "model"
     assert reply.safety_check in session.dialogue.ladder and text.startswith("That sounds really heavy.")
     assert session.dialogue.step_asked(text) == reply.safety_check
