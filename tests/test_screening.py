@@ -376,3 +376,31 @@ def test_everyday_words_in_an_answer_are_not_an_act(dialogue, answer):
                          {"role": "assistant", "content": "Have you done anything to hurt yourself tonight?"},
                          {"role": "user", "content": answer}])
     assert not a.escalate, (answer, a)
+
+
+# After blind v15's reading (not blind): doubt talked through to a denial, a hedge with an
+# ellipsis, fear of acting as the answer to "are you safe?", a letter written as the yes.
+@pytest.mark.parametrize("question, answer", [
+    ("Are you thinking about ending your life?", "idk, not really? i mean no. i dont want to die, i just hate my job"),
+    ("你现在有伤害自己的想法吗？", "应该…没有吧。就是很难过，但不会做傻事的，放心"),
+])
+def test_a_firm_denial_after_a_doubt_de_escalates(dialogue, question, answer):
+    a = dialogue.assess(_conv("I want it all to stop", question, answer))
+    assert a.level == "low" and a.answer == "no", (answer, a)
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Are you safe right now?", "i'm scared i'll do something stupid"),
+    ("你现在安全吗？", "我怕我会做傻事"),
+    ("Are you having thoughts of ending your life?", "honestly im afraid i might act on them"),
+    ("你最近有冇諗過唔想再活落去？", "有，琴晚仲寫咗封信"),
+    ("Have you been wishing you could go to sleep and not wake up?", "yes. wrote a letter to my mum last night"),
+])
+def test_fear_of_acting_or_a_letter_written_takes_over(dialogue, question, answer):
+    a = dialogue.assess(_conv("so tired", question, answer))
+    assert a.escalate, (answer, a)
+
+
+def test_yes_with_a_wish_to_live_is_still_a_yes(dialogue):
+    a = dialogue.assess(_conv("so tired", "Are you thinking about ending your life?", "yes, but i dont want to die"))
+    assert a.escalate and a.answer == "yes", a

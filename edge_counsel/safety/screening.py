@@ -151,6 +151,8 @@ class SafetyDialogue:
         if flipped:
             return self._answer_to_safe(says)
         unsure = says("unsure")
+        if says("firm_no") and not says("yes"):
+            return "no"  # "idk, not really? i mean no. i dont want to die": the doubt is talked through
         if says("no") or says("minimise"):
             return "unsure" if unsure else "no"
         if says("hedged_no"):
