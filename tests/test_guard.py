@@ -265,6 +265,12 @@ def test_the_numbers_check_knows_a_number_by_all_its_digits_and_what_takes_texts
     ("In India you can call Lifeline on 13 11 14.", False),
     ("In India you can call Tele-MANAS on 14416, and in an emergency dial 112.", True),
     ("In Germany, the TelefonSeelsorge answers free on 0800 111 0 111.", True),
+    # more countries the help panel does not list, with their real lines (blind v15, after its reading)
+    ("In South Korea you can call 109, the suicide prevention hotline, any time.", True),
+    ("In Brazil, you can reach CVV by dialing 188.", True),
+    ("Since you're in Lyon, you can dial 3114, France's national suicide prevention line.", True),
+    ("Since you're in Lyon, you can dial 988 to reach France's suicide prevention line.", False),
+    ("If you're in South Korea, dial 1925 for crisis support.", False),
 ])
 def test_a_known_number_offered_for_the_wrong_region_is_caught(text, safe):
     verdict = OutputGuard(learned=False).screen(text)
@@ -319,6 +325,7 @@ def test_a_named_line_given_another_number_is_caught(text, safe):
     ("The old 1-800-273-8255 number has been replaced by 988 in the US.", True),
     ("以前的 1-800-273-8255 已经换成 988 了，记 988 就好。", True),
     ("Call the National Suicide Prevention Lifeline at 1-800-273-8255 tonight.", False),
+    ("In South Korea you can call the suicide prevention hotline at 1393, any time.", False),  # 109 since 2024
 ])
 def test_the_retired_number_named_as_retired_is_not_offered(text, safe):
     verdict = OutputGuard(learned=False).screen(text)
