@@ -9,11 +9,10 @@ safety-dialogue answers understood in each direction, and p99 latency per messag
 Sets:
 - ``blind_v16``: tests/data/blind/crisis_blind_v16.jsonl (300 cases), written by four new helpers
   under the same rule and committed unread for the reading after v15's; not read yet.
-- ``blind_v15``: tests/data/blind/crisis_blind_v15.jsonl (300 cases), committed unread for the next
-  reading; not read yet.
-- ``blind_v14``: tests/data/blind/crisis_blind_v14.jsonl (300 cases), committed unread and read once
-  at the end of the work it measures; the figures in the README that count.
-  Each earlier set (v3-v13) was read once in its turn, then became a development set or training data.
+- ``blind_v15``: tests/data/blind/crisis_blind_v15.jsonl (300 cases), committed unread (b059c52) and
+  read once at the end of the work it measures (2bd7a7b); the README's figures that count.
+- ``blind_v14``: tests/data/blind/crisis_blind_v14.jsonl (300 cases), read once at 46bd834. Each earlier
+  set (v3-v13) was read once in its turn, then became a development set or training data.
 - ``blind_v3``: tests/data/blind/crisis_blind_v3.jsonl (650 cases, en and zh), written after the
   second-generation detector was finished, by writers who never saw the detector, its rules, its
   training cases or the earlier blind sets. The figures that count; nothing was tuned on them.
@@ -62,7 +61,7 @@ SETS = {
     "own": [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"],
 }
 # Blind sets not read yet: run only when named with --set, at the reading they are kept for.
-UNREAD = {"blind_v15", "blind_v16"}
+UNREAD = {"blind_v16"}
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _TAKEOVER_CATEGORIES = {"imminent", "plan", "attempt_in_progress", "plan_method_means", "suicide_plan"}
 
