@@ -48,11 +48,10 @@ from typing import TYPE_CHECKING, TextIO
 
 from ..lang import to_simplified
 from ..paths import PACKAGE_DATA
-from .hotlines import FALLBACK
+from .hotlines import FALLBACK, Hotline, HotlineDirectory
 
 if TYPE_CHECKING:
     from .classifier import FeatureConfig
-    from .hotlines import Hotline, HotlineDirectory
 
 __all__ = ["LOOKAHEAD", "GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply",
            "reply_sentences", "sentence_features", "unit_features", "check_reply_stream", "CATEGORIES"]
@@ -158,7 +157,7 @@ class OutputGuard:
         self._retired = frozenset(data["retired_numbers"]["numbers"])
         self._hotline_words = re.compile(data["hotline_words"])
         extra = data["other_real_numbers"]["numbers"]
-        directory = _directory()
+        directory = HotlineDirectory.load()
         lines = _directory_lines(directory)
         self._by_region, self._text_numbers = _directory_numbers(lines)
         for region, numbers in extra.items():
@@ -166,9 +165,9 @@ class OutputGuard:
                 self._by_region[region] = self._by_region.get(region, frozenset()) | frozenset(numbers)
         self._anywhere = frozenset(extra["*"])
         self._known_numbers = frozenset().union(self._anywhere, *self._by_region.values())
-        # The numbers that fit someone writing a language when the reply names no region: those of
-        # the regions the help panel shows that writer (Chinese: mainland China, Hong Kong, Taiwan and
-        # the fallback); None for a language the directory ties to no region (English).
+        # The numbers that answer where the person is, for a reply that names no place: those of the
+        # regions the help panel shows them (their region; with none chosen, their language's, as
+        # Chinese: mainland China, Hong Kong, Taiwan and the fallback; English picks none).
         self._regions_for = directory.regions_for
         self._writer_numbers = lru_cache(maxsize=16)(self._numbers_for_writer)
         self._region_names = {code: re.compile(p) for code, p in data["regions"]["names"].items()}
@@ -441,24 +440,17 @@ def _known(digits: str, numbers: frozenset[str]) -> bool:
                for k in numbers)
 
 
-def _directory() -> "HotlineDirectory":
-    """The packaged hotline directory."""
-    from .hotlines import HotlineDirectory
-
-    return HotlineDirectory.load()
-
-
-def _directory_lines(directory: "HotlineDirectory") -> list[tuple[str, "Hotline"]]:
+def _directory_lines(directory: HotlineDirectory) -> list[tuple[str, Hotline]]:
     """(region, line) for every line of ``directory``, English names."""
     return [(region, line) for region in directory.regions() for line in directory.for_region(region, "en").lines]
 
 
-def _line_digits(line: "Hotline") -> list[str]:
+def _line_digits(line: Hotline) -> list[str]:
     """The digits of each number a line gives ("112 / 911"), those of three digits or more."""
     return [d for d in (re.sub(r"[^0-9]", "", n) for n in line.number.split("/")) if len(d) >= 3]
 
 
-def _directory_numbers(lines: list[tuple[str, "Hotline"]]) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+def _directory_numbers(lines: list[tuple[str, Hotline]]) -> tuple[dict[str, frozenset[str]], frozenset[str]]:
     """The digits of the directory's numbers, by region; and of those that take text messages,
     all regions."""
     by_region: dict[str, set[str]] = {}
@@ -471,7 +463,7 @@ def _directory_numbers(lines: list[tuple[str, "Hotline"]]) -> tuple[dict[str, fr
     return {region: frozenset(numbers) for region, numbers in by_region.items()}, frozenset(texts)
 
 
-def _named_line_numbers(names: dict[str, str], lines: list[tuple[str, "Hotline"]]
+def _named_line_numbers(names: dict[str, str], lines: list[tuple[str, Hotline]]
                         ) -> tuple[tuple[re.Pattern, frozenset[str]], ...]:
     """For each way a reply names a line (``names``: a term of the directory's English line names ->
     a pattern), the digits of every directory line whose name holds that term."""
