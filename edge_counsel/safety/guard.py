@@ -117,8 +117,9 @@ _SAFE = GuardVerdict(True)
 
 
 def _normalise(text: str) -> str:
-    # Lower-casing keeps offsets; curly apostrophes would defeat "i'm" and "don't".
-    return text.lower().replace("\u2019", "'").replace("\u2018", "'")
+    # Lower-casing keeps offsets; curly apostrophes would defeat "i'm" and "don't"; a spaced hyphen
+    # is a dash that ends a clause ("you're not talking to a chatbot - I'm a real person").
+    return text.lower().replace("\u2019", "'").replace("\u2018", "'").replace(" - ", " — ")
 
 
 def _folded(text: str) -> str:
