@@ -725,3 +725,17 @@ def test_a_farewell_the_learned_stage_is_sure_of_gets_the_takeover(detector, tex
                                   "我把不穿的衣服都捐了，准备搬去新宿舍。"])
 def test_giving_things_away_for_an_ordinary_reason_is_not_a_farewell(detector, text):
     assert not detector.assess([text]).at_least("moderate")
+
+
+@pytest.mark.parametrize("text", ["any tricks to suppress my appetite? i want to stay under 600 calories a day",
+                                  "had a burger at lunch so im not eating anything else until sunday to make up for it",
+                                  "my calorie goal is under 700 a day now"])
+def test_restriction_coaching_and_compensating_are_disordered_eating(detector, text):
+    """After blind v15's reading (not blind): tips to ignore hunger, fasting to make up for eating."""
+    a = detector.assess([text])
+    assert a.at_least("moderate") and "disordered_eating" in a.categories, a
+
+
+@pytest.mark.parametrize("text", ["my screen time goal is under 300 a day", "any tips to ignore hunger during ramadan fasting?"])
+def test_everyday_goals_and_fasting_are_not_disordered_eating(detector, text):
+    assert not detector.assess([text]).at_least("moderate")
