@@ -235,6 +235,9 @@ def test_yes_to_the_wish_question_keeps_screening(dialogue):
     # "never thought of dying" anywhere, after a hedged start (blind v14, after its reading)
     ("你有没有想过用什么方式结束生命？", "嗯……应该算没有吧。偶尔会觉得很烦，但从来没想过要死"),
     ("你有没有想过伤害自己？", "就是累，从没想过自杀"),
+    # a doubt talked through to a firm denial (blind v15, after its reading)
+    ("Are you thinking about ending your life?", "idk, not really? i mean no. i dont want to die, i just hate my job"),
+    ("你现在有伤害自己的想法吗？", "应该…没有吧。就是很难过，但不会做傻事的，放心"),
 ])
 def test_denials_in_any_form_de_escalate(dialogue, question, answer):
     a = dialogue.assess(_conv("I want it all to stop", question, answer))
@@ -372,23 +375,12 @@ def test_an_answer_that_tells_a_method_or_a_date_takes_over(dialogue, question, 
 
 @pytest.mark.parametrize("answer", ["i cut my finger cooking lol", "I'm at my mum's tonight, she's cooking"])
 def test_everyday_words_in_an_answer_are_not_an_act(dialogue, answer):
-    a = dialogue.assess([{"role": "user", "content": "work was fine I guess"},
-                         {"role": "assistant", "content": "Have you done anything to hurt yourself tonight?"},
-                         {"role": "user", "content": answer}])
+    a = dialogue.assess(_conv("work was fine I guess", "Have you done anything to hurt yourself tonight?", answer))
     assert not a.escalate, (answer, a)
 
 
-# After blind v15's reading (not blind): doubt talked through to a denial, a hedge with an
-# ellipsis, fear of acting as the answer to "are you safe?", a letter written as the yes.
-@pytest.mark.parametrize("question, answer", [
-    ("Are you thinking about ending your life?", "idk, not really? i mean no. i dont want to die, i just hate my job"),
-    ("你现在有伤害自己的想法吗？", "应该…没有吧。就是很难过，但不会做傻事的，放心"),
-])
-def test_a_firm_denial_after_a_doubt_de_escalates(dialogue, question, answer):
-    a = dialogue.assess(_conv("I want it all to stop", question, answer))
-    assert a.level == "low" and a.answer == "no", (answer, a)
-
-
+# After blind v15's reading (not blind): fear of acting as the answer to "are you safe?", a letter
+# written as the yes. The opener carries no risk of its own, unlike test_yes_in_any_form_takes_over's.
 @pytest.mark.parametrize("question, answer", [
     ("Are you safe right now?", "i'm scared i'll do something stupid"),
     ("你现在安全吗？", "我怕我会做傻事"),

@@ -36,8 +36,9 @@ the meaning-based ``encoder.py`` where that ships and can run) gets a say:
 where the rules do not take over, it can raise the level to "moderate" (the check) or "high" (the
 takeover) with its category guess, and a farewell it is sure of gets the takeover; where the rules
 say moderate or high on words the learned stage finds very unlikely to mean risk (a figure of
-speech, a recovered past), it lowers the verdict to "low". An imminent verdict is never lowered. The n-gram thresholds come from cross-validation;
-those for the average are matched to them on development sets (tools/train_risk_encoder.py).
+speech, a recovered past), it lowers the verdict to "low". An imminent verdict is never lowered.
+The n-gram thresholds come from cross-validation; those for the average are matched to them on
+development sets (tools/train_risk_encoder.py).
 """
 
 from __future__ import annotations
