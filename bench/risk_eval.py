@@ -8,7 +8,9 @@ safety-dialogue answers understood in each direction, and p99 latency per messag
 
 Sets:
 - ``blind_v16``: tests/data/blind/crisis_blind_v16.jsonl (300 cases), written by four new helpers
-  under the same rule and committed unread for the reading after v15's; not read yet.
+  under the same rule and committed unread for the reading after v15's; not read yet, except
+  v16e-023 to v16e-088 (66 English cases), which a review's ``git diff`` printed on screen at
+  b7292ee's session end: report v16's figures with and without those ids.
 - ``blind_v15``: tests/data/blind/crisis_blind_v15.jsonl (300 cases), committed unread (b059c52) and
   read once at the end of the work it measures (2bd7a7b); the README's figures that count.
 - ``blind_v14``: tests/data/blind/crisis_blind_v14.jsonl (300 cases), read once at 46bd834. Each earlier
