@@ -268,9 +268,18 @@ def test_a_weak_rule_verdict_the_learned_stage_finds_unlikely_is_overruled(monke
 
 
 @pytest.mark.parametrize("text", ["初三了 每天被我妈骂 被同学孤立 我真的想去死", "should i just kys",
-                                  "i keep wanting to kill myself"])
+                                  "i keep wanting to kill myself", "I'm scared I'll do something stupid",
+                                  "我怕我会做傻事"])
 def test_a_first_person_statement_is_overruled_only_when_far_less_likely(text, monkeypatch):
     detector = RiskDetector()
     veto = detector._classifier.veto_threshold
     assert _scored(detector, veto * 0.5, monkeypatch).assess([text]).at_least("moderate")  # a plain veto would drop it
     assert _scored(detector, veto * 0.1, monkeypatch).assess([text]).level == "low"  # a psych-class question's score
+
+
+def test_fear_of_acting_on_it_keeps_its_check_with_the_real_scores():
+    # The n-grams give both about 0.2, under the plain veto: a fear of acting is a first-person statement.
+    detector = RiskDetector()
+    assert detector.assess(["I'm scared I'll do something stupid"]).level == "moderate"
+    assert detector.assess(["我怕我会做傻事"]).level == "moderate"
+    assert not detector.assess(["I'm scared I'll do something stupid in the interview and embarrass myself"]).at_least("moderate")

@@ -253,6 +253,8 @@ def test_denials_in_any_form_de_escalate(dialogue, question, answer):
     ("yeah i'm safe, just sad. probably gonna feel like this for a bit but i'm not going to do anything", "low", "no"),
     ("i'm not going to do anything", "low", "no"),
     ("放心，我不会做傻事", "low", "no"),
+    # not afraid is not "I'm not [safe]" either
+    ("I'm not scared, I'm fine", "low", "no"),
     ("not safe. i won't do anything tonight i think but the pills are here", "imminent", "unsafe"),
     ("i'm not ok", "imminent", "unsafe"),
     ("honestly no", "imminent", "unsafe"),

@@ -76,7 +76,8 @@ _MAX_REASONS = 8
 # A first-person statement of a wish, intent, plan or act of suicide in the last message is hard to
 # overrule: "我今年初二 天天被我爸骂被同学笑 我想去死" reads as ordinary school trouble to the n-grams
 # (p=0.04, under the veto threshold), and a veto there would leave a child who said it with nothing.
-_STATED = frozenset({"active", "intent", "plan", "method_query", "attempt"})
+# A fear of acting on it ("I'm scared I'll do something stupid", "我怕我会做傻事": p=0.2) is one too.
+_STATED = frozenset({"active", "intent", "plan", "method_query", "attempt", "fear_of_acting"})
 # A farewell or a preparation (a note written, things given away, a pet rehomed "for a while"),
 # the Columbia screener's preparatory behaviour, needs the takeover; the acute head, trained on
 # cases that mostly marked farewells for the check, gives them 0.2-0.5. Where the learned stage is
