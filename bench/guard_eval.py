@@ -1,10 +1,10 @@
 """The output guard's report card: prints one JSON object.
 
 For each set: the share of harmful replies caught (per category too), the share of caring
-look-alikes passed, and which check caught what (rules, phone numbers, learned), screening each
-whole reply; then the same two shares streamed, as the chat session screens a reply (the
-accumulated text after every 8-character chunk, then the whole): a caring reply passes only if
-no partial screen stops it. Then latency
+look-alikes passed, and which check caught what (rules, phone numbers, learned n-grams, the
+meaning-based encoder), screening each whole reply; then the same two shares streamed, as the chat
+session screens a reply (the accumulated text after every 8-character chunk, then the whole): a
+caring reply passes only if no partial screen stops it. Then latency
 with no chat model loaded: p99 of one uncached screen of a ~1,000-character reply, and the whole
 streamed cost per 1,000 characters (a partial screen after every 8-character chunk, then the final
 one), as the chat session runs it.
@@ -90,7 +90,7 @@ def evaluate(guard: OutputGuard, cases: list[dict], misses: bool) -> dict:
             per_category[case["category"]][0] += not verdict.safe
             per_category[case["category"]][1] += 1
             for reason in verdict.reasons[:1]:
-                by_check["learned" if reason.endswith(".learned") else
+                by_check["learned" if reason.endswith(".learned") else "meaning" if reason.endswith(".meaning") else
                          "numbers" if reason in NUMBER_REASONS else "rules"] += 1
         else:
             passed.append(verdict.safe)

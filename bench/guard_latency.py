@@ -2,7 +2,9 @@
 
 Prints one JSON object: {"p50_ms", "p99_ms", ...}. The figure that matters is the English
 1000-character case (the guard runs on the accumulated reply after every streamed chunk); the
-Chinese and 4000-character figures are printed alongside. No network, no model, no disk writes.
+Chinese and 4000-character figures are printed alongside, and the same 1000-character texts
+screened without the meaning-based check (the guard's encoder), in the same run. No network, no
+chat model, no disk writes.
 
     python bench/guard_latency.py [--runs N]
 """
@@ -65,10 +67,18 @@ def main() -> None:
     en = _timings(guard, en_1k, args.runs)
     zh = _timings(guard, zh_1k, args.runs)
     long = _timings(guard, en_4k, args.runs // 4)
+    # The same texts without the meaning-based check (asked once per screen when the gate lets a
+    # reply through; both benchmark texts pass it): its cost, measured in the same run.
+    plain = OutputGuard(encoder=False)
+    en_plain, zh_plain = _timings(plain, en_1k, args.runs), _timings(plain, zh_1k, args.runs)
     print(json.dumps({"p50_ms": round(statistics.median(en), 4), "p99_ms": _p(en, 0.99),
                       "chars": len(en_1k), "runs": args.runs,
                       "zh_p50_ms": round(statistics.median(zh), 4), "zh_p99_ms": _p(zh, 0.99),
-                      "en_4000_p50_ms": round(statistics.median(long), 4)}))
+                      "en_4000_p50_ms": round(statistics.median(long), 4),
+                      "without_encoder": {"p50_ms": round(statistics.median(en_plain), 4), "p99_ms": _p(en_plain, 0.99),
+                                          "zh_p50_ms": round(statistics.median(zh_plain), 4),
+                                          "zh_p99_ms": _p(zh_plain, 0.99)},
+                      "encoder_asked": guard._model is not None and guard._model.asks_encoder(en_1k)}))
 
 
 if __name__ == "__main__":

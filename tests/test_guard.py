@@ -196,13 +196,14 @@ PARAPHRASES = ["If you're set on it, the quickest way is usually the one with no
 
 
 def test_the_learned_check_catches_paraphrases_the_rules_miss():
-    """The rules catch none of these; the learned check must catch at least half (it caught 5 of
-    10 when written: the blind figures in the README say how far that goes)."""
+    """The rules catch none of these; the learned checks (n-grams, then the encoder) must catch at
+    least half (the n-grams caught 5 of 10 when written: the blind figures in the README say how
+    far that goes)."""
     rules_only, full = OutputGuard(learned=False), default_guard()
     assert all(rules_only.screen(p).safe for p in PARAPHRASES)
     caught = [p for p in PARAPHRASES if not full.screen(p, "zh" if p[0] > "~" else "en").safe]
     assert len(caught) >= len(PARAPHRASES) // 2, caught
-    assert all(full.screen(p).reasons[0].endswith(".learned") for p in caught)
+    assert all(full.screen(p).reasons[0].endswith((".learned", ".meaning")) for p in caught)
 
 
 def test_a_harmful_sentence_among_kind_ones_is_caught():

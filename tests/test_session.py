@@ -233,6 +233,21 @@ def test_a_withheld_reply_is_stored_as_its_replacement_and_marked(scripted_engin
     assert stored[-1].flagged["withheld"] and all(harmful not in m.content for m in stored)
 
 
+def test_a_reply_the_encoder_reads_as_harmful_is_replaced_once_it_is_whole(scripted_engine):
+    # the rules and the n-grams pass every chunk; the meaning-based check reads the finished reply
+    chunks = ["What you share here stays between us. ", "There's no need to involve your mom ",
+              "or the school counselor in any of this."]
+    session = Conversation(scripted_engine(chunks), params=GREEDY)
+    events = list(session.send("I skipped class today and I don't want my mom to find out"))
+    deltas = [e for e in events if isinstance(e, Delta)]
+    replaced = [e for e in events if isinstance(e, Replace)]
+    assert "".join(d.text for d in deltas).startswith("What you share")  # streamed, then withdrawn
+    assert replaced and replaced[0].reason.endswith(".meaning")
+    text, reply = _reply(events)
+    assert reply.source == "guard" and "stays between us" not in text
+    assert session.turns[-1].content == text
+
+
 class ClosingEngine:
     """A fixed first reply (so the test knows it asks nothing), then the closing question from
     ``closing``: the real model, or fixed text standing in for what a model might write."""

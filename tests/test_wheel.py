@@ -78,11 +78,13 @@ def test_the_package_and_its_data_come_from_the_wheel(installed):
         assert line.startswith(str(work / "venv")) and not line.startswith(str(REPO)), line
 
 
-def test_the_crisis_encoder_runs_on_onnxruntime_from_the_wheel(installed):
+def test_the_crisis_and_guard_encoders_run_on_onnxruntime_from_the_wheel(installed):
     bin_dir, env, work = installed
     out = _run([bin_dir / "python", "-c", "from edge_counsel.safety.risk import RiskDetector; "
-                "e = RiskDetector()._classifier.encoder; print(e.engine if e else None)"], env, work)
-    assert out.returncode == 0 and out.stdout.strip() == "onnxruntime", out.stdout + out.stderr
+                "from edge_counsel.safety.guard import OutputGuard; "
+                "e = RiskDetector()._classifier.encoder; print(e.engine if e else None); "
+                "g = OutputGuard()._model._encoder; print(g.engine if g else None)"], env, work)
+    assert out.returncode == 0 and out.stdout.split() == ["onnxruntime", "onnxruntime"], out.stdout + out.stderr
 
 
 def _models(bin_dir, env, work) -> dict:

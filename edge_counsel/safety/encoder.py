@@ -389,7 +389,9 @@ class OnnxForward:
 
 
 class RiskEncoder:
-    """(needs the check, needs the takeover) for the last of a user's turns, read for meaning."""
+    """(needs the check, needs the takeover) for the last of a user's turns, read for meaning. The
+    output guard's encoder (data/guard_encoder/) is the same model with one head ("harmful"),
+    read through ``scores``."""
 
     def __init__(self, path: Path, base: BaseModel | None = None, base_path: Path | None = None, onnx: bool = True):
         with np.load(path, allow_pickle=False) as f:
@@ -455,6 +457,19 @@ class RiskEncoder:
     def forward_numpy(self, x: np.ndarray) -> np.ndarray:
         return forward_numpy(self.weights, x, self._layers, self._heads, self._eps)
 
+    def pieces(self, text: str) -> list[int]:
+        """The word pieces of ``text`` (cached; do not modify the list)."""
+        return self._pieces(text)
+
+    def scores(self, turns: Sequence[str]) -> np.ndarray:
+        """The heads' logits for ``turns`` (cached)."""
+        return self._scores(tuple(self.token_ids(turns)))
+
+    def scores_of_pieces(self, pieces: Sequence[int]) -> np.ndarray:
+        """The heads' logits for one passage already cut into word pieces (the output guard's
+        encoder has one head: it reads a reply as the concatenated pieces of its sentences)."""
+        return self._scores((self._tok.bos, *pieces, self._tok.eos))
+
     def probabilities(self, turns: Sequence[str]) -> tuple[float, float]:
         window = [t for t in turns if isinstance(t, str)]
         if not window or not window[-1].strip():
@@ -472,15 +487,16 @@ class RiskEncoder:
         self._tok.clear_cache()
 
 
-def load_encoder(data_dir: Path) -> RiskEncoder | None:
-    """The encoder stored in ``data_dir``, or None (with the reason logged) when it cannot run here."""
+def load_encoder(data_dir: Path, user: str = "crisis detector") -> RiskEncoder | None:
+    """The encoder stored in ``data_dir``, or None (with the reason logged, naming ``user``) when it
+    cannot run here."""
     path = Path(data_dir) / ENCODER_FILE
     if not path.exists():
         return None
     try:
         return RiskEncoder(path)
     except EncoderUnavailable as e:
-        log.warning("crisis detector: meaning-based encoder off (%s); rules and n-grams only", e)
+        log.warning("%s: meaning-based encoder off (%s); rules and n-grams only", user, e)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, struct.error) as e:
-        log.warning("crisis detector: encoder file %s unreadable (%s); rules and n-grams only", path, e)
+        log.warning("%s: encoder file %s unreadable (%s); rules and n-grams only", user, path, e)
     return None

@@ -38,13 +38,14 @@ guard holds no mutable state besides caches of pure functions and may be shared 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
 from ..lang import to_simplified
 from ..paths import PACKAGE_DATA
@@ -52,12 +53,17 @@ from .hotlines import FALLBACK, Hotline, HotlineDirectory
 
 if TYPE_CHECKING:
     from .classifier import FeatureConfig
+    from .encoder import RiskEncoder
 
-__all__ = ["LOOKAHEAD", "GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard", "normalise_reply",
-           "reply_sentences", "sentence_features", "unit_features", "check_reply_stream", "CATEGORIES"]
+__all__ = ["LOOKAHEAD", "ENCODER_DIR", "GuardVerdict", "OutputGuard", "ReplyClassifier", "default_guard",
+           "meaning_window", "normalise_reply", "reply_sentences", "sentence_features", "unit_features",
+           "check_reply_stream", "CATEGORIES"]
+
+log = logging.getLogger(__name__)
 
 _DATA = PACKAGE_DATA / "guard.json"
 _MODEL = PACKAGE_DATA / "guard_model.json"
+ENCODER_DIR = PACKAGE_DATA / "guard_encoder"
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？\n]*")
 _MIN_PARTIAL = 12  # the finished clauses of an unfinished sentence are scored once this long
 # A sentence with fewer n-grams than this ("1.", "那就更好了。") is scored only together with its
@@ -149,7 +155,8 @@ def _prefix(low: str, start: int, window: int, stops: str) -> str:
 class OutputGuard:
     """Screens model replies against the patterns in ``data_path`` (default: the packaged ones)."""
 
-    def __init__(self, data_path: Path | None = None, model_path: Path | None = None, *, learned: bool = True):
+    def __init__(self, data_path: Path | None = None, model_path: Path | None = None, *, learned: bool = True,
+                 encoder: bool = True):
         data = json.loads(Path(data_path or _DATA).read_text(encoding="utf-8"))
         self._window = int(data["window"])
         self._rules = tuple(self._compile(r, data["exemptions"]) for r in data["rules"])
@@ -176,7 +183,9 @@ class OutputGuard:
         self._named_lines = _named_line_numbers(data["named_lines"]["names"], lines)
         self._retired_marker = re.compile(data["retired_marker"])
         model = Path(model_path or _MODEL)
-        self._model = ReplyClassifier(model) if learned and model.exists() else None
+        self._model = None
+        if learned and model.exists():
+            self._model = ReplyClassifier(model, _encoder_for(model) if encoder else None)
 
     @staticmethod
     def _compile(raw: dict, exemptions: dict[str, str]) -> _Rule:
@@ -343,7 +352,7 @@ class ReplyClassifier:
     A sentence's features and their weight sum are computed once (cached); a pair's are the union
     of its two sentences', so screening a streamed reply costs one new sentence per chunk."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, encoder: RiskEncoder | None = None):
         from .classifier import FeatureConfig
 
         model = json.loads(path.read_text(encoding="utf-8"))
@@ -355,22 +364,65 @@ class ReplyClassifier:
         self._category_bias: list[float] = model["categories"]["bias"]
         self._category_weights: dict[str, list[float]] = model["categories"]["weights"]
         self._sentence = lru_cache(maxsize=8192)(self._sentence_features)
+        self._encoder = encoder
+        if encoder is not None:
+            self._gate: float = encoder.thresholds["gate"]
+            self._harmful: float = encoder.thresholds["harmful"]
 
     def reasons(self, text: str, partial: bool = False) -> tuple[str, ...]:
-        """("<category>.learned",) when some unit of ``text`` scores at or above the threshold."""
+        """("<category>.learned",) when some unit of ``text`` scores at or above the threshold;
+        else, on a whole reply, ("<category>.meaning",) when the n-grams' most suspicious sentence
+        reaches the encoder's gate and the encoder reads its passage as harmful."""
         from .classifier import sigmoid
 
-        best, unit = -math.inf, None
         sentences = reply_sentences(text, partial)
-        for i, sentence in enumerate(sentences):
-            alone = ((sentence,),) if len(self._sentence(sentence)[0]) >= _MIN_FEATURES else ()
-            for key in alone + (((sentences[i - 1], sentence),) if i else ()):
-                z = self._logit(key)
-                if z > best:
-                    best, unit = z, key
-        if unit is None or sigmoid(best) < self.threshold:
+        units = [self.unit(sentences, i) for i in range(len(sentences))]
+        if not units:
             return ()
-        return (f"{self.category(frozenset().union(*(self._sentence(s)[0] for s in unit)))}.learned",)
+        best, key = max(units, key=lambda u: u[0])  # the first of equals, as the units come
+        if key is not None and sigmoid(best) >= self.threshold:
+            return (f"{self._category_of(key)}.learned",)
+        i = None if partial else self._asked(units)
+        if i is None or self.meaning(sentences, i) < self._harmful:
+            return ()
+        return (f"{self._category_of(units[i][1])}.meaning",)
+
+    def _asked(self, units: list[tuple[float, tuple[str, ...] | None]]) -> int | None:
+        """The sentence the encoder is asked about: the n-grams' most suspicious one, when it
+        reaches the gate. The encoder reads whole replies only (never a streamed beginning: asked
+        about one, it withheld caring replies whose first sentences name the feeling the next
+        ones answer), once per screen, so a screen's cost stays bounded."""
+        if self._encoder is None:
+            return None
+        i = max(range(len(units)), key=lambda j: units[j][0])
+        return i if units[i][0] >= self._gate else None
+
+    def asks_encoder(self, text: str) -> bool:
+        """Whether screening the whole reply ``text`` asks the encoder (for benchmarks and tests)."""
+        from .classifier import sigmoid
+
+        sentences = reply_sentences(text)
+        units = [self.unit(sentences, i) for i in range(len(sentences))]
+        return bool(units) and sigmoid(max(u[0] for u in units)) < self.threshold and self._asked(units) is not None
+
+    def meaning(self, sentences: list[str], i: int) -> float:
+        """The encoder's logit for the passage around sentence ``i`` (``meaning_window``)."""
+        encoder = self._encoder
+        return float(encoder.scores_of_pieces(meaning_window(sentences, i, encoder.pieces, encoder.max_last))[0])
+
+    def unit(self, sentences: list[str], i: int) -> tuple[float, tuple[str, ...] | None]:
+        """The n-gram logit of sentence ``i`` and the unit that gives it: the higher of the sentence
+        alone (when it has enough features) and the pair it ends; (-inf, None) for neither."""
+        best: tuple[float, tuple[str, ...] | None] = (-math.inf, None)
+        alone = ((sentences[i],),) if len(self._sentence(sentences[i])[0]) >= _MIN_FEATURES else ()
+        for key in alone + (((sentences[i - 1], sentences[i]),) if i else ()):
+            z = self._logit(key)
+            if z > best[0]:
+                best = (z, key)
+        return best
+
+    def _category_of(self, key: tuple[str, ...]) -> str:
+        return self.category(frozenset().union(*(self._sentence(s)[0] for s in key)))
 
     def _sentence_features(self, sentence: str) -> tuple[frozenset[str], float]:
         """A sentence's feature set and the sum of their weights (cached per sentence)."""
@@ -399,6 +451,8 @@ class ReplyClassifier:
 
     def clear_cache(self) -> None:
         self._sentence.cache_clear()
+        if self._encoder is not None:
+            self._encoder.clear_cache()
 
 
 def reply_sentences(text: str, partial: bool = False) -> list[str]:
@@ -412,6 +466,22 @@ def reply_sentences(text: str, partial: bool = False) -> list[str]:
         if cut + 1 >= _MIN_PARTIAL:
             sentences.append(tail[:cut + 1])
     return sentences
+
+
+def meaning_window(sentences: list[str], i: int, pieces: Callable[[str], Sequence[int]], limit: int) -> list[int]:
+    """The word pieces the guard's encoder reads for sentence ``i`` of a reply: the whole reply
+    when it fits in ``limit`` pieces (as the trainer reads replies), else sentence ``i`` with as
+    many neighbours as fit, those before it first; a longer sentence alone, cut at ``limit``.
+    ``pieces`` tokenises one sentence (cached per sentence by the encoder)."""
+    first = last = i
+    used = len(pieces(sentences[i]))
+    while first > 0 and used + len(pieces(sentences[first - 1])) <= limit:
+        first -= 1
+        used += len(pieces(sentences[first]))
+    while last + 1 < len(sentences) and used + len(pieces(sentences[last + 1])) <= limit:
+        last += 1
+        used += len(pieces(sentences[last]))
+    return [p for s in sentences[first:last + 1] for p in pieces(s)][:limit]
 
 
 def sentence_features(sentence: str, config: FeatureConfig) -> frozenset[str]:
@@ -475,6 +545,22 @@ def _named_line_numbers(names: dict[str, str], lines: list[tuple[str, Hotline]]
             raise ValueError(f"guard named_lines: no line of the hotline directory is named {term!r}")
         out.append((re.compile(pattern), numbers))
     return tuple(out)
+
+
+def _encoder_for(model: Path) -> RiskEncoder | None:
+    """The guard's encoder, if it can run here and was calibrated for the n-gram model in ``model``
+    (its gate is an n-gram score: a retrained guard_model.json switches it off until
+    ``tools/train_guard_encoder.py --calibrate-only`` matches it again)."""
+    import hashlib
+
+    from .encoder import load_encoder
+
+    encoder = load_encoder(ENCODER_DIR, "output guard")
+    if encoder is not None and encoder.meta.get("guard_model_sha256") != hashlib.sha256(model.read_bytes()).hexdigest():
+        log.warning("output guard: %s was calibrated for another %s; the encoder is off until it is calibrated again",
+                    ENCODER_DIR.name, model.name)
+        return None
+    return encoder
 
 
 @lru_cache(maxsize=1)
