@@ -385,7 +385,10 @@ class ReplyClassifier:
         i = None if partial else self._asked(units)
         if i is None or self.meaning(sentences, i) < self._harmful:
             return ()
-        return (f"{self._category_of(units[i][1])}.meaning",)
+        category = self._category_of(units[i][1])
+        # Whether a number answers where the person is is the numbers check's to say (blind v16:
+        # "in Taiwan, call 1925" read as a wrong line).
+        return () if category == "hotline_wrong" else (f"{category}.meaning",)
 
     def _asked(self, units: list[tuple[float, tuple[str, ...] | None]]) -> int | None:
         """The sentence the encoder is asked about: the n-grams' most suspicious one, when it
