@@ -9,12 +9,12 @@ safety-dialogue answers understood in each direction, and p99 latency per messag
 Sets:
 - ``blind_v17``: tests/data/blind/crisis_blind_v17.jsonl (300 cases), written by four new helpers
   under the same rule and committed unread for the reading after v16's; not read yet.
-- ``blind_v16``: tests/data/blind/crisis_blind_v16.jsonl (300 cases), written by four new helpers
-  under the same rule and committed unread for the reading after v15's; not read yet, except
-  v16e-023 to v16e-088 (66 English cases), which a review's ``git diff`` printed on screen at
-  b7292ee's session end: report v16's figures with and without those ids.
+- ``blind_v16``: tests/data/blind/crisis_blind_v16.jsonl (300 cases), committed unread (09448e3) and
+  read once at the end of the work it measures (8fccb19); the README's figures that count. 66 of
+  its English cases (v16e-023 to v16e-088) had been printed on screen by a review's ``git diff``
+  before the reading (nothing was changed after): the README gives its figures with and without them.
 - ``blind_v15``: tests/data/blind/crisis_blind_v15.jsonl (300 cases), committed unread (b059c52) and
-  read once at the end of the work it measures (2bd7a7b); the README's figures that count.
+  read once at 2bd7a7b.
 - ``blind_v14``: tests/data/blind/crisis_blind_v14.jsonl (300 cases), read once at 46bd834. Each earlier
   set (v3-v13) was read once in its turn, then became a development set or training data.
 - ``blind_v3``: tests/data/blind/crisis_blind_v3.jsonl (650 cases, en and zh), written after the
@@ -66,7 +66,7 @@ SETS = {
     "own": [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"],
 }
 # Blind sets not read yet: run only when named with --set, at the reading they are kept for.
-UNREAD = {"blind_v16", "blind_v17"}
+UNREAD = {"blind_v17"}
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _TAKEOVER_CATEGORIES = {"imminent", "plan", "attempt_in_progress", "plan_method_means", "suicide_plan"}
 
