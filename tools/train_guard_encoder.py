@@ -41,7 +41,6 @@ import json
 import math
 import random
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -53,7 +52,8 @@ sys.path.insert(0, str(REPO / "tools"))
 from edge_counsel.safety import encoder as enc  # noqa: E402
 from edge_counsel.safety.guard import ENCODER_DIR, OutputGuard, meaning_window, reply_sentences  # noqa: E402
 from train_guard_model import load_cases  # noqa: E402
-from train_risk_encoder import SEED, _rewrite_arrays, _rewrite_meta, base_tensors, export, export_graph, smoothing  # noqa: E402
+from train_risk_encoder import (SEED, _rewrite_arrays, _rewrite_meta, export, export_graph, fine_tune,  # noqa: E402
+                                smoothing, start_model)
 
 BLIND = REPO / "tests" / "data" / "blind"
 DEV_SETS = [BLIND / f"guard_blind_v{i}.jsonl" for i in (3, 4, 5, 6, 7)]
@@ -74,57 +74,18 @@ def reply_pieces(pieces, text: str) -> list[int]:
 
 def train(args, base_path: Path) -> tuple[dict, dict]:
     import torch
-    from transformers import BertConfig, BertModel
 
     torch.manual_seed(SEED)
     random.seed(SEED)
     base = enc.BaseModel(base_path)
-    tensors, config = base_tensors(base, args.layers)
-    config["layer_norm_eps"] = 1e-12
-    bert = BertModel(BertConfig(hidden_act="gelu", **config), add_pooling_layer=False)
-    bert.load_state_dict({k: torch.tensor(v) for k, v in tensors.items()}, strict=False)
-    bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    head = torch.nn.Linear(config["hidden_size"], 1)
+    bert, head, config = start_model(base, args.layers, 1)
     tok = base.tokenizer
     cases = [c for c in load_cases() if c["text"].strip()]
     own = [c for c in cases if c.get("id", "").startswith("own")]
     cases += own * (OWN_WEIGHT - 1)
     x = [[tok.bos, *reply_pieces(tok.pieces, c["text"])[:args.max_last], tok.eos] for c in cases]
-    y = np.array([float(bool(c["harmful"])) for c in cases], dtype=np.float32)
-    params = [p for p in bert.parameters() if p.requires_grad] + list(head.parameters())
-    optimiser = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    steps = int(args.epochs * len(x) / args.batch)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=steps, pct_start=0.1,
-                                                   anneal_strategy="linear")
-    order: list[int] = []
-    start = time.time()
-    bert.train()
-    for step in range(steps):
-        if len(order) < args.batch:  # similar lengths together (less padding), batches shuffled
-            idx = list(range(len(x)))
-            random.shuffle(idx)
-            chunks = [sorted(idx[i:i + args.batch * 50], key=lambda j: len(x[j]))
-                      for i in range(0, len(idx), args.batch * 50)]
-            batches = [c[i:i + args.batch] for c in chunks for i in range(0, len(c), args.batch)]
-            random.shuffle(batches)
-            order = [j for batch in batches for j in batch]
-        batch, order = order[:args.batch], order[args.batch:]
-        width = max(len(x[j]) for j in batch)
-        ids = torch.zeros((len(batch), width), dtype=torch.long)
-        mask = torch.zeros((len(batch), width))
-        for r, j in enumerate(batch):
-            ids[r, :len(x[j])] = torch.tensor(x[j])
-            mask[r, :len(x[j])] = 1
-        hidden = bert(input_ids=ids, attention_mask=mask).last_hidden_state
-        logits = head((hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True))[:, 0]
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.tensor(y[batch]))
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimiser.step()
-        schedule.step()
-        optimiser.zero_grad()
-        if step % 100 == 0:
-            print(f"step {step}/{steps} loss {loss.item():.4f} {time.time() - start:.0f}s", file=sys.stderr, flush=True)
+    y = np.array([[float(bool(c["harmful"]))] for c in cases], dtype=np.float32)
+    fine_tune(bert, head, x, y, args.epochs, args.lr, args.batch)
     state = {k: v.detach().numpy() for k, v in bert.state_dict().items() if "word_embeddings" not in k}
     state["head.w"], state["head.b"] = head.weight.detach().numpy(), head.bias.detach().numpy()
     meta = {"max_last": args.max_last, "max_prev": 0, "layers": args.layers,

@@ -89,44 +89,45 @@ def base_tensors(base: enc.BaseModel, layers: int) -> tuple[dict[str, np.ndarray
     return out, config
 
 
-def train(args, base_path: Path) -> tuple[dict, dict]:
+def start_model(base: enc.BaseModel, layers: int, outputs: int):
+    """A torch BertModel holding the base model's first ``layers`` layers, its word embeddings
+    frozen (they are read from the wheel at run time), a linear head of ``outputs`` logits over the
+    mean-pooled output, and the config dict."""
     import torch
     from transformers import BertConfig, BertModel
 
-    torch.manual_seed(SEED)
-    random.seed(SEED)
-    base = enc.BaseModel(base_path)
-    tensors, config = base_tensors(base, args.layers)
+    tensors, config = base_tensors(base, layers)
     config["layer_norm_eps"] = 1e-12
     bert = BertModel(BertConfig(hidden_act="gelu", **config), add_pooling_layer=False)
     bert.load_state_dict({k: torch.tensor(v) for k, v in tensors.items()}, strict=False)
     bert.embeddings.word_embeddings.weight.requires_grad_(False)
-    head = torch.nn.Linear(config["hidden_size"], 2)
-    tokenizer = base.tokenizer
-    meta = {"max_last": args.max_last, "max_prev": args.max_prev}
+    return bert, torch.nn.Linear(config["hidden_size"], outputs), config
 
-    cases = load_cases()
-    cases += pinyin_spellings(cases)
-    x = [enc.input_ids(tokenizer.pieces, tokenizer, user_turns(c), args.max_last, args.max_prev) for c in cases]
-    y = np.array([labels(c) for c in cases], dtype=np.float32)
+
+def fine_tune(bert, head, x: list[list[int]], y: np.ndarray, epochs: float, lr: float, batch_size: int) -> None:
+    """Train ``bert`` and ``head`` on token ids ``x`` and labels ``y`` ([cases, outputs]): AdamW, a
+    one-cycle schedule, binary cross-entropy per output on the mean-pooled output; inputs of
+    similar length batched together (less padding), the batches shuffled."""
+    import torch
+
     params = [p for p in bert.parameters() if p.requires_grad] + list(head.parameters())
-    optimiser = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    steps = int(args.epochs * len(x) / args.batch)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=args.lr, total_steps=steps, pct_start=0.1,
+    optimiser = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    steps = int(epochs * len(x) / batch_size)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=steps, pct_start=0.1,
                                                    anneal_strategy="linear")
     order: list[int] = []
     start = time.time()
     bert.train()
     for step in range(steps):
-        if len(order) < args.batch:  # similar lengths together (less padding), batches shuffled
+        if len(order) < batch_size:
             idx = list(range(len(x)))
             random.shuffle(idx)
-            chunks = [sorted(idx[i:i + args.batch * 50], key=lambda j: len(x[j]))
-                      for i in range(0, len(idx), args.batch * 50)]
-            batches = [c[i:i + args.batch] for c in chunks for i in range(0, len(c), args.batch)]
+            chunks = [sorted(idx[i:i + batch_size * 50], key=lambda j: len(x[j]))
+                      for i in range(0, len(idx), batch_size * 50)]
+            batches = [c[i:i + batch_size] for c in chunks for i in range(0, len(c), batch_size)]
             random.shuffle(batches)
             order = [j for batch in batches for j in batch]
-        batch, order = order[:args.batch], order[args.batch:]
+        batch, order = order[:batch_size], order[batch_size:]
         width = max(len(x[j]) for j in batch)
         ids = torch.zeros((len(batch), width), dtype=torch.long)
         mask = torch.zeros((len(batch), width))
@@ -143,6 +144,23 @@ def train(args, base_path: Path) -> tuple[dict, dict]:
         optimiser.zero_grad()
         if step % 100 == 0:
             print(f"step {step}/{steps} loss {loss.item():.4f} {time.time() - start:.0f}s", file=sys.stderr, flush=True)
+
+
+def train(args, base_path: Path) -> tuple[dict, dict]:
+    import torch
+
+    torch.manual_seed(SEED)
+    random.seed(SEED)
+    base = enc.BaseModel(base_path)
+    bert, head, config = start_model(base, args.layers, 2)
+    tokenizer = base.tokenizer
+    meta = {"max_last": args.max_last, "max_prev": args.max_prev}
+
+    cases = load_cases()
+    cases += pinyin_spellings(cases)
+    x = [enc.input_ids(tokenizer.pieces, tokenizer, user_turns(c), args.max_last, args.max_prev) for c in cases]
+    y = np.array([labels(c) for c in cases], dtype=np.float32)
+    fine_tune(bert, head, x, y, args.epochs, args.lr, args.batch)
     state = {k: v.detach().numpy() for k, v in bert.state_dict().items() if "word_embeddings" not in k}
     state["head.w"], state["head.b"] = head.weight.detach().numpy(), head.bias.detach().numpy()
     meta.update(layers=args.layers, heads=config["num_attention_heads"], layer_norm_eps=config["layer_norm_eps"],
