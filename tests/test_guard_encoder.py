@@ -31,7 +31,7 @@ def test_the_shipped_encoder_is_attached_and_calibrated_on_read_sets_only(guard)
     encoder = guard._model._encoder
     assert encoder is not None
     assert encoder.meta["base_sha256"] == enc._sha256(enc.base_model_path())
-    assert encoder.scores(["hello"]).shape == (1,)
+    assert encoder.scores_of_pieces(encoder.pieces("hello")).shape == (1,)
     newest = max(BLIND.glob("guard_blind_v*.jsonl"), key=lambda p: int(re.search(r"v(\d+)", p.name).group(1)))
     assert newest.name not in encoder.meta["calibrated_on"]  # the newest blind set stays blind
     with np.load(ENCODER_DIR / enc.ENCODER_FILE, allow_pickle=False) as f:

@@ -391,7 +391,7 @@ class OnnxForward:
 class RiskEncoder:
     """(needs the check, needs the takeover) for the last of a user's turns, read for meaning. The
     output guard's encoder (data/guard_encoder/) is the same model with one head ("harmful"),
-    read through ``scores``."""
+    read through ``scores_of_pieces``."""
 
     def __init__(self, path: Path, base: BaseModel | None = None, base_path: Path | None = None, onnx: bool = True):
         with np.load(path, allow_pickle=False) as f:
@@ -460,10 +460,6 @@ class RiskEncoder:
     def pieces(self, text: str) -> list[int]:
         """The word pieces of ``text`` (cached; do not modify the list)."""
         return self._pieces(text)
-
-    def scores(self, turns: Sequence[str]) -> np.ndarray:
-        """The heads' logits for ``turns`` (cached)."""
-        return self._scores(tuple(self.token_ids(turns)))
 
     def scores_of_pieces(self, pieces: Sequence[int]) -> np.ndarray:
         """The heads' logits for one passage already cut into word pieces (the output guard's

