@@ -161,7 +161,9 @@ def test_an_observation_that_echoes_the_entry_gives_could_not_reflect(scripted_e
 
 
 @pytest.mark.parametrize("entry, observation", [
-    ("We argued all evening. My sister never listens.", "I feel sad about the fight with my sister."),
+    # ("I feel sad about the fight with my sister." is withheld first, by the output guard: a model
+    # that speaks of its own sister claims to be a person)
+    ("We argued all evening. My sister never listens.", "All that arguing left me tired tonight."),
     ("We argued all evening. My sister never listens.", "You had a long, tiring evening, and my sister is hard to talk to."),
     (ZH_ENTRY, "你压力很大，爸妈一直问我的成绩"),
 ])
