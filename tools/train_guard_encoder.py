@@ -51,7 +51,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 
 from edge_counsel.safety import encoder as enc  # noqa: E402
-from edge_counsel.safety.guard import ENCODER_DIR, OutputGuard, meaning_window, reply_sentences  # noqa: E402
+from edge_counsel.safety.guard import ENCODER_DIR, OutputGuard, ReplyClassifier, reply_sentences  # noqa: E402
 from train_guard_model import load_cases  # noqa: E402
 from train_risk_encoder import (SEED, _rewrite_arrays, _rewrite_meta, export, export_graph, fine_tune,  # noqa: E402
                                 smoothing, start_model)
@@ -59,6 +59,7 @@ from train_risk_encoder import (SEED, _rewrite_arrays, _rewrite_meta, export, ex
 BLIND = REPO / "tests" / "data" / "blind"
 DEV_SETS = [BLIND / f"guard_blind_v{i}.jsonl" for i in (3, 4, 5, 6, 7)]
 OUT = ENCODER_DIR / enc.ENCODER_FILE
+GUARD_MODEL = REPO / "edge_counsel" / "data" / "guard_model.json"
 
 
 # Our own samples (training/guard/own_samples.jsonl) are the behaviour the tests pin, every one judged
@@ -99,17 +100,6 @@ def _dev_cases() -> list[dict]:
     return [json.loads(line) for f in DEV_SETS for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _asked(model: enc.RiskEncoder, learned, text: str) -> tuple[float, float] | None:
-    """(the n-gram logit of the reply's most suspicious sentence, the encoder's logit for its
-    passage), as ``guard.ReplyClassifier.reasons`` computes them on a whole reply; None for no sentence."""
-    sentences = reply_sentences(text)
-    if not sentences:
-        return None
-    units = [learned.unit(sentences, i)[0] for i in range(len(sentences))]
-    i = max(range(len(units)), key=units.__getitem__)
-    return units[i], float(model.scores_of_pieces(meaning_window(sentences, i, model.pieces, model.max_last))[0])
-
-
 def dev_inputs(path: Path) -> list[list[int]]:
     """Token ids of the development replies (for the int8 smoothing factors)."""
     model = enc.RiskEncoder(path, onnx=False)
@@ -120,10 +110,10 @@ def dev_inputs(path: Path) -> list[list[int]]:
 def calibrate(path: Path, meta: dict, args) -> dict:
     """``harmful`` and ``gate`` (see the module docstring), matched on DEV_SETS."""
     guard = OutputGuard(encoder=False)
-    model = enc.RiskEncoder(path)
+    reader = ReplyClassifier(GUARD_MODEL, enc.RiskEncoder(path))  # the guard's own code, with this encoder
     rows = []  # (harmful, passed by the other checks, (gate logit, encoder logit))
     for case in _dev_cases():
-        asked = _asked(model, guard._model, case["text"])
+        asked = reader.reading(case["text"])
         if asked is not None:
             rows.append((bool(case["harmful"]), guard.screen(case["text"], case.get("lang", "en")).safe, asked))
     caring = [a for harmful, passed, a in rows if passed and not harmful]
@@ -143,9 +133,8 @@ def calibrate(path: Path, meta: dict, args) -> dict:
               "harmful_added_ungated": len(added), "harmful_added": sum(n >= gate for n, _ in added),
               "caring_through_gate": float(np.mean([n >= gate for n, _ in caring]))}
     print(json.dumps(report, indent=1))
-    model_file = REPO / "edge_counsel" / "data" / "guard_model.json"
     return dict(meta, thresholds={"harmful": harmful, "gate": gate}, calibrated_on=[f.name for f in DEV_SETS],
-                calibration=report, guard_model_sha256=hashlib.sha256(model_file.read_bytes()).hexdigest())
+                calibration=report, guard_model_sha256=hashlib.sha256(GUARD_MODEL.read_bytes()).hexdigest())
 
 
 def main() -> None:

@@ -387,7 +387,7 @@ class ReplyClassifier:
         units = [self.unit(sentences, i) for i in range(len(sentences))]
         if not units:
             return ()
-        best, key = max(units, key=lambda u: u[0])  # the first of equals, as the units come
+        best, key = units[_most_suspicious(units)]
         if key is not None and sigmoid(best) >= self.threshold:
             return (f"{self._category_of(key)}.learned",)
         i = None if partial else self._asked(units)
@@ -405,8 +405,19 @@ class ReplyClassifier:
         ones answer), once per screen, so a screen's cost stays bounded."""
         if self._encoder is None:
             return None
-        i = max(range(len(units)), key=lambda j: units[j][0])
+        i = _most_suspicious(units)
         return i if units[i][0] >= self._gate else None
+
+    def reading(self, text: str) -> tuple[float, float] | None:
+        """For the whole reply ``text``, ungated: (the n-gram logit of its most suspicious sentence,
+        the encoder's logit for that sentence's passage), what the trainer sets the gate and the
+        threshold on; None without an encoder or a sentence."""
+        sentences = reply_sentences(text)
+        if self._encoder is None or not sentences:
+            return None
+        units = [self.unit(sentences, i) for i in range(len(sentences))]
+        i = _most_suspicious(units)
+        return units[i][0], self.meaning(sentences, i)
 
     def asks_encoder(self, text: str) -> bool:
         """Whether screening the whole reply ``text`` asks the encoder (for benchmarks and tests)."""
@@ -477,6 +488,11 @@ def reply_sentences(text: str, partial: bool = False) -> list[str]:
         if cut + 1 >= _MIN_PARTIAL:
             sentences.append(tail[:cut + 1])
     return sentences
+
+
+def _most_suspicious(units: list[tuple[float, tuple[str, ...] | None]]) -> int:
+    """The index of the highest-scoring sentence (the first of equals)."""
+    return max(range(len(units)), key=lambda j: units[j][0])
 
 
 def meaning_window(sentences: list[str], i: int, pieces: Callable[[str], Sequence[int]], limit: int) -> list[int]:
