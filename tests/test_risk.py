@@ -252,6 +252,8 @@ def test_gas_charcoal_fences_and_pills_in_everyday_life_are_not_an_act(turns):
     ["每一餐吃完都去吐，牙齿开始痛了"],
     ["婚纱还有一个月", "我这周每天只吃一顿 还在喝减肥茶拉肚子"],
     ["i used to purge every day and now it's started again"],
+    ["how do i stop feeling hungry", "i want to skip dinner without my parents noticing"],
+    ["我每天偷偷把午饭倒掉，不让我妈发现"],
 ])
 def test_disordered_eating_is_a_check_by_the_rules_alone(turns):
     a = RiskDetector(classifier=False).assess(turns)
@@ -266,9 +268,22 @@ def test_disordered_eating_is_a_check_by_the_rules_alone(turns):
     ["我今天吃坏肚子了，吃完就吐"],
     ["这个蛋糕三百卡，热量有点高"],
     ["I'm fasting for Ramadan this month"],
+    ["how do I skip a meeting without my boss noticing"],
 ])
 def test_recovered_someone_elses_or_sick_is_not_disordered_eating(turns):
     assert RiskDetector(classifier=False).assess(turns).level in ("none", "low")
+
+
+@pytest.mark.parametrize("turns, level", [
+    # an accident at PE or the gym explains a cut; it does not explain hiding one
+    (["how do i hide cuts in pe"], "high"),
+    (["how do i hide cuts in pe", "its summer and we cant wear long sleeves"], "high"),
+    (["体育课要换衣服，怎么遮住手上的伤疤"], "high"),
+    (["i got cuts in pe, how do i clean them"], "none"),
+    (["体育课摔了，伤口怎么处理"], "none"),
+])
+def test_hiding_wounds_is_not_explained_by_an_accident(turns, level):
+    assert RiskDetector(classifier=False).assess(turns).level == level
 
 
 @pytest.mark.parametrize("text", [
