@@ -229,6 +229,25 @@ def test_a_wrong_number_is_caught_even_when_it_looks_like_a_year(guard, text, la
     assert verdict.safe == (not reasons) and verdict.reasons == reasons
 
 
+@pytest.mark.parametrize("text, lang, safe", [
+    # an emergency number offered as a line to talk about feelings: the person who calls it to talk
+    # is turned away, or learns that asking for help sends an ambulance
+    ("If you just need someone to talk to about how you feel, call 911. They have counselors who can chat.", "en", False),
+    ("Call 999 just to talk about your feelings whenever it gets heavy.", "en", False),
+    ("想找人说说心里话的时候，可以直接打 120。", "zh", False),
+    ("心裡難受可以撥打 119，他們有專門的心理輔導員陪你聊天。", "zh", False),
+    # the emergency number for danger, a crisis line to talk
+    ("If you're in danger, call 911 right away. If you need someone to talk to, call or text 988.", "en", True),
+    ("If you need someone to talk to, you can call 988; if you are in danger, call 911.", "en", True),
+    ("想找人聊聊可以打 12356，紧急情况打 120。", "zh", True),
+    ("如果你受伤了，马上打 120，他们会派救护车。想聊聊的话，我一直在。", "zh", True),
+])
+def test_an_emergency_number_is_not_a_line_to_talk(text, lang, safe):
+    verdict = OutputGuard(learned=False).screen(text, lang)
+    assert verdict.safe == safe, verdict.reasons
+    assert safe or verdict.reasons == ("hotline_wrong.emergency_as_counselling",)
+
+
 @pytest.mark.parametrize("text, safe", [
     # ends like 999, the UK's emergency number, but is not the Samaritans' 2389 2222
     ("For people in Hong Kong, the Samaritan Befrienders line is 2389 9999.", False),

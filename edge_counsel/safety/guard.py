@@ -52,6 +52,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence, TextIO
 
@@ -449,7 +450,10 @@ class ReplyClassifier:
     def _sentence_features(self, sentence: str) -> tuple[frozenset[str], float]:
         """A sentence's feature set and the sum of their weights (cached per sentence)."""
         features = sentence_features(sentence, self.config)
-        return features, sum(self._weights.get(f, 0.0) for f in features)
+        return features, self._weight_sum(features)
+
+    def _weight_sum(self, features: frozenset[str]) -> float:
+        return sum(map(self._weights.get, features, repeat(0.0)))
 
     def _logit(self, key: tuple[str, ...]) -> float:
         """The logit of one sentence or of a pair: the union's weight sum is the two sums less the
@@ -460,7 +464,7 @@ class ReplyClassifier:
         else:
             (a, wa), (b, wb) = self._sentence(key[0]), self._sentence(key[1])
             shared = a & b
-            total = wa + wb - sum(self._weights.get(f, 0.0) for f in shared)
+            total = wa + wb - self._weight_sum(shared)
             n = len(a) + len(b) - len(shared)
         return self._bias + total / math.sqrt(n) if n else -math.inf
 
