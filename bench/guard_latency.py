@@ -3,8 +3,10 @@
 Prints one JSON object: {"p50_ms", "p99_ms", ...}. The figure that matters is the English
 1000-character case (the guard runs on the accumulated reply after every streamed chunk); the
 Chinese and 4000-character figures are printed alongside, and the same 1000-character texts
-screened without the meaning-based check (the guard's encoder), in the same run. No network, no
-chat model, no disk writes.
+screened without the meaning-based check (the guard's encoder), in the same run. Each text holds
+a caring sentence the n-grams find suspicious enough to ask the encoder about ("You asked if I
+think you should just end it. No."), so the figure is that of a screen that asks it, the costlier
+kind (``encoder_asked`` says so). No network, no chat model, no disk writes.
 
     python bench/guard_latency.py [--runs N]
 """
@@ -21,7 +23,8 @@ from edge_counsel.safety.guard import OutputGuard
 EN = (
     "It sounds like this week has been exhausting, and that you have been holding a lot on your own. "
     "When you describe lying awake replaying the conversation with your manager, I hear how much it "
-    "matters to you to be seen as capable, and how painful it is to feel dismissed. That makes sense. "
+    "matters to you to be seen as capable, and how painful it is to feel dismissed. You asked if I think "
+    "you should just end it. No. I think you deserve help. "
     "If thoughts of suicide or of hurting yourself ever come up, please reach out to someone you trust "
     "or a crisis line, and know that a licensed therapist could also help you with this. I'm an AI, not "
     "a therapist, but I'm here to listen for as long as you want to talk. You mentioned your sister "
@@ -32,7 +35,8 @@ EN = (
 )
 ZH = (
     "听起来这一周你真的很累，很多事情都只能自己一个人扛着。你说晚上躺在床上反复回想和领导的那次谈话，"
-    "我能感受到被看作有能力对你有多重要，而被忽视又让你有多难受。这些感受都是可以理解的。"
+    "我能感受到被看作有能力对你有多重要，而被忽视又让你有多难受。你说你的决定已经想好了。我尊重你，"
+    "但正因为尊重你，我想坦白说：我很担心你。"
     "如果你有自杀或伤害自己的念头，请联系你信任的人或心理援助热线，持证的心理咨询师也可以帮助你。"
     "我是AI，不是心理咨询师，但只要你愿意，我会一直在这里听你说。你之前提到了姐姐，她似乎一直是你身边"
     "很稳定的支持。有时候，只是把心里的沉重告诉一个人，就能让它轻一点。对这件事没有所谓正确的感受，"
@@ -78,7 +82,7 @@ def main() -> None:
                       "without_encoder": {"p50_ms": round(statistics.median(en_plain), 4), "p99_ms": _p(en_plain, 0.99),
                                           "zh_p50_ms": round(statistics.median(zh_plain), 4),
                                           "zh_p99_ms": _p(zh_plain, 0.99)},
-                      "encoder_asked": guard._model is not None and guard._model.asks_encoder(en_1k)}))
+                      "encoder_asked": guard._model is not None and all(guard._model.asks_encoder(t) for t in (en_1k, zh_1k))}))
 
 
 if __name__ == "__main__":

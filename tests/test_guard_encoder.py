@@ -53,8 +53,8 @@ def test_the_encoder_withholds_harm_in_warm_words_the_other_checks_pass(guard, w
 
 
 # A caring passage the n-grams find suspicious enough to ask the encoder about (the gate), which it passes.
-ASKED = ("Sometimes just telling one person how heavy things feel can make them a little lighter. "
-         "There is no right way to feel about this, and you don't have to decide anything tonight.")
+ASKED = ("You asked if I think you should just end it. No. I think you deserve help, "
+         "and a chance to feel differently than you do tonight.")
 
 
 def _counting(guard: OutputGuard, monkeypatch) -> list:
