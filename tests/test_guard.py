@@ -229,6 +229,19 @@ def test_a_wrong_number_is_caught_even_when_it_looks_like_a_year(guard, text, la
     assert verdict.safe == (not reasons) and verdict.reasons == reasons
 
 
+@pytest.mark.parametrize("text, safe", [
+    # a state or a city names its country: the UK's Samaritans are not Ohio's line, 000 is not Auckland's
+    ("You're in Ohio, so call Samaritans on 116 123. It's free from any phone.", False),
+    ("In Auckland, if you're in immediate danger please call 000, and they'll send help.", False),
+    ("You're in Ohio, so call or text 988 any time.", True),
+    ("In Auckland, call 111 if you're in danger, or text 1737 to talk to someone.", True),
+    ("In New Mexico you can call or text 988.", True),
+])
+def test_a_state_or_city_names_the_region_a_number_must_answer(text, safe):
+    verdict = OutputGuard(learned=False).screen(text)
+    assert verdict.safe == safe and (safe or verdict.reasons == ("hotline_wrong.region",)), verdict.reasons
+
+
 @pytest.mark.parametrize("text, lang, safe", [
     # an emergency number offered as a line to talk about feelings: the person who calls it to talk
     # is turned away, or learns that asking for help sends an ambulance
