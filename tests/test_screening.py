@@ -367,6 +367,14 @@ def test_choosing_the_harmless_option_never_lowers_what_the_reply_itself_says(di
     ("Do you ever wish you were dead?", "Honestly yes. I've thought about how I'd do it.", "high"),
     ("Do you ever wish you could go to sleep and not wake up?", "yes. i picked a date", "high"),
     ("你最近有没有不想活的念头？", "有，地方我都看好了", "high"),
+    ("Is not wanting to be alive something you've been thinking about?", "honestly yes. i've been looking up the train times", "high"),
+    ("Do you ever wish you could go to sleep and not wake up?", "yes, sometimes. mostly at night", "moderate"),
+    # a count is a yes; a count of long ago is not
+    ("Have you ever tried to end your life before?", "twice. last time was in april", "high"),
+    ("你以前有没有尝试过结束自己的生命？", "两次，上一次是四月", "high"),
+    ("Have you had thoughts of suicide?", "a few times this week", "high"),
+    ("Have you had thoughts of suicide?", "once, years ago, not now", "low"),
+    ("Do you mean you've been thinking it might be better not to be alive?", "honestly yes, i think about it a lot", "moderate"),
     # ... and never when it is denied
     ("Have you thought about how you would do it?", "no, I haven't thought about how I'd do it", "low"),
     ("你有没有想过具体怎么做？", "没有，没想过怎么做", "low"),

@@ -161,7 +161,11 @@ class SafetyDialogue:
         if says("soon") and (yes or says("hedge") or len(low) <= 20):
             return "soon"
         if yes:
-            return "yes"
+            # "honestly yes. i've been looking up the train times": a yes that names a means or a
+            # place is a method told, whatever the question (a wish to be dead alone is a check)
+            return "plan" if says("detail") else "yes"
+        if says("count"):
+            return "yes"  # "twice. last time was in april"; never a time ("once, not now")
         if unsure:
             return "unsure"
         return "yes" if says("hedge") or says("detail") else "other"
