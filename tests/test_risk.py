@@ -275,6 +275,23 @@ def test_recovered_someone_elses_or_sick_is_not_disordered_eating(turns):
 
 
 @pytest.mark.parametrize("turns, level", [
+    # affairs put in order "before", nothing left that keeps or needs the writer: warning signs
+    (["Found a new home for my cat today. Just making sure everything is sorted before."], "moderate"),
+    (["I found a new home for my cat today. Now there's nothing keeping me here."], "moderate"),
+    (["so thats sorted. nothing left that needs me now"], "moderate"),
+    (["I want everything sorted before the baby arrives."], "none"),
+    (["nothing keeping me here in this town now that uni is over, moving to Leeds"], "none"),
+    # disappointment at waking, hoping the plane falls, relief at a shorter life: passive wishes
+    (["Every morning I wake up disappointed that I woke up."], "moderate"),
+    (["坐飞机遇到颠簸的时候，我居然有点期待它直接掉下去"], "moderate"),
+    (["心想是不是终于不用活那么久了"], "moderate"),
+    (["I woke up annoyed that my alarm didn't go off"], "none"),
+])
+def test_warning_signs_and_passive_wishes_in_plain_words(turns, level):
+    assert RiskDetector(classifier=False).assess(turns).level == level
+
+
+@pytest.mark.parametrize("turns, level", [
     # an accident at PE or the gym explains a cut; it does not explain hiding one
     (["how do i hide cuts in pe"], "high"),
     (["how do i hide cuts in pe", "its summer and we cant wear long sleeves"], "high"),
