@@ -292,6 +292,20 @@ def test_warning_signs_and_passive_wishes_in_plain_words(turns, level):
 
 
 @pytest.mark.parametrize("turns, level", [
+    # a passive wish said now is hard to overrule, as a stated intent is (the n-grams read these
+    # as ordinary tiredness and vetoed them to "low")
+    (["Every morning I wake up disappointed that I woke up."], "moderate"),
+    (["老伴走了三年，孩子都在国外。我常想，老天早点把我收走算了。"], "moderate"),
+    (["Lately I think about my own death as a relief, like something I could choose."], "moderate"),
+    # ... but not one told from the past, nor a finished to-do list
+    (["i used to think everyone would be better off without me. now i know that was the depression talking"], "low"),
+    (["I'm done with everything on my to-do list, nap time"], "none"),
+])
+def test_a_passive_wish_said_now_is_not_overruled(detector, turns, level):
+    assert detector.assess(turns).level == level
+
+
+@pytest.mark.parametrize("turns, level", [
     # an accident at PE or the gym explains a cut; it does not explain hiding one
     (["how do i hide cuts in pe"], "high"),
     (["how do i hide cuts in pe", "its summer and we cant wear long sleeves"], "high"),

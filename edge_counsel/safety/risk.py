@@ -77,6 +77,9 @@ _MAX_REASONS = 8
 # overrule: "我今年初二 天天被我爸骂被同学笑 我想去死" reads as ordinary school trouble to the n-grams
 # (p=0.04, under the veto threshold), and a veto there would leave a child who said it with nothing.
 # A fear of acting on it ("I'm scared I'll do something stupid", "我怕我会做傻事": p=0.2) is one too.
+# A passive wish said in the present ("Every morning I wake up disappointed that I woke up", "老天
+#早点把我收走算了") is one as well: the n-grams read them as tiredness. Told with a marker of the
+# past ("I used to think they'd be better off without me") it is left to the usual veto.
 _STATED = frozenset({"active", "intent", "plan", "method_query", "attempt", "fear_of_acting"})
 # A farewell or a preparation (a note written, things given away, a pet rehomed "for a while"),
 # the Columbia screener's preparatory behaviour, needs the takeover; the acute head, trained on
@@ -479,7 +482,9 @@ class RiskDetector:
         frames = frozenset().union(*(s.frames for s in scans))
         kept = self._apply_cancels(self._mute(hits, frames))
         explained = scans[current].explained or self._cancelled_now(hits, kept, current)
-        stated = any(h.turn == current and h.kind in _STATED for h in kept)
+        stated = any(h.turn == current and h.kind in _STATED for h in kept) or (
+            any(h.turn == current and h.kind == "passive" for h in kept)
+            and not self._grammar.past.search(self._normalize(window[current])))  # said now
         return window, scans, self._judge(kept, scans, current), explained, stated
 
     def _veto(self, window: list[str], verdict: RiskAssessment, share: float = 1.0) -> RiskAssessment:
