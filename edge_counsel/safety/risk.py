@@ -78,7 +78,7 @@ _MAX_REASONS = 8
 # (p=0.04, under the veto threshold), and a veto there would leave a child who said it with nothing.
 # A fear of acting on it ("I'm scared I'll do something stupid", "我怕我会做傻事": p=0.2) is one too.
 # A passive wish said in the present ("Every morning I wake up disappointed that I woke up", "老天
-#早点把我收走算了") is one as well: the n-grams read them as tiredness. Told with a marker of the
+# 早点把我收走算了") is one as well: the n-grams read them as tiredness. Told with a marker of the
 # past ("I used to think they'd be better off without me") it is left to the usual veto.
 _STATED = frozenset({"active", "intent", "plan", "method_query", "attempt", "fear_of_acting"})
 # A farewell or a preparation (a note written, things given away, a pet rehomed "for a while"),
