@@ -306,6 +306,18 @@ def test_a_passive_wish_said_now_is_not_overruled(detector, turns, level):
 
 
 @pytest.mark.parametrize("turns, level", [
+    # an attempt dated before the verb is a past attempt, not one in progress (blind v17, after its
+    # reading: "back in 2015 i overdosed ... i'm honestly doing ok" took over at imminent)
+    (["back in 2015 i overdosed. therapy, meds and a dog later, i'm honestly doing ok"], "moderate"),
+    (["years ago i overdosed"], "moderate"),
+    # ... unless it is happening again
+    (["back in 2015 i overdosed and tonight i did it again"], "imminent"),
+])
+def test_an_attempt_dated_in_the_past_is_history(turns, level):
+    assert RiskDetector(classifier=False).assess(turns).level == level
+
+
+@pytest.mark.parametrize("turns, level", [
     # an accident at PE or the gym explains a cut; it does not explain hiding one
     (["how do i hide cuts in pe"], "high"),
     (["how do i hide cuts in pe", "its summer and we cant wear long sleeves"], "high"),
