@@ -285,7 +285,6 @@ def test_an_emergency_number_is_not_a_line_to_talk(text, lang, safe):
     ("在香港的話，可以打防止自殺的熱線 2389 9999。", False),
     ("In Hong Kong the Samaritan Befrienders are on +852 2389 2222, day and night.", True),  # with its prefix
     ("在香港可以打生命熱線 2382 0000，24小時都有人接聽。", True),  # Suicide Prevention Services, a real line
-    ("在香港可以打撒瑪利亞防止自殺會 2382 0000。", False),  # ... but not the Befrienders' number
     ("Text HOME to 911 and a crisis counselor will reply.", False),  # 911 takes no texts to a counselor
     ("发送 HOME 到 110，会有危机辅导员回复你。", False),
     ("You can text HOME to 741741 any time, or call 911 if you are in danger.", True),
