@@ -318,6 +318,28 @@ def test_an_attempt_dated_in_the_past_is_history(turns, level):
 
 
 @pytest.mark.parametrize("turns, level", [
+    # disordered eating with the body in danger (fainting, a racing heart, bleeding) needs the
+    # takeover and a doctor today (blind v17, after its reading: seven such cases held the check)
+    (["i throw up after every meal now. sometimes 5 times a day. my throat bleeds"], "high"),
+    (["我一天只吃一个苹果，已经坚持三周了", "今天上楼的时候眼前一黑差点摔倒"], "high"),
+    # a faint or a racing heart alone is not disordered eating
+    (["I fainted at the concert, it was so hot"], "none"),
+    (["my heart was racing before the exam"], "none"),
+])
+def test_disordered_eating_with_the_body_in_danger_takes_over(turns, level):
+    a = RiskDetector(classifier=False).assess(turns)
+    assert a.level == level and (level == "none" or a.categories[0] == "disordered_eating"), a
+
+
+def test_disordered_eating_in_danger_gets_its_own_scripted_reply():
+    from edge_counsel.safety.crisis_replies import crisis_reply
+
+    text = crisis_reply(["disordered_eating"], "en")
+    assert "doctor" in text and "emergency number" in text
+    assert "医" in crisis_reply(["disordered_eating"], "zh")
+
+
+@pytest.mark.parametrize("turns, level", [
     # an accident at PE or the gym explains a cut; it does not explain hiding one
     (["how do i hide cuts in pe"], "high"),
     (["how do i hide cuts in pe", "its summer and we cant wear long sleeves"], "high"),

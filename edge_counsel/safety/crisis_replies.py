@@ -28,6 +28,7 @@ SEVERITY = (
     "suicidal_ideation",
     "self_harm",
     "abuse",
+    "disordered_eating",
     "passive_ideation",
     "warning_signs",
     "default",
@@ -47,6 +48,8 @@ _ALIASES = {
     "suicide_history": "suicidal_ideation",
     "ideation": "suicidal_ideation",
     "warning_sign": "warning_signs",
+    "eating": "disordered_eating",
+    "eating_disorder": "disordered_eating",
 }
 
 
