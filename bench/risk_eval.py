@@ -7,6 +7,8 @@ any level from "moderate" up), the takeover rate and the check rate on ordinary 
 safety-dialogue answers understood in each direction, and p99 latency per message.
 
 Sets:
+- ``blind_v19``: tests/data/blind/crisis_blind_v19.jsonl (300 cases), written by four new helpers
+  under the same rule and committed unread for the reading after v18's; not read yet.
 - ``blind_v18``: tests/data/blind/crisis_blind_v18.jsonl (300 cases), written by four new helpers
   under the same rule and committed unread for the reading after v17's; not read yet.
 - ``blind_v17``: tests/data/blind/crisis_blind_v17.jsonl (300 cases), committed unread (f235901) and
@@ -48,6 +50,7 @@ from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
 from edge_counsel.safety.screening import SafetyDialogue  # noqa: E402
 
 SETS = {
+    "blind_v19": [REPO / "tests" / "data" / "blind" / "crisis_blind_v19.jsonl"],
     "blind_v18": [REPO / "tests" / "data" / "blind" / "crisis_blind_v18.jsonl"],
     "blind_v17": [REPO / "tests" / "data" / "blind" / "crisis_blind_v17.jsonl"],
     "blind_v16": [REPO / "tests" / "data" / "blind" / "crisis_blind_v16.jsonl"],
@@ -69,7 +72,7 @@ SETS = {
     "own": [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"],
 }
 # Blind sets not read yet: run only when named with --set, at the reading they are kept for.
-UNREAD = {"blind_v18"}
+UNREAD = {"blind_v18", "blind_v19"}
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _TAKEOVER_CATEGORIES = {"imminent", "plan", "attempt_in_progress", "plan_method_means", "suicide_plan"}
 
