@@ -819,3 +819,35 @@ def test_restriction_coaching_and_compensating_are_disordered_eating(detector, t
 @pytest.mark.parametrize("text", ["my screen time goal is under 300 a day", "any tips to ignore hunger during ramadan fasting?"])
 def test_everyday_goals_and_fasting_are_not_disordered_eating(detector, text):
     assert not detector.assess([text]).at_least("moderate")
+
+
+def test_laughter_does_not_hide_what_the_learned_stage_would_take_over(detector):
+    """"lol", "哈哈" and 😂 are how many people, teenagers above all, say what frightens them; the
+    learned stage met them mostly in figures of speech. Read without them, a message it is sure
+    needs the takeover gets it; a laughing figure of speech does not."""
+    text = "lol the rope is already tied to the beam in the garage 😂"
+    assert detector.assess([text], learned=False).level == "none"
+    a = detector.assess([text])
+    assert a.level == "high" and "without its laughter" in a.reasons[0], a
+    for joke in ("this exam is killing me lol", "哈哈哈笑死我了，这个视频太好笑", "my little brother chased me with a water gun lol"):
+        assert not detector.assess([joke]).at_least("moderate"), joke
+
+
+@pytest.mark.parametrize("text", ["一周没怎么吃东西了，今天上课眼前一黑晕倒了",
+                                  "been living on black coffee for six days and my fingers keep tingling"])
+def test_the_learned_stage_takes_over_disordered_eating_with_the_body_in_danger(detector, text):
+    """The rules' combination (disordered eating with the body in danger), where the eating is
+    the learned stage's reading and the danger a rule's: the takeover and a doctor today."""
+    a = detector.assess([text])
+    assert a.level == "high" and "disordered_eating" in a.categories, a
+
+
+@pytest.mark.parametrize("turns, level", [
+    (["刚刚喝了几口洁厕灵，胃好痛"], "imminent"),  # a poison swallowed, by the mouthful
+    (["my dad was chasing me with a bat and i ran to the neighbours"], "high"),
+    (["my stepdad is drunk and banging on my door, i pushed my dresser against it"], "high"),
+    (["my mum is banging on my door because i'm late for school"], "none"),
+    (["i was so dizzy i couldn't stand after the flu"], "none"),
+])
+def test_danger_now_read_by_the_rules(turns, level):
+    assert RiskDetector(classifier=False).assess(turns).level == level
