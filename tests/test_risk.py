@@ -851,3 +851,21 @@ def test_the_learned_stage_takes_over_disordered_eating_with_the_body_in_danger(
 ])
 def test_danger_now_read_by_the_rules(turns, level):
     assert RiskDetector(classifier=False).assess(turns).level == level
+
+
+@pytest.mark.parametrize("turns", [
+    ["my partner pinned me by the neck against the fridge an hour ago. he's in the shower now"],
+    ["他把我的手机和钥匙都收走了，说我敢出门就弄死我"],
+    ["my stepmum hit me again today when i got home"],
+])
+def test_abuse_with_danger_now_takes_over(detector, turns):
+    """The learned stage's abuse with a rule's sign that the danger is now (a hand on the throat,
+    the keys taken, a death threat, today): the takeover, not the check."""
+    a = detector.assess(turns)
+    assert a.level == "high" and "abuse" in a.categories, a
+
+
+@pytest.mark.parametrize("text", ["my dad used to hit me when i was little. we get on ok now",
+                                  "my boss took my keys to move the car lol"])
+def test_abuse_long_past_or_keys_taken_in_jest_is_not_a_takeover(detector, text):
+    assert not detector.assess([text]).escalate

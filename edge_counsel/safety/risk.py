@@ -96,6 +96,13 @@ _STATED_VETO_SHARE = 0.3  # such a verdict is overruled only below 0.3 of the ve
 # case rose (at 0.75 two did: "if the radio plays that song one more time im jumping out the window
 # haha", a cat knocking a pill bottle over "lol").
 _LAUGHING_RISK = 0.8
+# The learned stage's check becomes the takeover where its category meets a rule's sign that the
+# danger is now: disordered eating with a body in danger (fainting, a racing heart, blood), abuse
+# with danger from the abuser (a hand on the throat, a locked door, the keys taken, a death threat,
+# a weapon) or with a time that makes it now (tonight, today) or a place hidden in.
+_DANGER_KINDS = {"disordered_eating": frozenset({"body_alarm"}),
+                 "abuse": frozenset({"abuse_danger", "time", "hiding"})}
+_DANGER = frozenset().union(*_DANGER_KINDS.values())
 _SPACES = re.compile(r"\s+")
 # Laughter and the emoji that stand for it or for a shrug, in both languages.
 _LAUGHTER = re.compile(r"(?i)(?<![a-z])(?:lol+|lmao+|lmfao|rofl|(?:ha){2,}h?|hehe\w*|xd)(?![a-z])|(?:哈|呵|嘿|嘻){2,}"
@@ -467,8 +474,8 @@ class RiskDetector:
                 return kept
             # The check the rules give may still need the takeover ("goodbye everyone, this is my last
             # post"): the learned stage raises it as it would raise a message no rule read.
-        body = any(h.kind == "body_alarm" for scan in scans for h in scan.hits)
-        return self._second_opinion(window, verdict, explained, body)
+        dangers = frozenset(h.kind for scan in scans for h in scan.hits if h.kind in _DANGER)
+        return self._second_opinion(window, verdict, explained, dangers)
 
     def explains_away(self, turns: Sequence[str]) -> bool:
         """Whether the rules found a risk word in the last turn and explained it away (negated, a
@@ -523,7 +530,7 @@ class RiskDetector:
         return any(h.turn == current and self._kinds[h.kind].rank >= _ESCALATE_RANK and h not in kept for h in hits)
 
     def _second_opinion(self, window: list[str], verdict: RiskAssessment, explained: bool = False,
-                        body: bool = False) -> RiskAssessment:
+                        dangers: frozenset[str] = frozenset()) -> RiskAssessment:
         """The learned stage's verdict on a message the rules did not take over: at or above its
         thresholds it raises the level to "moderate" (the check) or "high" (the takeover). Where
         the rules explained a risk word away ("I cut myself shaving", "I would never...", a
@@ -544,12 +551,12 @@ class RiskDetector:
         if level is None:
             return verdict
         guess = None
-        if level == "moderate" and not explained and (body or risk >= _FAREWELL_RISK):
+        if level == "moderate" and not explained and (dangers or risk >= _FAREWELL_RISK):
             guess = self._classifier.predict(window)
             if guess.category == "warning_signs" and risk >= _FAREWELL_RISK:
                 level = "high"  # a farewell or a preparation the learned stage is sure of
-            elif guess.category == "disordered_eating" and body:
-                level = "high"  # as the rules' combination: disordered eating with the body in danger
+            elif dangers & _DANGER_KINDS.get(guess.category, frozenset()):
+                level = "high"  # its category with a rule's sign of danger now (see _DANGER_KINDS)
         if _RANK[level] <= _RANK[verdict.level]:
             return verdict
         guess = guess or self._classifier.predict(window)
