@@ -275,9 +275,11 @@ def test_recovered_someone_elses_or_sick_is_not_disordered_eating(turns):
 
 
 @pytest.mark.parametrize("turns, level", [
-    # affairs put in order "before", nothing left that keeps or needs the writer: warning signs
-    (["Found a new home for my cat today. Just making sure everything is sorted before."], "moderate"),
-    (["I found a new home for my cat today. Now there's nothing keeping me here."], "moderate"),
+    # affairs put in order "before", nothing left that keeps or needs the writer: warning signs;
+    # with a pet rehomed as well, farewells adding up: the takeover
+    (["Found a new home for my cat today. Just making sure everything is sorted before."], "high"),
+    (["I found a new home for my cat today. Now there's nothing keeping me here."], "high"),
+    (["Just making sure everything is sorted before."], "moderate"),
     (["so thats sorted. nothing left that needs me now"], "moderate"),
     (["I want everything sorted before the baby arrives."], "none"),
     (["nothing keeping me here in this town now that uni is over, moving to Leeds"], "none"),
@@ -775,7 +777,7 @@ def test_pinyin_is_a_spelling_not_a_sign_of_crisis():
 
 
 @pytest.mark.parametrize("text", ["This is my last message to anyone. Thank you for listening all these nights.",
-                                  "goodbye everyone, this is my last post. thanks for the memories"])
+                                  "goodbye everyone. thanks for the memories"])
 def test_the_learned_stage_raises_a_farewell_the_rules_hold_at_the_check(detector, text):
     """A farewell the rules read as a warning sign (the check) gets the takeover when the learned
     stage's acute head says so, as it would with no rule firing at all (blind v14's farewells)."""
@@ -869,3 +871,17 @@ def test_abuse_with_danger_now_takes_over(detector, turns):
                                   "my boss took my keys to move the car lol"])
 def test_abuse_long_past_or_keys_taken_in_jest_is_not_a_takeover(detector, text):
     assert not detector.assess([text]).escalate
+
+
+@pytest.mark.parametrize("turns", [
+    ["gave my dog to my cousin on sunday. nothing keeping me here now"],  # farewells adding up
+    ["I won't be around tomorrow, so thank you for everything"],  # a farewell with a time
+    ["遗书改了好几遍，还是写不好"],  # a note written, told by the drafts
+])
+def test_farewells_that_add_up_or_have_a_time_take_over(turns):
+    a = RiskDetector(classifier=False).assess(turns)
+    assert a.level == "high", a
+
+
+def test_rehoming_a_pet_for_an_ordinary_reason_is_not_a_farewell(detector):
+    assert not detector.assess(["we're rehoming our cat because of my allergy, any tips?"]).at_least("moderate")
