@@ -885,3 +885,14 @@ def test_farewells_that_add_up_or_have_a_time_take_over(turns):
 
 def test_rehoming_a_pet_for_an_ordinary_reason_is_not_a_farewell(detector):
     assert not detector.assess(["we're rehoming our cat because of my allergy, any tips?"]).at_least("moderate")
+
+
+@pytest.mark.parametrize("turns, level", [
+    (["the burns i made on my arm are oozing now and hot to the touch"], "high"),  # a self-harm wound in danger
+    (["刀割的伤口化脓了，这两天一直发烧"], "high"),
+    (["the cut on my knee from football is red and swollen"], "none"),
+    (["i bought a can of petrol", "if she keeps the kids from me we all go together"], "high"),  # means to take others
+    (["这道题我跟它同归于尽"], "low"),  # a figure of speech the learned stage overrules
+])
+def test_wounds_in_danger_and_means_to_take_others(detector, turns, level):
+    assert detector.assess(turns).level == level

@@ -99,9 +99,11 @@ _LAUGHING_RISK = 0.8
 # The learned stage's check becomes the takeover where its category meets a rule's sign that the
 # danger is now: disordered eating with a body in danger (fainting, a racing heart, blood), abuse
 # with danger from the abuser (a hand on the throat, a locked door, the keys taken, a death threat,
-# a weapon) or with a time that makes it now (tonight, today) or a place hidden in.
+# a weapon) or with a time that makes it now (tonight, today) or a place hidden in, self-harm with
+# a wound in danger (infected, bleeding that will not stop).
 _DANGER_KINDS = {"disordered_eating": frozenset({"body_alarm"}),
-                 "abuse": frozenset({"abuse_danger", "time", "hiding"})}
+                 "abuse": frozenset({"abuse_danger", "time", "hiding"}),
+                 "self_harm": frozenset({"wound_danger"})}
 _DANGER = frozenset().union(*_DANGER_KINDS.values())
 _SPACES = re.compile(r"\s+")
 # Laughter and the emoji that stand for it or for a shrug, in both languages.
