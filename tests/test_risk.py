@@ -896,3 +896,13 @@ def test_rehoming_a_pet_for_an_ordinary_reason_is_not_a_farewell(detector):
 ])
 def test_wounds_in_danger_and_means_to_take_others(detector, turns, level):
     assert detector.assess(turns).level == level
+
+
+@pytest.mark.parametrize("turns, level", [
+    (["perched on the rooftop ledge rn, the wind is wild"], "imminent"),  # at the place, now
+    (["坐在楼顶边上，两条腿荡在外面"], "imminent"),
+    (["we sat on the roof edge of the parking garage last summer watching fireworks"], "none"),
+    (["my legs were dangling over the edge of the pool"], "none"),
+])
+def test_sitting_at_the_edge_now_is_an_attempt_in_progress(turns, level):
+    assert RiskDetector(classifier=False).assess(turns).level == level
