@@ -406,3 +406,10 @@ def test_fear_of_acting_or_a_letter_written_takes_over(dialogue, question, answe
 def test_yes_with_a_wish_to_live_is_still_a_yes(dialogue):
     a = dialogue.assess(_conv("so tired", "Are you thinking about ending your life?", "yes, but i dont want to die"))
     assert a.escalate and a.answer == "yes", a
+
+
+@pytest.mark.parametrize("answer", ["刚刚划了两下", "划了几道，不深"])
+def test_a_recent_act_told_in_chinese_answers_yes(dialogue, answer):
+    """"Just now" (刚刚) dates an act, and "cut twice" (划了两下) counts it, as "twice, just now" does."""
+    a = dialogue.assess(_conv("今天好烦", "听起来很难受。你今天有伤害自己吗？", answer))
+    assert a.escalate, a
