@@ -906,3 +906,17 @@ def test_wounds_in_danger_and_means_to_take_others(detector, turns, level):
 ])
 def test_sitting_at_the_edge_now_is_an_attempt_in_progress(turns, level):
     assert RiskDetector(classifier=False).assess(turns).level == level
+
+
+@pytest.mark.parametrize("turns, level", [
+    # After blind v18's reading (not blind):
+    (["有没有不痛的自杀方式，明天就用"], "imminent"),  # "有没有" asks; it does not negate
+    (["I keep asking the universe to take me in my sleep"], "moderate"),
+    (["开车的时候常想方向盘一歪就一了百了"], "moderate"),
+    (["我在顶楼 往下看了一眼 下面的车好小"], "imminent"),  # at a height, looking down
+    (["又zc了 疤怎么才能淡化啊 后天要穿短袖"], "high"),  # hiding it: PE does not explain it away
+    (["手上的疤是以前的，已经三年没划过了"], "none"),
+    (["deleted my socials and told my sister sorry for everything. she'll understand tomorrow"], "high"),
+])
+def test_v18_reading_rules(turns, level):
+    assert RiskDetector(classifier=False).assess(turns).level == level
