@@ -106,7 +106,7 @@ _DANGER_KINDS = {"disordered_eating": frozenset({"body_alarm"}),
                  "self_harm": frozenset({"wound_danger"})}
 _DANGER = frozenset().union(*_DANGER_KINDS.values())
 _SPACES = re.compile(r"\s+")
-# Laughter and the emoji that stand for it or for a shrug, in both languages.
+# Laughter in both languages, and emoji (faces, hands, sparkles): what a message reads as without them.
 _LAUGHTER = re.compile(r"(?i)(?<![a-z])(?:lol+|lmao+|lmfao|rofl|(?:ha){2,}h?|hehe\w*|xd)(?![a-z])|(?:哈|呵|嘿|嘻){2,}"
                        r"|[\U0001F600-\U0001F64F\U0001F910-\U0001F9FF\U0001F480\U0001F44D\U0001F44B\u2728]")
 _ACCENTED = re.compile("[\u00c0-\u024f\u0300-\u036f]")
