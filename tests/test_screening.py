@@ -413,3 +413,11 @@ def test_a_recent_act_told_in_chinese_answers_yes(dialogue, answer):
     """"Just now" (刚刚) dates an act, and "cut twice" (划了两下) counts it, as "twice, just now" does."""
     a = dialogue.assess(_conv("今天好烦", "听起来很难受。你今天有伤害自己吗？", answer))
     assert a.escalate, a
+
+
+@pytest.mark.parametrize("answer, level", [("认真想了一下，没有，没到那一步", "low"), ("想了想，有过", "high")])
+def test_a_thought_it_over_preamble_leaves_the_answer_after_it(dialogue, answer, level):
+    """"认真想了一下，" (after thinking it over) is a preamble, like "honestly,": the answer follows
+    (a denial lowers the check to low, with help one click away; blind v18 kept the check)."""
+    a = dialogue.assess(_conv("我觉得活着好没意思", "你最近有没有想过结束自己的生命？", answer))
+    assert a.level == level, a
