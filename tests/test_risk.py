@@ -35,6 +35,12 @@ def detector() -> RiskDetector:
     return default_detector()
 
 
+@pytest.fixture(scope="module")
+def rules() -> RiskDetector:
+    """The rules alone, without the learned stage (built once: compiling the lexicons takes ~0.4 s)."""
+    return RiskDetector(classifier=False)
+
+
 def _assess(detector: RiskDetector, *turns: str) -> RiskAssessment:
     return detector.assess(list(turns))
 
@@ -203,17 +209,17 @@ def test_someone_close_at_risk_is_a_concern(detector):
 
 @pytest.mark.parametrize("text", ["I wrote my suicide note last night", "遗书写好了，放在书桌抽屉里",
                                   "我写了一封给妈妈的遗书"])
-def test_a_suicide_note_already_written_is_a_plan_by_the_rules_alone(text):
+def test_a_suicide_note_already_written_is_a_plan_by_the_rules_alone(rules, text):
     # a preparatory act (the Columbia screener's "behaviour"): the takeover, not only the check
-    a = RiskDetector(classifier=False).assess([text])
+    a = rules.assess([text])
     assert a.at_least("high") and "plan_method_means" in a.categories, a.reasons
 
 
 @pytest.mark.parametrize("text", ["我把降压药全吃了", "刚才把一整瓶安眠药都吞了",
                                   "sitting in the car in the garage with the engine running",
                                   "I cut way deeper this time and it won't stop bleeding"])
-def test_an_act_under_way_is_imminent_by_the_rules_alone(text):
-    assert RiskDetector(classifier=False).assess([text]).level == "imminent"
+def test_an_act_under_way_is_imminent_by_the_rules_alone(rules, text):
+    assert rules.assess([text]).level == "imminent"
 
 
 @pytest.mark.parametrize("turns", [
@@ -227,9 +233,9 @@ def test_an_act_under_way_is_imminent_by_the_rules_alone(text):
     ["我已经跨过栏杆了，下面是江"],
     ["我翻到阳台外面了"],
 ])
-def test_where_someone_is_and_what_is_switched_on_is_imminent_without_a_suicide_word(turns):
+def test_where_someone_is_and_what_is_switched_on_is_imminent_without_a_suicide_word(rules, turns):
     # situational imminence (issue 11): no "kill", no "suicide", and the act is under way
-    assert RiskDetector(classifier=False).assess(turns).level == "imminent"
+    assert rules.assess(turns).level == "imminent"
 
 
 @pytest.mark.parametrize("turns", [
@@ -240,8 +246,8 @@ def test_where_someone_is_and_what_is_switched_on_is_imminent_without_a_suicide_
     ["pills all counted out on the table", "sorting my nan's weekly pill organiser. she gets confused otherwise"],
     ["爸爸先走一步去停车了，我们在站台等车"],
 ])
-def test_gas_charcoal_fences_and_pills_in_everyday_life_are_not_an_act(turns):
-    assert not RiskDetector(classifier=False).assess(turns).at_least("high")
+def test_gas_charcoal_fences_and_pills_in_everyday_life_are_not_an_act(rules, turns):
+    assert not rules.assess(turns).at_least("high")
 
 
 @pytest.mark.parametrize("turns", [
@@ -255,8 +261,8 @@ def test_gas_charcoal_fences_and_pills_in_everyday_life_are_not_an_act(turns):
     ["how do i stop feeling hungry", "i want to skip dinner without my parents noticing"],
     ["我每天偷偷把午饭倒掉，不让我妈发现"],
 ])
-def test_disordered_eating_is_a_check_by_the_rules_alone(turns):
-    a = RiskDetector(classifier=False).assess(turns)
+def test_disordered_eating_is_a_check_by_the_rules_alone(rules, turns):
+    a = rules.assess(turns)
     assert a.level == "moderate" and a.categories == ("disordered_eating",), a.reasons
 
 
@@ -270,8 +276,8 @@ def test_disordered_eating_is_a_check_by_the_rules_alone(turns):
     ["I'm fasting for Ramadan this month"],
     ["how do I skip a meeting without my boss noticing"],
 ])
-def test_recovered_someone_elses_or_sick_is_not_disordered_eating(turns):
-    assert RiskDetector(classifier=False).assess(turns).level in ("none", "low")
+def test_recovered_someone_elses_or_sick_is_not_disordered_eating(rules, turns):
+    assert rules.assess(turns).level in ("none", "low")
 
 
 @pytest.mark.parametrize("turns, level", [
@@ -289,8 +295,8 @@ def test_recovered_someone_elses_or_sick_is_not_disordered_eating(turns):
     (["心想是不是终于不用活那么久了"], "moderate"),
     (["I woke up annoyed that my alarm didn't go off"], "none"),
 ])
-def test_warning_signs_and_passive_wishes_in_plain_words(turns, level):
-    assert RiskDetector(classifier=False).assess(turns).level == level
+def test_warning_signs_and_passive_wishes_in_plain_words(rules, turns, level):
+    assert rules.assess(turns).level == level
 
 
 @pytest.mark.parametrize("turns, level", [
@@ -315,8 +321,8 @@ def test_a_passive_wish_said_now_is_not_overruled(detector, turns, level):
     # ... unless it is happening again
     (["back in 2015 i overdosed and tonight i did it again"], "imminent"),
 ])
-def test_an_attempt_dated_in_the_past_is_history(turns, level):
-    assert RiskDetector(classifier=False).assess(turns).level == level
+def test_an_attempt_dated_in_the_past_is_history(rules, turns, level):
+    assert rules.assess(turns).level == level
 
 
 @pytest.mark.parametrize("turns, level", [
@@ -328,8 +334,8 @@ def test_an_attempt_dated_in_the_past_is_history(turns, level):
     (["I fainted at the concert, it was so hot"], "none"),
     (["my heart was racing before the exam"], "none"),
 ])
-def test_disordered_eating_with_the_body_in_danger_takes_over(turns, level):
-    a = RiskDetector(classifier=False).assess(turns)
+def test_disordered_eating_with_the_body_in_danger_takes_over(rules, turns, level):
+    a = rules.assess(turns)
     assert a.level == level and (level == "none" or a.categories[0] == "disordered_eating"), a
 
 
@@ -349,8 +355,8 @@ def test_disordered_eating_in_danger_gets_its_own_scripted_reply():
     (["i got cuts in pe, how do i clean them"], "none"),
     (["体育课摔了，伤口怎么处理"], "none"),
 ])
-def test_hiding_wounds_is_not_explained_by_an_accident(turns, level):
-    assert RiskDetector(classifier=False).assess(turns).level == level
+def test_hiding_wounds_is_not_explained_by_an_accident(rules, turns, level):
+    assert rules.assess(turns).level == level
 
 
 @pytest.mark.parametrize("text", [
@@ -363,15 +369,15 @@ def test_hiding_wounds_is_not_explained_by_an_accident(turns, level):
     "上吊的话，家里没有横梁能挂在哪里？",
     "有没有什么死法不疼的",
 ])
-def test_questions_about_how_are_method_questions(text):
-    a = RiskDetector(classifier=False).assess([text])
+def test_questions_about_how_are_method_questions(rules, text):
+    a = rules.assess([text])
     assert a.at_least("high") and "plan_method_means" in a.categories, a.reasons
 
 
 @pytest.mark.parametrize("text", ["the helium balloons still work after a week?", "这个药一次吃两片够不够",
                                   "what's the quickest way to get to the airport", "is the new phone fast? I don't want to wait"])
-def test_everyday_questions_are_not_method_questions(text):
-    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+def test_everyday_questions_are_not_method_questions(rules, text):
+    assert not rules.assess([text]).at_least("moderate")
 
 
 @pytest.mark.parametrize("turns", [
@@ -385,8 +391,8 @@ def test_everyday_questions_are_not_method_questions(text):
     ["叔叔说这是我们俩的秘密 不能告诉奶奶 他每次都弄疼我"],
     ["我男朋友每晚都查我電話", "見到我同朋友傾偈就會掐我條頸"],  # strangulation
 ])
-def test_violence_at_home_right_now_takes_over(turns):
-    a = RiskDetector(classifier=False).assess(turns)
+def test_violence_at_home_right_now_takes_over(rules, turns):
+    a = rules.assess(turns)
     assert a.at_least("high") and "abuse" in a.categories, a.reasons
 
 
@@ -400,8 +406,8 @@ def test_violence_at_home_right_now_takes_over(turns):
     ["宝宝掐我的脖子玩，好痒"],
     ["妈妈罚我跪了半小时，因为我撒谎"],
 ])
-def test_hiding_games_scores_and_parents_hyperbole_are_not_violence(turns):
-    assert not RiskDetector(classifier=False).assess(turns).at_least("high")
+def test_hiding_games_scores_and_parents_hyperbole_are_not_violence(rules, turns):
+    assert not rules.assess(turns).at_least("high")
 
 
 @pytest.mark.parametrize("text", [
@@ -413,15 +419,15 @@ def test_hiding_games_scores_and_parents_hyperbole_are_not_violence(turns):
     "我在网上搜了怎么做燃烧瓶，下周一早读课",
     "恨到想往他水杯里放点什么",
 ])
-def test_plans_to_hurt_someone_take_over(text):
-    a = RiskDetector(classifier=False).assess([text])
+def test_plans_to_hurt_someone_take_over(rules, text):
+    a = rules.assess([text])
     assert a.at_least("high") and "harm_to_others" in a.categories, a.reasons
 
 
 @pytest.mark.parametrize("text", ["going back to the store with my bat to get my ball back lol",
                                   "my little brother ran me over in mario kart lol"])
-def test_bats_and_games_are_not_plans_to_hurt(text):
-    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+def test_bats_and_games_are_not_plans_to_hurt(rules, text):
+    assert not rules.assess([text]).at_least("moderate")
 
 
 @pytest.mark.parametrize("turns, least", [
@@ -437,15 +443,15 @@ def test_bats_and_games_are_not_plans_to_hurt(text):
     (["It wouldn't matter if I died in my sleep."], "moderate"),
     (["人老了没用喽 阎王爷咋还不来收我"], "moderate"),
 ])
-def test_wishes_and_acts_said_sideways_are_caught(turns, least):
-    a = RiskDetector(classifier=False).assess(turns)
+def test_wishes_and_acts_said_sideways_are_caught(rules, turns, least):
+    a = rules.assess(turns)
     assert a.at_least(least), a.reasons
 
 
 @pytest.mark.parametrize("text", ["I'm checking out of the hotel early tomorrow", "my brain keeps telling me to eat more cookies",
                                   "the team would do fine without me while I'm on holiday", "I relapsed on sugar this week lol"])
-def test_checking_out_and_relapsing_on_sugar_are_not_wishes(text):
-    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+def test_checking_out_and_relapsing_on_sugar_are_not_wishes(rules, text):
+    assert not rules.assess([text]).at_least("moderate")
 
 
 @pytest.mark.parametrize("turns, least", [
@@ -455,14 +461,14 @@ def test_checking_out_and_relapsing_on_sugar_are_not_wishes(text):
     (["我把微博都删了", "朋友圈也清空了", "给我妈写了封信 放在枕头下面"], "moderate"),
     (["能帮我写一封给女儿的信吗", "让她长大后看的", "告诉她不是她的错，妈妈只是太累了"], "moderate"),
 ])
-def test_goodbyes_told_as_errands_are_caught(turns, least):
-    assert RiskDetector(classifier=False).assess(turns).at_least(least)
+def test_goodbyes_told_as_errands_are_caught(rules, turns, least):
+    assert rules.assess(turns).at_least(least)
 
 
 @pytest.mark.parametrize("text", ["Last shift done before my holiday! gave the keys back to my manager", "我把微博删了，太浪费时间了",
                                   "这是我在这家公司的最后一天了，明天去新公司报到", "今天是暑假最后一天了，好不想开学"])
-def test_last_days_at_work_and_deleted_apps_are_not_goodbyes(text):
-    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+def test_last_days_at_work_and_deleted_apps_are_not_goodbyes(rules, text):
+    assert not rules.assess([text]).at_least("moderate")
 
 
 @pytest.mark.parametrize("text", [
@@ -473,8 +479,8 @@ def test_last_days_at_work_and_deleted_apps_are_not_goodbyes(text):
     "戒赌三年，当年欠一百多万想跳楼，现在债还了一大半。",
     "之前有段時間真係好想死，不過而家已經行返出嚟，多謝當時啲朋友",  # Cantonese: "now I've walked out of it"
 ])
-def test_a_crisis_told_as_the_past_is_not_a_crisis_now(text):
-    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+def test_a_crisis_told_as_the_past_is_not_a_crisis_now(rules, text):
+    assert not rules.assess([text]).at_least("moderate")
 
 
 @pytest.mark.parametrize("turns", [
@@ -485,8 +491,8 @@ def test_a_crisis_told_as_the_past_is_not_a_crisis_now(text):
     ["妈妈去年病死了 爸爸在外面又有了新家 我也想死 想跟妈妈在一起"],
     ["I put my cigarettes out on my forearm. Reminds me I'm still here."],
 ])
-def test_the_past_does_not_hide_what_is_happening_again_now(turns):
-    assert RiskDetector(classifier=False).assess(turns).at_least("high")
+def test_the_past_does_not_hide_what_is_happening_again_now(rules, turns):
+    assert rules.assess(turns).at_least("high")
 
 
 @pytest.mark.parametrize("turns", [
@@ -497,21 +503,21 @@ def test_the_past_does_not_hide_what_is_happening_again_now(turns):
     ["decided to go be with the stars tonight. sky is clear, good night for it"],
     ["今天是最后一次跟你说话了", "谢谢你", "现在就去 别找我了"],
 ])
-def test_plans_in_other_words_and_cantonese_take_over(turns):
-    assert RiskDetector(classifier=False).assess(turns).at_least("high")
+def test_plans_in_other_words_and_cantonese_take_over(rules, turns):
+    assert rules.assess(turns).at_least("high")
 
 
 @pytest.mark.parametrize("text", ["we're going to see the angels at the christmas pageant tonight", "我打算明年去跳伞",
                                   "旅游的地方都选好了，下周出发",
                                   "i'm going to go swimming with rocks in my pockets lol jk, this meeting is so boring"])
-def test_angels_skydiving_trips_and_jokes_are_not_plans(text):
-    assert not RiskDetector(classifier=False).assess([text]).at_least("high")
+def test_angels_skydiving_trips_and_jokes_are_not_plans(rules, text):
+    assert not rules.assess([text]).at_least("high")
 
 
 @pytest.mark.parametrize("text", ["奶奶把药都吃了吗？", "我把药都吃了，放心吧", "I cut my finger cooking and it won't stop bleeding",
                                   "I always let the car engine run in the garage for a minute in winter"])
-def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
-    assert not RiskDetector(classifier=False).assess([text]).at_least("moderate")
+def test_everyday_pills_cuts_and_garages_are_not_an_act(rules, text):
+    assert not rules.assess([text]).at_least("moderate")
 
 
 @pytest.mark.parametrize("text, least", [
@@ -520,8 +526,8 @@ def test_everyday_pills_cuts_and_garages_are_not_an_act(text):
     ("I took my sertraline this morning and feel a bit sick", None),
     ("can I take my lexapro at night instead?", None),
 ])
-def test_an_overdose_of_a_medicine_named_by_brand_is_an_act(text, least):
-    level = RiskDetector(classifier=False).assess([text])
+def test_an_overdose_of_a_medicine_named_by_brand_is_an_act(rules, text, least):
+    level = rules.assess([text])
     if least:
         assert level.at_least(least), level
     else:
@@ -537,13 +543,13 @@ def test_an_overdose_of_a_medicine_named_by_brand_is_an_act(text, least):
     (["how much ibuprofen is too much", "asking for my mum, she takes it for her back"], False),
     (["this cake is for me"], False),
 ])
-def test_a_dose_question_then_for_me_takes_over(turns, takeover):
-    assert RiskDetector(classifier=False).assess(turns).at_least("high") is takeover
+def test_a_dose_question_then_for_me_takes_over(rules, turns, takeover):
+    assert rules.assess(turns).at_least("high") is takeover
 
 
 @pytest.mark.parametrize("text", ["My friend left a suicide note on her desk and I found it", "我朋友写了遗书，我好害怕"])
-def test_someone_elses_note_is_a_concern_not_a_takeover(text):
-    a = RiskDetector(classifier=False).assess([text])
+def test_someone_elses_note_is_a_concern_not_a_takeover(rules, text):
+    a = rules.assess([text])
     assert a.level == "moderate" and a.categories == ("warning_signs",), a.reasons
 
 
@@ -851,8 +857,8 @@ def test_the_learned_stage_takes_over_disordered_eating_with_the_body_in_danger(
     (["my mum is banging on my door because i'm late for school"], "none"),
     (["i was so dizzy i couldn't stand after the flu"], "none"),
 ])
-def test_danger_now_read_by_the_rules(turns, level):
-    assert RiskDetector(classifier=False).assess(turns).level == level
+def test_danger_now_read_by_the_rules(rules, turns, level):
+    assert rules.assess(turns).level == level
 
 
 @pytest.mark.parametrize("turns", [
@@ -878,8 +884,8 @@ def test_abuse_long_past_or_keys_taken_in_jest_is_not_a_takeover(detector, text)
     ["I won't be around tomorrow, so thank you for everything"],  # a farewell with a time
     ["遗书改了好几遍，还是写不好"],  # a note written, told by the drafts
 ])
-def test_farewells_that_add_up_or_have_a_time_take_over(turns):
-    a = RiskDetector(classifier=False).assess(turns)
+def test_farewells_that_add_up_or_have_a_time_take_over(rules, turns):
+    a = rules.assess(turns)
     assert a.level == "high", a
 
 
@@ -904,8 +910,8 @@ def test_wounds_in_danger_and_means_to_take_others(detector, turns, level):
     (["we sat on the roof edge of the parking garage last summer watching fireworks"], "none"),
     (["my legs were dangling over the edge of the pool"], "none"),
 ])
-def test_sitting_at_the_edge_now_is_an_attempt_in_progress(turns, level):
-    assert RiskDetector(classifier=False).assess(turns).level == level
+def test_sitting_at_the_edge_now_is_an_attempt_in_progress(rules, turns, level):
+    assert rules.assess(turns).level == level
 
 
 @pytest.mark.parametrize("turns, level", [
@@ -918,5 +924,5 @@ def test_sitting_at_the_edge_now_is_an_attempt_in_progress(turns, level):
     (["手上的疤是以前的，已经三年没划过了"], "none"),
     (["deleted my socials and told my sister sorry for everything. she'll understand tomorrow"], "high"),
 ])
-def test_v18_reading_rules(turns, level):
-    assert RiskDetector(classifier=False).assess(turns).level == level
+def test_v18_reading_rules(rules, turns, level):
+    assert rules.assess(turns).level == level
