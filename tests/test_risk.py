@@ -926,3 +926,35 @@ def test_sitting_at_the_edge_now_is_an_attempt_in_progress(rules, turns, level):
 ])
 def test_v18_reading_rules(rules, turns, level):
     assert rules.assess(turns).level == level
+
+
+@pytest.mark.parametrize("turns, level", [
+    # Round s (a development set written by helpers who never saw the detector), in our own words:
+    (["the garage door is shut", "engine's still running. getting so sleepy"], "imminent"),
+    (["车库的门我锁好了", "车一直发动着 有点头晕"], "imminent"),
+    (["I am right now on the bridge by the old mill. this is the end spot for me"], "imminent"),
+    (["spent the evening queueing up messages for my nieces' birthdays for the next few years",
+      "so they still get something from me"], "high"),
+    (["gave my bike and my headphones to my cousin. at least he'll have something nice from me"], "high"),
+    (["把我的滑板和所有的书都送给我表妹了 反正以后我也用不上了"], "high"),
+    (["今天把欠室友的钱都还清了 又给几个老同学挨个道歉 对不起一切"], "high"),
+    (["受益人上个月改成了我女儿 银行卡密码写在本子里了 心里没什么牵挂了"], "high"),
+    (["我今天跟同桌说 以后替我照顾好我奶奶 她以为我要转学"], "high"),  # "以为": what the friend believed
+    (["held a lighter to my arm until the skin was white and blistered"], "high"),
+    (["又用刀片划了手臂 按着快一个小时了 血还是一直往外冒"], "high"),
+    (["老板把我的护照扣着 不让我们出宿舍"], "high"),
+    (["we keep rat poison in the shed", "我想往他的茶里加点老鼠药"], "high"),
+    (["有个声音一直叫我去死 晚上特别大声"], "high"),
+    (["I looked up how long it takes to lose consciousness from a car exhaust. I want it calm"], "high"),
+    (["有时候会想要不要带着孩子一起跳下去"], "high"),  # "要不要" asks; it does not negate
+    (["哪种方式离开最不给别人添麻烦"], "high"),
+    (["haven't had any water for three days because water makes the scale go up. I go dizzy when I stand up"], "high"),
+    # their near twins, that stay below the takeover (low goes to the counselor):
+    (["the garage door is shut, the car's in for a service"], "low"),
+    (["gave my old bike to my cousin since I'm getting a new one for my birthday"], "low"),
+    (["今天把欠朋友的钱都还清了，发了工资真开心"], "low"),
+    (["没有啦 是说钱快撑不下去了 月底才发工资"], "low"),  # money that cannot hold out
+    (["I burned my hand on the hot iron while ironing a shirt"], "none"),
+])
+def test_round_s_rules(rules, turns, level):
+    assert rules.assess(turns).level == level

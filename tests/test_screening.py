@@ -421,3 +421,19 @@ def test_a_thought_it_over_preamble_leaves_the_answer_after_it(dialogue, answer,
     (a denial lowers the check to low, with help one click away; blind v18 kept the check)."""
     a = dialogue.assess(_conv("我觉得活着好没意思", "你最近有没有想过结束自己的生命？", answer))
     assert a.level == level, a
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("Are you thinking about ending your life?", "and what if I am"),
+    ("你有没有想过死？", "要是我真的做了呢"),
+    ("你有没有过不想活下去的念头？", "你觉得呢"),
+])
+def test_an_answer_that_asks_back_is_a_yes(dialogue, question, answer):
+    """"What if I am", "你觉得呢" (what do you think): an answer that turns the question back (round s)."""
+    a = dialogue.assess(_conv("nobody needs me", question, answer))
+    assert a.escalate and a.answer in ("yes", "plan"), a
+
+
+def test_a_denial_about_money_that_cannot_hold_out_is_a_denial(dialogue):
+    a = dialogue.assess(_conv("这个月真的快撑不下去了", "你说撑不下去，是有想过结束生命吗？", "没有啦，是说钱快撑不下去了，我只是在抱怨"))
+    assert a.level == "low" and a.answer == "no", a
