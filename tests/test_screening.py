@@ -437,3 +437,21 @@ def test_an_answer_that_asks_back_is_a_yes(dialogue, question, answer):
 def test_a_denial_about_money_that_cannot_hold_out_is_a_denial(dialogue):
     a = dialogue.assess(_conv("这个月真的快撑不下去了", "你说撑不下去，是有想过结束生命吗？", "没有啦，是说钱快撑不下去了，我只是在抱怨"))
     assert a.level == "low" and a.answer == "no", a
+
+
+def test_a_plain_denial_is_judged_without_the_learned_stage(monkeypatch):
+    """A denial is judged by its own words: the conversation's learned reading (an encoder pass or
+    two, the costliest part of an assessment) would be thrown away, so it is not made."""
+    dialogue = SafetyDialogue()
+    calls = []
+    assess = dialogue.detector.assess
+
+    def spy(turns, learned=True):
+        calls.append(learned)
+        return assess(turns, learned=learned)
+
+    monkeypatch.setattr(dialogue.detector, "assess", spy)
+    a = dialogue.assess(_conv("honestly my life is over lol", "Are you thinking about suicide?",
+                              "no, being dramatic, i dropped my phone in the toilet"))
+    assert a.level == "low" and a.answer == "no", a
+    assert calls and not any(calls), calls

@@ -193,11 +193,12 @@ class SafetyDialogue:
             return self.detector.assess([])
         start, carried = self._since_last_denial(messages, users)
         last = users[-1]
-        base = self.detector.assess([messages[i]["content"] for i in users if i >= start])
+        turns = [messages[i]["content"] for i in users if i >= start]
         step = self._step_before(messages, last)
         if step is None:
+            base = self.detector.assess(turns)
             return _raise(base, carried) if carried else base
-        return self._answered(messages[last - 1]["content"], messages[last]["content"], step, base, carried)
+        return self._answered(messages[last - 1]["content"], messages[last]["content"], step, turns, carried)
 
     def reply(self, question: str, text: str, step: str) -> str:
         """``answer`` for a reply to the assistant message ``question``, which asks ``step``.
@@ -244,8 +245,10 @@ class SafetyDialogue:
             return None
         return risky[picked.index(True)], by_position
 
-    def _answered(self, question: str, text: str, step: str, base: RiskAssessment,
+    def _answered(self, question: str, text: str, step: str, turns: list[str],
                   carried: tuple[str, str, str] | None) -> RiskAssessment:
+        """The assessment after an answer to ``step``. The conversation's own assessment (of the
+        user's ``turns``) is made only where it counts: a denial is judged by its own words."""
         kind = self.reply(question, text, step)
         if kind == "no":
             alone = self._denial_says(text)
@@ -253,6 +256,7 @@ class SafetyDialogue:
                 return alone
             return RiskAssessment(False, "low", (), (f"denied when asked ({step}); help stays one click away",),
                                   answer="no", step=step)
+        base = self.detector.assess(turns)
         found = self._finding(kind, step)
         if found is None:
             result = _raise(base, carried) if carried else base
@@ -267,14 +271,13 @@ class SafetyDialogue:
         already took them"), else None. The learned stage's guess counts only where the denial
         also names a time, a means, a place or a preparation: alone it reads a bare "不会" or
         "没有那个打算" as the crisis words the question was about."""
+        if _RANK[self.detector.assess([text], learned=False).level] < _RANK["high"]:
+            low = self._read_answer(text)
+            concrete = ("soon", "means_at_hand", "detail", "unsafe", "unsafe_to_safe_question")
+            if not any(self._answers[name].search(low) for name in concrete):
+                return None  # the learned stage is not asked: its guess would not count
         alone = self.detector.assess([text])
-        if _RANK[alone.level] < _RANK["high"]:
-            return None
-        if _RANK[self.detector.assess([text], learned=False).level] >= _RANK["high"]:
-            return alone
-        low = self._read_answer(text)
-        concrete = ("soon", "means_at_hand", "detail", "unsafe", "unsafe_to_safe_question")
-        return alone if any(self._answers[name].search(low) for name in concrete) else None
+        return alone if _RANK[alone.level] >= _RANK["high"] else None
 
     def _step_before(self, messages: list[dict], index: int) -> str | None:
         if index == 0 or messages[index - 1]["role"] != "assistant":
