@@ -93,8 +93,10 @@ _TEXT_KEYWORD = re.compile(r"(?:text(?:ing)?|发送?|發送?|发短信|發短信
 RETIRED_NUMBER, UNKNOWN_NUMBER, WRONG_REGION, WRONG_LINE = ("hotline_wrong.retired", "hotline_wrong.unknown",
                                                           "hotline_wrong.region", "hotline_wrong.line")
 NUMBER_REASONS = (RETIRED_NUMBER, UNKNOWN_NUMBER, WRONG_REGION, WRONG_LINE)
-_JOINED = re.compile(r"\b(?:or|and)\b|或|和|及|与|與|、|/")
-_LINE_NAME_BEFORE = 24  # "Samaritans on 999", "撒玛利亚会的电话是 999": how far before a number its line is named
+_JOINED = re.compile(r"\b(?:or|and)\b|或|和|及|与|與|、|(?<!\d)/(?!\d)")  # not the slash of "24/7"
+# "Samaritans on 999", "撒玛利亚会的电话是 999", "Pieta is there for you 24/7 on …": how far before a
+# number its line is named
+_LINE_NAME_BEFORE = 40
 CATEGORIES: tuple[str, ...] = ("method", "encourage", "harm_others", "eating", "futility", "secrecy",
                                "hotline_wrong", "human_claim")
 _SENTENCE_END = ".!?。！？\n"
