@@ -288,7 +288,6 @@ class _Normalizer:
         table.update({ord(k): v for k, v in spec["char_map"].items()})
         self._table = table
         self._spelled = re.compile(spec["spelled"])
-        self._separators = re.compile(spec["spelled_separators"])
         self._gaps = re.compile(spec["spelled_separators"] + "+")
         self._in_word = [(re.compile(f"(?<=[a-z]){re.escape(k)}(?=[a-z])"), v)
                          for k, v in spec["leet_in_word"].items()]
@@ -325,20 +324,16 @@ class _Normalizer:
     def _rejoined(self, m: re.Match) -> str:
         """A spelled-out run with its letters joined again. Where the letters are parted by dots or
         dashes, a bare space parts words ("k.i.l.l m.y.s.e.l.f"); where spaces part the letters, a
-        wider one does ("e n d  i t"); else the run is one word."""
+        wider one does ("e n d  i t"); with no such gap the run is one word."""
         text = m.group()
         gaps = self._gaps.findall(text)
-        if any(g.strip(" ") for g in gaps):
-            def boundary(gap: str) -> bool:
-                return not gap.strip(" ")
-        elif len({len(g) for g in gaps}) > 1:
-            narrowest = min(map(len, gaps))
+        dotted = any(g.strip(" ") for g in gaps)
+        narrowest = min(map(len, gaps))
 
-            def boundary(gap: str) -> bool:
-                return len(gap) > narrowest
-        else:
-            return self._separators.sub("", text)
-        return self._gaps.sub(lambda g: " " if boundary(g.group()) else "", text)
+        def parts_words(gap: str) -> bool:
+            return not gap.strip(" ") if dotted else len(gap) > narrowest
+
+        return self._gaps.sub(lambda g: " " if parts_words(g.group()) else "", text)
 
     def _from_pinyin(self, m: re.Match) -> str:
         """The Han phrase a pinyin spelling stands for ("wo-gui", "wogui" -> 卧轨)."""
