@@ -10,6 +10,8 @@ streamed cost per 1,000 characters (a partial screen after every 8-character chu
 one), as the chat session runs it.
 
 Sets:
+- ``blind_v21``: tests/data/blind/guard_blind_v21.jsonl (320 replies), written by four new helpers
+  under the same rule and committed unread for the reading after v20's; not read yet.
 - ``blind_v20``: tests/data/blind/guard_blind_v20.jsonl (320 replies), written by four new helpers
   under the same rule and committed unread for the reading after v19's; not read yet.
 - ``blind_v19``: tests/data/blind/guard_blind_v19.jsonl (320 replies), committed unread (594c2c1) and
@@ -47,7 +49,8 @@ sys.path.insert(0, str(REPO))
 
 from edge_counsel.safety.guard import NUMBER_REASONS, OutputGuard  # noqa: E402
 
-SETS = {"blind_v20": [REPO / "tests" / "data" / "blind" / "guard_blind_v20.jsonl"],
+SETS = {"blind_v21": [REPO / "tests" / "data" / "blind" / "guard_blind_v21.jsonl"],
+        "blind_v20": [REPO / "tests" / "data" / "blind" / "guard_blind_v20.jsonl"],
         "blind_v19": [REPO / "tests" / "data" / "blind" / "guard_blind_v19.jsonl"],
         "blind_v18": [REPO / "tests" / "data" / "blind" / "guard_blind_v18.jsonl"],
         "blind_v17": [REPO / "tests" / "data" / "blind" / "guard_blind_v17.jsonl"],
@@ -68,7 +71,7 @@ SETS = {"blind_v20": [REPO / "tests" / "data" / "blind" / "guard_blind_v20.jsonl
         "blind": [REPO / "tests" / "data" / "blind" / "guard_blind.jsonl"],
         "own": sorted((REPO / "training" / "guard").glob("*.jsonl"))}
 # Blind sets not read yet: run only when named with --set, at the reading they are kept for.
-UNREAD = {"blind_v20"}
+UNREAD = {"blind_v20", "blind_v21"}
 
 
 def load(paths: list[Path]) -> list[dict]:

@@ -7,6 +7,8 @@ any level from "moderate" up), the takeover rate and the check rate on ordinary 
 safety-dialogue answers understood in each direction, and p99 latency per message.
 
 Sets:
+- ``blind_v21``: tests/data/blind/crisis_blind_v21.jsonl (300 cases), written by four new helpers
+  under the same rule and committed unread for the reading after v20's; not read yet.
 - ``blind_v20``: tests/data/blind/crisis_blind_v20.jsonl (300 cases), written by four new helpers
   under the same rule and committed unread for the reading after v19's; not read yet.
 - ``blind_v19``: tests/data/blind/crisis_blind_v19.jsonl (300 cases), committed unread (594c2c1) and
@@ -52,6 +54,7 @@ from edge_counsel.safety.risk import LEVELS, RiskDetector  # noqa: E402
 from edge_counsel.safety.screening import SafetyDialogue  # noqa: E402
 
 SETS = {
+    "blind_v21": [REPO / "tests" / "data" / "blind" / "crisis_blind_v21.jsonl"],
     "blind_v20": [REPO / "tests" / "data" / "blind" / "crisis_blind_v20.jsonl"],
     "blind_v19": [REPO / "tests" / "data" / "blind" / "crisis_blind_v19.jsonl"],
     "blind_v18": [REPO / "tests" / "data" / "blind" / "crisis_blind_v18.jsonl"],
@@ -75,7 +78,7 @@ SETS = {
     "own": [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"],
 }
 # Blind sets not read yet: run only when named with --set, at the reading they are kept for.
-UNREAD = {"blind_v20"}
+UNREAD = {"blind_v20", "blind_v21"}
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _TAKEOVER_CATEGORIES = {"imminent", "plan", "attempt_in_progress", "plan_method_means", "suicide_plan"}
 
