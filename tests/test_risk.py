@@ -985,3 +985,30 @@ def test_round_s_rules(rules, turns, level):
 ])
 def test_v19_reading_and_round_t_rules(rules, turns, level):
     assert rules.assess(turns).level == level
+
+
+@pytest.mark.parametrize("turns, level", [
+    # After development round u (written by helpers who never saw the detector), in our own words:
+    (["ive been cutting again since the weekend"], "high"),  # "again" is not "a ..." (cut a cake)
+    (["the urge to cut is so strong rn"], "high"),
+    (["車庫門關上了 引擎還開著"], "imminent"),  # Traditional 著 read as the particle 着
+    (["活著好累"], "moderate"),
+    (["my garage doors closed and the engine's been running a while"], "imminent"),
+    (["please don't try to talk me out of it, i've decided"], "high"),
+    (["保险买了快两年了 过了免责期 到时候弄得像意外就行"], "high"),
+    (["每天喝三包减肥茶 拉到虚脱 但是体重掉了好开心"], "high"),
+    (["im at like 500 cal a day and my heart keeps doing this weird skipping thing"], "high"),
+    (["吃完一整个蛋糕 好恶心 明天一整天不吃来抵消"], "moderate"),
+    # two signs of a farewell are the check for the rules (the learned stage may raise it), three the takeover
+    (["gave my switch and all my games to my brother. wont be needing them"], "moderate"),
+    (["texted everyone to say sorry for everything", "returned my library books and cleaned my room"], "moderate"),
+    # their near twins:
+    (["my best friend told me shes been cutting, how do i help her"], "none"),
+    (["in the garage fixing the car with the engine running, door wide open"], "low"),
+    (["在车库修车，发动机开着做检测，门开着"], "low"),
+    (["他很有名的著作我都看过"], "none"),
+    (["you can have my old switch, i won't need it, i got a new one"], "low"),
+    (["returned my library books today, exams are finally over"], "low"),
+])
+def test_round_u_rules(rules, turns, level):
+    assert rules.assess(turns).level == level

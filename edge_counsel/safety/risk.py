@@ -87,8 +87,10 @@ _STATED = frozenset({"active", "intent", "plan", "method_query", "attempt", "fea
 # this sure that a message needs help at all and names it a warning sign, it takes over. Over
 # 26,370 read and training cases this moved 363 crises to the takeover and no look-alike,
 # ordinary or answered-"no" case (0.97 moved 259; blind v14 and v15 writers marked 25 of 27
-# farewells for the takeover).
-_FAREWELL_RISK = 0.95
+# farewells for the takeover). At 0.9 (development round u, whose farewells the check kept: "存折
+# 房产证放在衣柜第二层…这辈子也没什么遗憾"), over about 28,000 cases 141 more crises reached the
+# takeover, and one look-alike already at the check; at 0.85, two more look-alikes.
+_FAREWELL_RISK = 0.9
 # A first-person statement is overruled only below this share of the veto threshold (a psych-class
 # question, a past "I thought about ending it" told from recovery: p < 0.03). 0.34 of the blended
 # threshold (0.219 since the v19 rules, which caught crises the n-grams do not know, so the trainer

@@ -158,8 +158,8 @@ class SafetyDialogue:
         if says("hedged_no"):
             return "unsure"  # "probably not", "应该没有吧": neither a yes nor a denial to rest on
         yes = says("yes")
-        if says("soon") and (yes or says("hedge") or len(low) <= 20):
-            return "soon"
+        if says("soon") and (yes or says("hedge") or len(low) <= 20 or step == "plan"):
+            return "soon"  # asked when, a time is the answer ("after christmas. don't want to ruin it for the kids")
         if yes:
             # "honestly yes. i've been looking up the train times": a yes that names a means or a
             # place is a method told, whatever the question (a wish to be dead alone is a check)
