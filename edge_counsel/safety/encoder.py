@@ -91,9 +91,13 @@ class UnigramTokenizer:
         self._ids = {p: i for i, p in enumerate(pieces) if p and i != unk}
         self._scores = [float(s) for s in scores]
         self._unk_score = min(self._scores) - 10.0
-        self._reach: dict[str, int] = {}  # the longest piece starting with each character
+        # The lengths of the pieces that start with each two characters, shortest first: the
+        # search tries only those (pieces of one character are looked up on their own).
+        lengths: dict[str, set[int]] = {}
         for p in self._ids:
-            self._reach[p[0]] = max(self._reach.get(p[0], 0), len(p))
+            if len(p) > 1:
+                lengths.setdefault(p[:2], set()).add(len(p))
+        self._lengths = {start: tuple(sorted(n)) for start, n in lengths.items()}
         self._word = functools.lru_cache(maxsize=16384)(self._viterbi)
         self._norm = normalisation
 
@@ -120,12 +124,19 @@ class UnigramTokenizer:
         best = [-math.inf] * (n + 1)
         back = [(0, -1)] * (n + 1)
         best[0] = 0.0
-        ids, scores, reach = self._ids, self._scores, self._reach
+        ids, scores, lengths = self._ids, self._scores, self._lengths
         for i in range(n):
             if best[i] == -math.inf:
                 continue
             here = best[i]
-            for e in range(i + 1, min(n, i + reach.get(chars[i], 0)) + 1):
+            idx = ids.get(chars[i])
+            if idx is not None and here + scores[idx] > best[i + 1]:
+                best[i + 1] = here + scores[idx]
+                back[i + 1] = (i, idx)
+            for length in lengths.get(chars[i:i + 2], ()):
+                e = i + length
+                if e > n:
+                    break
                 idx = ids.get(chars[i:e])
                 if idx is not None and here + scores[idx] > best[e]:
                     best[e] = here + scores[idx]

@@ -49,6 +49,8 @@ import json
 import logging
 import math
 import re
+from re import _constants as _sre  # the parse tree's operation codes (Python 3.11)
+from re._parser import parse as _sre_parse
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -128,6 +130,7 @@ class _Rule:
     patterns: tuple[re.Pattern, ...]
     unless: re.Pattern | None
     stops: str
+    latin: tuple[re.Pattern, ...]  # the patterns that can match a reply with no character beyond ASCII
 
 
 _SAFE = GuardVerdict(True)
@@ -206,11 +209,12 @@ class OutputGuard:
         if any(not _WORD_ANCHOR.fullmatch(a) for a in words):
             raise ValueError(f"guard rule {raw['id']!r}: ASCII anchors must be single words")
         unless = "|".join(f"(?:{exemptions[name]})" for name in raw["unless_before"])
+        patterns = tuple(re.compile(p) for p in raw["patterns"])
         return _Rule(raw["id"], raw["category"], frozenset(a.encode() for a in words),
-                     tuple(a for a in raw["anchors"] if not a.isascii()),
-                     tuple(re.compile(p) for p in raw["patterns"]),
+                     tuple(a for a in raw["anchors"] if not a.isascii()), patterns,
                      re.compile(unless) if unless else None,
-                     _CLAUSE_END if raw["scope"] == "clause" else _SENTENCE_END)
+                     _CLAUSE_END if raw["scope"] == "clause" else _SENTENCE_END,
+                     tuple(p for p in patterns if not _needs_non_ascii(p.pattern)))
 
     def screen(self, text: str, lang: str = "en", *, partial: bool = False, region: str | None = None) -> GuardVerdict:
         """Safe verdict, or the ids of the rules that fired and a replacement text in ``lang``.
@@ -227,8 +231,9 @@ class OutputGuard:
         words = _words(low)
         han = not low.isascii() and _HAN.search(low) is not None
         horizon = len(low) - _LOOKAHEAD if partial else len(low)
+        latin = low.isascii()
         reasons = tuple(r.id for r in self._rules
-                        if self._triggered(r, low, words, han) and self._fires(r, low, horizon))
+                        if self._triggered(r, low, words, han) and self._fires(r, low, horizon, latin))
         if not reasons:
             reasons = self._numbers(low, horizon, self._writer_numbers(region, lang))
         if not reasons and self._model is not None:
@@ -326,8 +331,10 @@ class OutputGuard:
             return True
         return han and any(a in low for a in rule.substrings)
 
-    def _fires(self, rule: _Rule, low: str, horizon: int) -> bool:
-        for pattern in rule.patterns:
+    def _fires(self, rule: _Rule, low: str, horizon: int, latin: bool = False) -> bool:
+        """Whether a pattern of ``rule`` matches ``low`` unexempted before ``horizon``; ``latin``: the
+        text is all ASCII, so the patterns that need a Chinese character are not searched."""
+        for pattern in rule.latin if latin else rule.patterns:
             match = pattern.search(low)
             while match:
                 start = match.start()
@@ -481,6 +488,32 @@ class ReplyClassifier:
         self._sentence.cache_clear()
         if self._encoder is not None:
             self._encoder.clear_cache()
+
+
+def _needs_non_ascii(pattern: str) -> bool:
+    """Whether every match of ``pattern`` holds a character beyond ASCII (a Chinese rule's pattern),
+    read from its parse tree: a literal, or a set of such characters only, that no match can skip.
+    False where unsure (an alternative, an optional part or a lookaround without one)."""
+    def required(items) -> bool:
+        return any(needs(op, value) for op, value in items)
+
+    def needs(op, value) -> bool:
+        if op is _sre.LITERAL:
+            return value > 127
+        if op is _sre.IN:
+            return bool(value) and all(o is _sre.LITERAL and v > 127 or o is _sre.RANGE and v[0] > 127
+                                       for o, v in value)
+        if op is _sre.SUBPATTERN:
+            return required(value[-1])
+        if op is _sre.ATOMIC_GROUP:
+            return required(value)
+        if op is _sre.BRANCH:
+            return all(required(branch) for branch in value[1])
+        if op in (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT):
+            return value[0] >= 1 and required(value[2])
+        return False
+
+    return required(_sre_parse(pattern))
 
 
 def reply_sentences(text: str, partial: bool = False) -> list[str]:
