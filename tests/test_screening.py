@@ -61,6 +61,10 @@ def test_our_own_questions_are_recognised_as_their_step(dialogue):
     ("我好累", "你有结束生命的想法吗", "今晚", "imminent"),
     ("hao lei bu xiang huo le", "你有结束生命的想法吗？", "dui a", "high"),  # a pinyin yes
     ("最近总想做傻事", "你想过具体怎么做吗？", "想好了，就是还没动手", "high"),
+    # asked when, a time is the answer however long (development round u)
+    ("I've been thinking about ending things", "Have you thought about when you might act on these thoughts?",
+     "after christmas. dont want to ruin it for the kids", "high"),
+    ("不想活了", "你有没有想好什么时候做？", "过完年吧 不想让我妈过年难过", "high"),
 ])
 def test_answers_raise_the_level(dialogue, first, question, answer, least):
     a = dialogue.assess(_conv(first, question, answer))
@@ -238,6 +242,10 @@ def test_yes_to_the_wish_question_keeps_screening(dialogue):
     # a doubt talked through to a firm denial (blind v15, after its reading)
     ("Are you thinking about ending your life?", "idk, not really? i mean no. i dont want to die, i just hate my job"),
     ("你现在有伤害自己的想法吗？", "应该…没有吧。就是很难过，但不会做傻事的，放心"),
+    # development round u: a denial that starts "那倒", one that names another worry
+    ("你有没有想过自杀？", "那倒没有 我还有两只猫要养呢 就是最近项目扎堆"),
+    ("Have you been hurting yourself in any way?", "no i don't do stuff like that. its more that we keep fighting and i don't know how to fix it"),
+    ("你有沒有想過傷害自己？", "沒有啦，只是睡不著"),  # Traditional 著 read as 着
 ])
 def test_denials_in_any_form_de_escalate(dialogue, question, answer):
     a = dialogue.assess(_conv("I want it all to stop", question, answer))
