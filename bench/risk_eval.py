@@ -9,10 +9,10 @@ safety-dialogue answers understood in each direction, and p99 latency per messag
 Sets:
 - ``blind_v21``: tests/data/blind/crisis_blind_v21.jsonl (300 cases), written by four new helpers
   under the same rule and committed unread for the reading after v20's; not read yet.
-- ``blind_v20``: tests/data/blind/crisis_blind_v20.jsonl (300 cases), written by four new helpers
-  under the same rule and committed unread for the reading after v19's; not read yet.
+- ``blind_v20``: tests/data/blind/crisis_blind_v20.jsonl (300 cases), committed unread (37b2e3d) and
+  read once at the end of the work it measures (c51963c); the README's figures that count.
 - ``blind_v19``: tests/data/blind/crisis_blind_v19.jsonl (300 cases), committed unread (594c2c1) and
-  read once at the end of the work it measures (d401ebe); the README's figures that count.
+  read once at the end of the work it measures (d401ebe).
 - ``blind_v18``: tests/data/blind/crisis_blind_v18.jsonl (300 cases), committed unread (b92e0f8) and
   read once at the end of the work it measures (ebaa3d5).
 - ``blind_v17``: tests/data/blind/crisis_blind_v17.jsonl (300 cases), committed unread (f235901) and
@@ -78,7 +78,7 @@ SETS = {
     "own": [REPO / "tests" / "data" / "crisis_cases.jsonl", REPO.parent / "shared" / "eval" / "crisis_dev.jsonl"],
 }
 # Blind sets not read yet: run only when named with --set, at the reading they are kept for.
-UNREAD = {"blind_v20", "blind_v21"}
+UNREAD = {"blind_v21"}
 _RANK = {level: rank for rank, level in enumerate(LEVELS)}
 _TAKEOVER_CATEGORIES = {"imminent", "plan", "attempt_in_progress", "plan_method_means", "suicide_plan"}
 
