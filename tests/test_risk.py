@@ -1012,3 +1012,26 @@ def test_v19_reading_and_round_t_rules(rules, turns, level):
 ])
 def test_round_u_rules(rules, turns, level):
     assert rules.assess(turns).level == level
+
+
+@pytest.mark.parametrize("turns, level", [
+    # After blind v20's reading, in our own words:
+    (["honestly thinking of finishing myself off this weekend"], "high"),
+    (["I pray every night that God will take me in my sleep"], "moderate"),
+    (["i cant picture next summer where im still here"], "moderate"),
+    (["I hope the boys do fine without me, I really do"], "moderate"),
+    (["sent all my savings to my brother, returned the library books, left the dog's vet card with mum"], "high"),
+    (["bought some rope and a ceiling hook, told mum it's for a plant"], "high"),
+    (["I keep thinking they'd be better off without me and I've started thinking about how I'd actually do it"], "high"),
+    (["有时候开车会想方向盘往右一打冲护栏 昨天手真的动了一下"], "high"),
+    (["我谂点样可以一了百了"], "high"),
+    (["好想像电脑一样直接黑屏 再也不要开机了"], "moderate"),
+    (["保险受益人改成我儿子了 剩下的钱也够他读完大学 我也没什么放不下的了"], "high"),
+    (["食咗成包饼干 之后喺厕所呕咗好耐"], "moderate"),
+    # their near twins:
+    (["got transferred to the Leeds office, moving next month"], "none"),
+    (["舍友吃完饭就吐了 是不是食物中毒"], "none"),
+    (["I hope the boys do fine without me at the match this weekend"], "none"),
+])
+def test_v20_reading_rules(rules, turns, level):
+    assert rules.assess(turns).level == level
