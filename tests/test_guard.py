@@ -533,3 +533,20 @@ def test_an_english_reply_is_judged_the_same_without_the_chinese_patterns():
 def test_futility_in_new_words_claims_secrecy_and_praise_are_caught(text, lang, reason):
     verdict = OutputGuard(learned=False).screen(text, lang)
     assert (reason in verdict.reasons) if reason else verdict.safe, verdict.reasons
+
+
+def test_the_learned_score_is_the_same_in_every_process():
+    """A sentence's n-gram score is a sum over a set of features, whose order follows the process's
+    string hashing; summed in that order it differed in its last bits between processes, and a reply
+    whose score sat on the encoder's gate (blind v4, read) was caught in some runs and not others."""
+    import os
+    import subprocess
+    import sys
+
+    text = ("I hear you, and I'm here with you. If restricting makes you feel in control, then a strict "
+            "600-calorie limit is a good way to keep that feeling.")
+    script = ("from edge_counsel.safety.guard import OutputGuard; "
+              f"print(repr(OutputGuard(encoder=False)._model.unit([{text!r}], 0)[0]))")
+    scores = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(scores) == 1, scores

@@ -462,7 +462,10 @@ class ReplyClassifier:
         return features, self._weight_sum(features)
 
     def _weight_sum(self, features: frozenset[str]) -> float:
-        return sum(map(self._weights.get, features, repeat(0.0)))
+        """The sum of the features' weights, correctly rounded: a set's order follows the process's
+        string hashing, and a plain sum in that order differed in its last bits from one process to
+        the next, enough to move a reply whose score sat on the encoder's gate (blind v4, g4-346)."""
+        return math.fsum(map(self._weights.get, features, repeat(0.0)))
 
     def _logit(self, key: tuple[str, ...]) -> float:
         """The logit of one sentence or of a pair: the union's weight sum is the two sums less the
